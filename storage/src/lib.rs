@@ -1,0 +1,2 @@
+//! Flash partitions, extension catalog, install/confirm/rollback (issue 5).
+#![no_std]

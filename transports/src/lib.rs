@@ -1,0 +1,2 @@
+//! Wire protocol and device-side transports (issue 4).
+#![no_std]
