@@ -1,0 +1,125 @@
+//! x86-64 relocations (System V psABI), with loader-made GOT entries and stubs.
+
+use object::elf::*;
+
+use super::{Site, Target, Trampolines, put_u32, put_u64};
+use crate::Error;
+use crate::elf::Reloc;
+
+/// Per slot: an 8-byte GOT entry, then an 8-byte stub `jmp *entry(%rip)`.
+pub const SLOT_SIZE: usize = 16;
+
+fn name(t: u32) -> &'static str {
+    match t {
+        0 => "R_X86_64_NONE",
+        1 => "R_X86_64_64",
+        2 => "R_X86_64_PC32",
+        3 => "R_X86_64_GOT32",
+        4 => "R_X86_64_PLT32",
+        9 => "R_X86_64_GOTPCREL",
+        10 => "R_X86_64_32",
+        11 => "R_X86_64_32S",
+        12 => "R_X86_64_16",
+        13 => "R_X86_64_PC16",
+        14 => "R_X86_64_8",
+        15 => "R_X86_64_PC8",
+        19 => "R_X86_64_TLSGD",
+        24 => "R_X86_64_PC64",
+        26 => "R_X86_64_GOTPC32",
+        41 => "R_X86_64_GOTPCRELX",
+        42 => "R_X86_64_REX_GOTPCRELX",
+        _ => "R_X86_64_?",
+    }
+}
+
+/// Applies one relocation at `site`.
+pub(crate) fn apply(r: &Reloc, site: &mut Site<'_>, sym: &Target, tramp: &mut Trampolines) -> Result<(), Error> {
+    let a = r.addend.unwrap_or(0);
+    let s = sym.value;
+    let p = site.place(r.offset);
+    let section = site.section;
+    let overflow = |value: i64| Error::RelocationOverflow {
+        type_name: name(r.kind),
+        section,
+        offset: r.offset,
+        value,
+    };
+    match r.kind {
+        t if t == R_X86_64_NONE.0 => {}
+        t if t == R_X86_64_64.0 => put_u64(site.field(r.offset, 8)?, s.wrapping_add(a as u64)),
+        t if t == R_X86_64_PC64.0 => {
+            put_u64(site.field(r.offset, 8)?, s.wrapping_add(a as u64).wrapping_sub(p))
+        }
+        t if t == R_X86_64_32.0 => {
+            let v = (s as i64).wrapping_add(a);
+            let v = u32::try_from(v).map_err(|_| overflow(v))?;
+            put_u32(site.field(r.offset, 4)?, v);
+        }
+        t if t == R_X86_64_32S.0 => {
+            let v = (s as i64).wrapping_add(a);
+            let v = i32::try_from(v).map_err(|_| overflow(v))?;
+            put_u32(site.field(r.offset, 4)?, v as u32);
+        }
+        t if t == R_X86_64_PC32.0 => {
+            let v = pcrel(s, a, p);
+            let v = i32::try_from(v).map_err(|_| overflow(v))?;
+            put_u32(site.field(r.offset, 4)?, v as u32);
+        }
+        t if t == R_X86_64_PLT32.0 => {
+            let mut v = pcrel(s, a, p);
+            if i32::try_from(v).is_err() {
+                // Out of reach: call through a stub that jumps via its GOT entry.
+                let (slot, addr) = tramp.slot(sym.slot, SLOT_SIZE).ok_or(overflow(v))?;
+                fill_slot(slot, s);
+                v = pcrel(addr + 8, a, p);
+            }
+            let v = i32::try_from(v).map_err(|_| overflow(v))?;
+            put_u32(site.field(r.offset, 4)?, v as u32);
+        }
+        t if t == R_X86_64_GOTPCREL.0 || t == R_X86_64_GOTPCRELX.0 || t == R_X86_64_REX_GOTPCRELX.0 => {
+            let direct = pcrel(s, a, p);
+            // Like ld: `mov foo@GOTPCREL(%rip), %reg` becomes `lea foo(%rip), %reg` when in reach.
+            let relax = t != R_X86_64_GOTPCREL.0 && r.offset >= 2 && i32::try_from(direct).is_ok() && {
+                let op = site.field(r.offset - 2, 1)?;
+                op[0] == 0x8b
+            };
+            let v = if relax {
+                site.field(r.offset - 2, 1)?[0] = 0x8d;
+                direct
+            } else {
+                let (slot, addr) = tramp.slot(sym.slot, SLOT_SIZE).ok_or(Error::UnsupportedRelocation {
+                    r_type: t,
+                    type_name: "R_X86_64_GOTPCREL (GOT entry for a local symbol)",
+                    section,
+                    offset: r.offset,
+                })?;
+                fill_slot(slot, s);
+                pcrel(addr, a, p)
+            };
+            let v = i32::try_from(v).map_err(|_| overflow(v))?;
+            put_u32(site.field(r.offset, 4)?, v as u32);
+        }
+        t => {
+            return Err(Error::UnsupportedRelocation {
+                r_type: t,
+                type_name: name(t),
+                section,
+                offset: r.offset,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn pcrel(s: u64, a: i64, p: u64) -> i64 {
+    s.wrapping_add(a as u64).wrapping_sub(p) as i64
+}
+
+/// Writes the GOT entry and the stub `jmp *-14(%rip)` that jumps through it.
+fn fill_slot(slot: &mut [u8], target: u64) {
+    put_u64(&mut slot[..8], target);
+    // ff 25 disp32: disp is relative to the end of the 6-byte instruction at slot+8.
+    slot[8..10].copy_from_slice(&[0xff, 0x25]);
+    put_u32(&mut slot[10..14], (-14i32) as u32);
+    slot[14..16].copy_from_slice(&[0xcc, 0xcc]);
+}

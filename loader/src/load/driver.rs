@@ -1,0 +1,557 @@
+//! The load driver: reads each part where the stream order puts it and hands it to the
+//! synchronous code that classifies, lays out, resolves and relocates.
+
+use super::sections::{self, LOADED, NAMED, Layout, Role, SecRec};
+use super::strings::{MAX_NAME, OrderCheck, Splitter};
+use super::symbols::{F_GLOBAL, F_NAMED, F_WEAK, Slot, Value, slot_for};
+use super::{LoadParams, Report, Table};
+use crate::arch::{Arch, Site, Target, Trampolines};
+use crate::elf::{Class, HEADER_READ, Header, Reloc, Shdr, Sym};
+use crate::extension::{ExtExport, Extension, LoadStats};
+use crate::memory::{Block, MemKind, MemoryProvider};
+use crate::source::Source;
+use crate::symbols::{Resolve, hash};
+use crate::{Error, Name, Part};
+
+/// Relocation entries read per chunk.
+const REL_CHUNK: usize = 16;
+
+/// Everything a load holds from the provider; dropping it (on any error, or if the load future
+/// is dropped half-way) gives every byte back.
+struct Work<'m, P: MemoryProvider> {
+    mem: &'m mut P,
+    secs: Table<SecRec>,
+    syms: Table<Slot>,
+    exports: Table<ExtExport>,
+    regions: [Option<Block>; 5],
+}
+
+impl<P: MemoryProvider> Drop for Work<'_, P> {
+    fn drop(&mut self) {
+        self.secs.free(self.mem);
+        self.syms.free(self.mem);
+        self.exports.free(self.mem);
+        for (kind, r) in MemKind::ALL.iter().zip(self.regions.iter_mut()) {
+            if let Some(b) = r.take() {
+                // SAFETY: allocated by `alloc_regions` from this provider with this kind; taken
+                // out so it is freed once.
+                unsafe { self.mem.free(*kind, b) };
+            }
+        }
+    }
+}
+
+impl<P: MemoryProvider> Work<'_, P> {
+    fn value(&self, slot: Slot) -> Option<u64> {
+        match slot.value() {
+            Value::Region(k, off) => Some(self.regions[k.index()]?.addr + u64::from(off)),
+            Value::Absolute(a) => Some(a),
+            Value::None => None,
+        }
+    }
+
+    /// The bytes and run-time address of loaded section `rec`.
+    fn section_bytes(&self, rec: &SecRec) -> Option<(&mut [u8], u64)> {
+        let b = self.regions[rec.role.region()?.index()]?;
+        let (off, len) = (rec.place as usize, rec.size as usize);
+        if off.checked_add(len)? > b.size {
+            return None;
+        }
+        // SAFETY: `off..off+len` lies inside the live block (checked above), which this load
+        // owns. Callers hold one such slice at a time and never one over the metadata tables.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(b.ptr.as_ptr().add(off), len) };
+        Some((bytes, b.addr + off as u64))
+    }
+
+    fn alloc_regions(&mut self, layout: &Layout, arch: Arch, slots: u32, max: u64) -> Result<Trampolines, Error> {
+        let mut sizes = layout.size;
+        sizes[MemKind::Trampoline.index()] = u64::from(slots) * arch.slot_size() as u64;
+        let total: u64 = sizes.iter().sum();
+        if total > max {
+            return Err(Error::Limit { what: "image size", value: total, limit: max });
+        }
+        for (i, kind) in MemKind::ALL[..5].iter().enumerate() {
+            let size = sizes[i] as usize;
+            if size == 0 {
+                continue;
+            }
+            let align = (layout.align[i] as usize).max(16);
+            let b = self.mem.alloc(*kind, size, align).ok_or(Error::OutOfMemory { kind: *kind, size })?;
+            // SAFETY: a fresh block of `size` writable bytes. Zeroing gives bss its zeros and
+            // padding between sections known values.
+            unsafe { core::ptr::write_bytes(b.ptr.as_ptr(), 0, size) };
+            self.regions[i] = Some(b);
+        }
+        Ok(Trampolines { block: self.regions[MemKind::Trampoline.index()], slots, used: 0 })
+    }
+}
+
+/// Where to resolve undefined symbols: the firmware first, then loaded extensions.
+pub(crate) struct Resolver<'a, R: Resolve + ?Sized> {
+    pub firmware: &'a R,
+    pub loaded: &'a [Option<Extension>],
+}
+
+impl<R: Resolve + ?Sized> Resolver<'_, R> {
+    /// The address and, for an extension's export, its registry slot.
+    fn resolve(&self, name: &[u8]) -> Option<(u64, Option<usize>)> {
+        if let Some(a) = self.firmware.resolve(name) {
+            return Some((a, None));
+        }
+        self.loaded.iter().enumerate().find_map(|(i, e)| {
+            let e = e.as_ref()?;
+            e.find_global(name).map(|a| (a, Some(i)))
+        })
+    }
+}
+
+/// Moves to a part, or says it came too late for a forward-only source.
+async fn goto<S: Source>(src: &mut S, part: Part, section: u32, offset: u64) -> Result<(), Error> {
+    if !src.is_seekable() && offset < src.position() {
+        return Err(Error::StreamOrder { part, section, offset, position: src.position() });
+    }
+    src.seek_to(offset).await
+}
+
+/// Reads the NUL-terminated name at `off` of string table `table` (seekable sources only);
+/// `None` if longer than [`MAX_NAME`].
+async fn read_name<'b, S: Source>(
+    src: &mut S,
+    table: &SecRec,
+    off: u32,
+    buf: &'b mut [u8; MAX_NAME],
+) -> Result<Option<&'b [u8]>, Error> {
+    if off >= table.size {
+        return Err(Error::malformed("name offset past the end of its string table", None, off.into()));
+    }
+    src.seek_to(u64::from(table.off) + u64::from(off)).await?;
+    let avail = ((table.size - off) as usize).min(MAX_NAME + 1);
+    let mut len = 0;
+    while len < avail {
+        let n = (avail - len).min(32);
+        let mut tmp = [0u8; 32];
+        src.read_exact(&mut tmp[..n]).await?;
+        if let Some(p) = tmp[..n].iter().position(|&c| c == 0) {
+            if len + p > MAX_NAME {
+                return Ok(None);
+            }
+            buf[len..len + p].copy_from_slice(&tmp[..p]);
+            return Ok(Some(&buf[..len + p]));
+        }
+        let keep = n.min(MAX_NAME.saturating_sub(len));
+        buf[len..len + keep].copy_from_slice(&tmp[..keep]);
+        len += n;
+    }
+    if len >= MAX_NAME {
+        Ok(None)
+    } else {
+        Err(Error::malformed("string table does not end with NUL", None, off.into()))
+    }
+}
+
+/// Streams string table `table` and calls `each(k, name)` for its k-th string (k from 1; the
+/// leading empty string is 0). Returns the running check of the strings' offsets.
+async fn stream_names<S: Source>(
+    src: &mut S,
+    part: Part,
+    index: u32,
+    table: &SecRec,
+    mut each: impl FnMut(Option<&[u8]>) -> Result<(), Error>,
+) -> Result<OrderCheck, Error> {
+    goto(src, part, index, table.off.into()).await?;
+    let mut got = OrderCheck::default();
+    let mut split = Splitter::new();
+    let mut chunk = [0u8; 64];
+    let mut left = table.size as usize;
+    while left > 0 {
+        let k = left.min(chunk.len());
+        src.read_exact(&mut chunk[..k]).await?;
+        left -= k;
+        split.feed(&chunk[..k], |start, name| {
+            if start != 0 {
+                got.add(start);
+                each(name)?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(got)
+}
+
+/// Rejects sections that overlap each other or the headers.
+fn check_overlaps(secs: &[SecRec], ehsize: u64, shoff: u64, sht_end: u64) -> Result<(), Error> {
+    let read = |s: &SecRec| s.role != Role::Skip && s.role != Role::Bss && s.size > 0;
+    for (i, a) in secs.iter().enumerate().filter(|(_, s)| read(s)) {
+        let (a0, a1) = (u64::from(a.off), u64::from(a.off) + u64::from(a.size));
+        if a0 < ehsize || (a0 < sht_end && shoff < a1) {
+            return Err(Error::malformed("section overlaps the ELF or section headers", Some(i as u32), a0));
+        }
+        for b in secs[i + 1..].iter().filter(|s| read(s)) {
+            let (b0, b1) = (u64::from(b.off), u64::from(b.off) + u64::from(b.size));
+            if a0 < b1 && b0 < a1 {
+                return Err(Error::malformed("sections overlap", Some(i as u32), a0));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Loads one extension. On error every byte taken from `mem` has been given back.
+pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
+    name: Name,
+    src: &mut S,
+    mem: &mut P,
+    resolver: &Resolver<'_, R>,
+    params: &LoadParams,
+    report: &mut dyn FnMut(Report<'_>),
+) -> Result<Extension, Error> {
+    let lim = &params.limits;
+    let seekable = src.is_seekable();
+
+    // --- ELF header -----------------------------------------------------------------------------
+    let mut hb = [0u8; HEADER_READ];
+    goto(src, Part::SectionHeaders, 0, 0).await?;
+    src.read_exact(&mut hb[..52]).await?;
+    if hb[4] == object::elf::ELFCLASS64.0 {
+        src.read_exact(&mut hb[52..64]).await?;
+    }
+    let hdr = Header::parse(&hb)?;
+    let class = hdr.class;
+    let arch = Arch::from_machine(hdr.machine)
+        .ok_or(Error::WrongMachine { found: hdr.machine, expected: Arch::X86_64.machine() })?;
+    if hdr.shnum > lim.max_sections {
+        return Err(Error::Limit { what: "section count", value: hdr.shnum.into(), limit: lim.max_sections.into() });
+    }
+    if hdr.shoff < hdr.size() {
+        return Err(Error::malformed("e_shoff overlaps the ELF header", None, hdr.shoff));
+    }
+
+    let mut w = Work { mem, secs: Table::EMPTY, syms: Table::EMPTY, exports: Table::EMPTY, regions: [None; 5] };
+    let mut stats = LoadStats { sections: hdr.shnum, ..LoadStats::default() };
+
+    // --- Section headers --------------------------------------------------------------------------
+    w.secs = Table::alloc(w.mem, hdr.shnum as usize)?;
+    goto(src, Part::SectionHeaders, 0, hdr.shoff).await?;
+    let (mut symtab, mut strtab, mut first_global) = (0u32, 0u32, 0u32);
+    let mut sh_names = OrderCheck::default();
+    let shsz = class.shdr_size();
+    let mut sb = [0u8; 64];
+    for i in 0..hdr.shnum {
+        src.read_exact(&mut sb[..shsz]).await?;
+        let sh = Shdr::parse(class, &sb[..shsz]);
+        let rec = sections::classify(class, i, hdr.shnum, hdr.shstrndx, &sh)?;
+        if rec.state & NAMED != 0 {
+            sh_names.add(sh.name.into());
+        }
+        if rec.role == Role::Symtab {
+            if symtab != 0 {
+                return Err(Error::malformed("more than one symbol table", Some(i), 0));
+            }
+            (symtab, strtab, first_global) = (i, sh.link, sh.info);
+        }
+        w.secs.as_mut_slice()[i as usize] = rec;
+    }
+    let sht_end = hdr.shoff + u64::from(hdr.shnum) * shsz as u64;
+    if symtab == 0 {
+        return Err(Error::malformed("no symbol table", None, 0));
+    }
+    {
+        let s = &mut w.secs.as_mut_slice()[strtab as usize];
+        match s.role {
+            Role::Skip => s.role = Role::Strtab,
+            Role::Shstrtab => {}
+            _ => return Err(Error::malformed("symbol table sh_link is not a string table", Some(symtab), strtab.into())),
+        }
+    }
+    check_overlaps(w.secs.as_slice(), hdr.size(), hdr.shoff, sht_end)?;
+
+    // --- Section names ------------------------------------------------------------------------------
+    let shstr = w.secs.as_slice()[hdr.shstrndx as usize];
+    let mut nb = [0u8; MAX_NAME];
+    if seekable {
+        for i in 0..hdr.shnum as usize {
+            let rec = w.secs.as_slice()[i];
+            if rec.state & NAMED == 0 || rec.role.region().is_none() {
+                continue;
+            }
+            src.seek_to(hdr.shoff + (i * shsz) as u64).await?;
+            src.read_exact(&mut sb[..shsz]).await?;
+            let sh = Shdr::parse(class, &sb[..shsz]);
+            if let Some(name) = read_name(src, &shstr, sh.name, &mut nb).await? {
+                sections::apply_name(&mut w.secs.as_mut_slice()[i], name);
+            }
+        }
+    } else {
+        // Lock-step: the k-th string names the k-th named section (see docs/STREAM-ORDER.md).
+        let secs = w.secs.as_mut_slice();
+        let mut next = 0usize;
+        let got = stream_names(src, Part::SectionNames, hdr.shstrndx, &shstr, |name| {
+            next += 1;
+            while next < secs.len() && secs[next].state & NAMED == 0 {
+                next += 1;
+            }
+            if let (Some(s), Some(name)) = (secs.get_mut(next), name) {
+                sections::apply_name(s, name);
+            }
+            Ok(())
+        })
+        .await?;
+        if got != sh_names {
+            return Err(Error::StreamOrder {
+                part: Part::SectionNames,
+                section: hdr.shstrndx,
+                offset: shstr.off.into(),
+                position: src.position(),
+            });
+        }
+    }
+    let mut layout = sections::lay_out(w.secs.as_mut_slice())?;
+
+    // --- Symbols ------------------------------------------------------------------------------------
+    let symrec = w.secs.as_slice()[symtab as usize];
+    let symsz = class.sym_size();
+    let nsyms = symrec.size / symsz as u32;
+    if symrec.size % symsz as u32 != 0 {
+        return Err(Error::malformed("symbol table size is not a multiple of its entry size", Some(symtab), symrec.size.into()));
+    }
+    if nsyms > lim.max_symbols {
+        return Err(Error::Limit { what: "symbol count", value: nsyms.into(), limit: lim.max_symbols.into() });
+    }
+    if first_global > nsyms {
+        return Err(Error::malformed("symbol table sh_info (first global)", Some(symtab), first_global.into()));
+    }
+    stats.symbols = nsyms;
+    w.syms = Table::alloc(w.mem, nsyms as usize)?;
+    goto(src, Part::Symbols, symtab, symrec.off.into()).await?;
+    let mut st_names = OrderCheck::default();
+    let mut n_exports = 0usize;
+    {
+        let secs = w.secs.as_slice();
+        let syms = w.syms.as_mut_slice();
+        let mut eb = [0u8; 24];
+        for (i, slot) in syms.iter_mut().enumerate() {
+            src.read_exact(&mut eb[..symsz]).await?;
+            let sym = Sym::parse(class, &eb[..symsz]);
+            *slot = slot_for(i as u32, &sym, secs, &mut layout)?;
+            if slot.has(F_NAMED) {
+                st_names.add(sym.name.into());
+            }
+            if slot.is_defined() && slot.has(F_GLOBAL) {
+                n_exports += 1;
+            }
+        }
+    }
+    w.exports = Table::alloc(w.mem, n_exports)?;
+
+    // --- Symbol names: resolve undefined symbols, index exports -------------------------------------
+    let strrec = w.secs.as_slice()[strtab as usize];
+    let mut missing = 0u32;
+    let mut first = [Name::EMPTY; 4];
+    let mut deps = 0u32;
+    let mut n_exp = 0usize;
+    let mut on_name = |slot: &mut Slot, exports: &mut [ExtExport], name: Option<&[u8]>, i: u32| -> Result<(), Error> {
+        let needs = slot.is_pending() || (slot.is_defined() && slot.has(F_GLOBAL));
+        if !needs {
+            return Ok(());
+        }
+        let name = name.ok_or(Error::NameTooLong { symbol: i, limit: MAX_NAME })?;
+        if slot.is_defined() {
+            let e = exports.get_mut(n_exp).ok_or(Error::malformed("export count", None, i.into()))?;
+            *e = ExtExport { hash: hash(name), addr: slot.0 };
+            n_exp += 1;
+        } else if let Some((addr, from)) = resolver.resolve(name) {
+            if let Some(k) = from {
+                deps |= 1 << k;
+            }
+            *slot = slot.resolved(addr);
+        } else if slot.has(F_WEAK) {
+            *slot = slot.resolved(0);
+        } else {
+            if (missing as usize) < first.len() {
+                first[missing as usize] = Name::new(name);
+            }
+            missing += 1;
+            report(Report::MissingSymbol(core::str::from_utf8(name).unwrap_or("?")));
+            *slot = slot.missing();
+        }
+        Ok(())
+    };
+    if seekable {
+        let syms = w.syms.as_mut_slice();
+        let exports = w.exports.as_mut_slice();
+        for i in 0..syms.len() {
+            let s = syms[i];
+            if !(s.has(F_NAMED) && (s.is_pending() || (s.is_defined() && s.has(F_GLOBAL)))) {
+                continue;
+            }
+            let mut eb = [0u8; 24];
+            src.seek_to(u64::from(symrec.off) + (i * symsz) as u64).await?;
+            src.read_exact(&mut eb[..symsz]).await?;
+            let sym = Sym::parse(class, &eb[..symsz]);
+            let name = read_name(src, &strrec, sym.name, &mut nb).await?;
+            on_name(&mut syms[i], exports, name, i as u32)?;
+        }
+    } else {
+        let syms = w.syms.as_mut_slice();
+        let exports = w.exports.as_mut_slice();
+        let mut next = 0usize;
+        let got = stream_names(src, Part::SymbolNames, strtab, &strrec, |name| {
+            next += 1;
+            while next < syms.len() && !syms[next].has(F_NAMED) {
+                next += 1;
+            }
+            match syms.get_mut(next) {
+                Some(slot) => on_name(slot, exports, name, next as u32),
+                None => Ok(()),
+            }
+        })
+        .await?;
+        if got != st_names {
+            return Err(Error::StreamOrder {
+                part: Part::SymbolNames,
+                section: strtab,
+                offset: strrec.off.into(),
+                position: src.position(),
+            });
+        }
+    }
+    for s in w.syms.as_slice() {
+        if s.is_pending() {
+            // A named undefined symbol whose name never came: the string table is short.
+            return Err(Error::malformed("undefined symbol without a name", Some(strtab), 0));
+        }
+    }
+    if missing > 0 {
+        return Err(Error::MissingSymbols { count: missing, first });
+    }
+
+    // --- Regions ----------------------------------------------------------------------------------------
+    let slots = nsyms - first_global;
+    let mut tramp = w.alloc_regions(&layout, arch, slots, lim.max_image)?;
+    stats.image_bytes = w.regions.iter().flatten().map(|b| b.size).sum();
+
+    // --- Contents and relocations -------------------------------------------------------------------
+    // A stream delivers them in index order; a seekable source reads all contents first.
+    let passes: &[(bool, bool)] = if seekable { &[(true, false), (false, true)] } else { &[(true, true)] };
+    let mut relocs = 0u32;
+    for &(contents, rels) in passes {
+        for i in 0..hdr.shnum {
+            let rec = w.secs.as_slice()[i as usize];
+            if contents && rec.role.has_contents() {
+                goto(src, Part::Contents, i, rec.off.into()).await?;
+                let (bytes, _) = w.section_bytes(&rec).ok_or(Error::malformed("section placement", Some(i), 0))?;
+                src.read_exact(bytes).await?;
+                w.secs.as_mut_slice()[i as usize].state |= LOADED;
+            }
+            if rels && matches!(rec.role, Role::Rel | Role::Rela) {
+                let target = w.secs.as_slice()[rec.place as usize];
+                if !target.role.has_contents() {
+                    continue; // relocations of debug info and other sections not loaded
+                }
+                if target.state & LOADED == 0 {
+                    return Err(Error::StreamOrder {
+                        part: Part::Relocations,
+                        section: i,
+                        offset: rec.off.into(),
+                        position: src.position(),
+                    });
+                }
+                let rela = rec.role == Role::Rela;
+                let esz = class.rel_size(rela);
+                if rec.size as usize % esz != 0 {
+                    return Err(Error::malformed("relocation section size", Some(i), rec.size.into()));
+                }
+                let count = rec.size / esz as u32;
+                relocs = relocs.saturating_add(count);
+                if relocs > lim.max_relocations {
+                    return Err(Error::Limit { what: "relocation count", value: relocs.into(), limit: lim.max_relocations.into() });
+                }
+                goto(src, Part::Relocations, i, rec.off.into()).await?;
+                relocate(src, &w, &target, rec.place, class, rela, count, arch, first_global, &mut tramp).await?;
+            }
+        }
+    }
+    stats.relocations = relocs;
+    stats.file_bytes = src.position();
+
+    // --- Finish: seal code, index exports, give back what was transient ----------------------------
+    for (i, kind) in MemKind::ALL[..5].iter().enumerate() {
+        if let Some(b) = w.regions[i] {
+            w.mem.seal(*kind, &b).map_err(|_| Error::Protect { kind: *kind })?;
+        }
+    }
+    let regions = w.regions;
+    let exports = w.exports.as_mut_slice();
+    for e in exports.iter_mut() {
+        e.addr = match Slot(e.addr).value() {
+            Value::Region(k, off) => regions[k.index()].map_or(0, |b| b.addr + u64::from(off)),
+            Value::Absolute(a) => a,
+            Value::None => 0,
+        };
+    }
+    exports.sort_unstable_by_key(|e| e.hash);
+    if exports.windows(2).any(|p| p[0].hash == p[1].hash) {
+        return Err(Error::malformed("two exported symbols with the same name (or name hash)", None, 0));
+    }
+    let transient = w.secs.len() * size_of::<SecRec>() + w.syms.len() * size_of::<Slot>();
+    w.secs.free(w.mem);
+    w.syms.free(w.mem);
+    stats.kept_metadata = w.exports.len() * size_of::<ExtExport>();
+    stats.transient_peak = transient;
+    let regions = core::mem::take(&mut w.regions);
+    Ok(Extension {
+        name,
+        arch,
+        regions,
+        exports: w.exports.take(),
+        preinit: layout.preinit,
+        init: layout.init,
+        fini: layout.fini,
+        exported: layout.exported,
+        ptr_size: class.addr_size(),
+        deps,
+        use_count: 1,
+        stats,
+    })
+}
+
+/// Streams one relocation section and applies each entry to `target`.
+#[allow(clippy::too_many_arguments)]
+async fn relocate<S: Source, P: MemoryProvider>(
+    src: &mut S,
+    w: &Work<'_, P>,
+    target: &SecRec,
+    target_index: u32,
+    class: Class,
+    rela: bool,
+    count: u32,
+    arch: Arch,
+    first_global: u32,
+    tramp: &mut Trampolines,
+) -> Result<(), Error> {
+    let esz = class.rel_size(rela);
+    let (bytes, addr) = w.section_bytes(target).ok_or(Error::malformed("section placement", Some(target_index), 0))?;
+    let mut site = Site { bytes, addr, section: target_index };
+    let syms = w.syms.as_slice();
+    let mut buf = [0u8; REL_CHUNK * 24];
+    let mut left = count as usize;
+    while left > 0 {
+        let k = left.min(REL_CHUNK);
+        src.read_exact(&mut buf[..k * esz]).await?;
+        left -= k;
+        for e in buf[..k * esz].chunks_exact(esz) {
+            let r = Reloc::parse(class, rela, e);
+            let slot = *syms
+                .get(r.sym as usize)
+                .ok_or(Error::malformed("relocation symbol index", Some(target_index), r.sym.into()))?;
+            let value = if r.sym == 0 {
+                0
+            } else {
+                w.value(slot).ok_or(Error::SymbolNotLoaded { symbol: r.sym, section: target_index, offset: r.offset })?
+            };
+            let t = Target { value, slot: r.sym.checked_sub(first_global) };
+            arch.apply(&r, &mut site, &t, tramp)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! The load: one pass over the ELF in the order a stream delivers it (see `docs/STREAM-ORDER.md`).
+//!
+//! Phases: header, section headers, section names, symbols, symbol names (resolving undefined
+//! symbols), regions, then section contents and the relocations that patch them.
+
+mod driver;
+mod sections;
+mod strings;
+mod symbols;
+mod table;
+
+pub(crate) use driver::load;
+
+/// The resolver a load uses: firmware first, then the loaded extensions.
+pub(crate) fn driver_resolver<'a, R: crate::symbols::Resolve>(
+    firmware: &'a R,
+    loaded: &'a [Option<crate::Extension>],
+) -> driver::Resolver<'a, R> {
+    driver::Resolver { firmware, loaded }
+}
+pub use sections::Span;
+pub use strings::MAX_NAME;
+pub(crate) use table::Table;
+
+/// Bounds on what one load may use, so a hostile or broken file cannot exhaust time or memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Most section headers.
+    pub max_sections: u32,
+    /// Most symbol table entries.
+    pub max_symbols: u32,
+    /// Most relocation entries, all sections together.
+    pub max_relocations: u32,
+    /// Largest final image (all regions), in bytes.
+    pub max_image: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_sections: 4096,
+            max_symbols: 1 << 16,
+            max_relocations: 1 << 20,
+            max_image: 64 << 20,
+        }
+    }
+}
+
+/// What a load is asked to do.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadParams {
+    /// Bounds on the load.
+    pub limits: Limits,
+}
+
+/// Something the loader reports while it works, besides the error it may return.
+#[derive(Clone, Copy, Debug)]
+pub enum Report<'a> {
+    /// An undefined symbol that nothing exports (every one is reported, not just the first).
+    MissingSymbol(&'a str),
+}

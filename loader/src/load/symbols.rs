@@ -1,0 +1,160 @@
+//! Per-symbol state during a load: one `u64` each, holding where the symbol is (or what is
+//! still to be found out about it) and the few flags name matching needs.
+
+use object::elf;
+
+use crate::elf::Sym;
+use crate::memory::MemKind;
+use crate::Error;
+
+use super::sections::{Layout, SecRec};
+
+const TAG_SHIFT: u32 = 60;
+const FLAG_SHIFT: u32 = 56;
+const PAYLOAD: u64 = (1 << FLAG_SHIFT) - 1;
+
+/// No value: the null symbol, file symbols, symbols in sections that are not loaded.
+const NONE: u64 = 0;
+/// In a region: kind in bits 32..36, offset in bits 0..32.
+const DEFINED: u64 = 1;
+/// An absolute value, or an undefined symbol once resolved.
+const ABSOLUTE: u64 = 2;
+/// Undefined, waiting for its name.
+const PENDING: u64 = 3;
+
+/// Has a name in the string table.
+pub(crate) const F_NAMED: u64 = 1;
+/// Global or weak binding.
+pub(crate) const F_GLOBAL: u64 = 2;
+/// Weak binding.
+pub(crate) const F_WEAK: u64 = 4;
+/// Missing: a strong undefined symbol nobody exports (already reported).
+pub(crate) const F_MISSING: u64 = 8;
+
+/// One symbol's state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(transparent)]
+pub(crate) struct Slot(pub u64);
+
+/// Where a symbol is, once the regions exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Value {
+    /// Not available (not loaded, or missing).
+    None,
+    /// In `region` at `offset`.
+    Region(MemKind, u32),
+    /// At this address.
+    Absolute(u64),
+}
+
+impl Slot {
+    fn new(tag: u64, flags: u64, payload: u64) -> Self {
+        Slot(tag << TAG_SHIFT | flags << FLAG_SHIFT | payload & PAYLOAD)
+    }
+
+    fn tag(self) -> u64 {
+        self.0 >> TAG_SHIFT
+    }
+
+    pub(crate) fn flags(self) -> u64 {
+        (self.0 >> FLAG_SHIFT) & 0xf
+    }
+
+    pub(crate) fn has(self, flag: u64) -> bool {
+        self.flags() & flag != 0
+    }
+
+    /// Waiting for its name to be resolved.
+    pub(crate) fn is_pending(self) -> bool {
+        self.tag() == PENDING
+    }
+
+    /// Defined in this extension (and so an export if global).
+    pub(crate) fn is_defined(self) -> bool {
+        self.tag() == DEFINED
+    }
+
+    /// Resolves an undefined symbol to an address (0 for a missing weak one).
+    pub(crate) fn resolved(self, addr: u64) -> Self {
+        Slot::new(ABSOLUTE, self.flags(), sign_fold(addr))
+    }
+
+    /// Marks a strong undefined symbol as missing.
+    pub(crate) fn missing(self) -> Self {
+        Slot::new(NONE, self.flags() | F_MISSING, 0)
+    }
+
+    /// Where the symbol is.
+    pub(crate) fn value(self) -> Value {
+        let p = self.0 & PAYLOAD;
+        match self.tag() {
+            DEFINED => Value::Region(MemKind::ALL[(p >> 32) as usize & 7], p as u32),
+            ABSOLUTE => Value::Absolute(sign_unfold(p)),
+            _ => Value::None,
+        }
+    }
+}
+
+/// Addresses are kept in 56 bits, sign-extended (x86-64 user space and every 32-bit target fit).
+fn sign_fold(v: u64) -> u64 {
+    v & PAYLOAD
+}
+
+fn sign_unfold(p: u64) -> u64 {
+    ((p << 8) as i64 >> 8) as u64
+}
+
+/// Decodes one symbol table entry into its slot; `COMMON` symbols get space in bss.
+pub(crate) fn slot_for(
+    index: u32,
+    sym: &Sym,
+    secs: &[SecRec],
+    layout: &mut Layout,
+) -> Result<Slot, Error> {
+    let mut flags = if sym.name != 0 { F_NAMED } else { 0 };
+    if sym.bind == elf::STB_GLOBAL.0 || sym.bind == elf::STB_WEAK.0 {
+        flags |= F_GLOBAL;
+    }
+    if sym.bind == elf::STB_WEAK.0 {
+        flags |= F_WEAK;
+    }
+    if sym.kind == elf::STT_FILE.0 || index == 0 {
+        return Ok(Slot::new(NONE, 0, 0));
+    }
+    if sym.kind == elf::STT_TLS.0 {
+        return Err(Error::malformed("thread-local symbols are not supported", None, index.into()));
+    }
+    let shndx = sym.shndx;
+    if shndx == elf::SHN_UNDEF.0 {
+        if flags & F_GLOBAL == 0 {
+            return Err(Error::malformed("local undefined symbol", None, index.into()));
+        }
+        return Ok(Slot::new(PENDING, flags, 0));
+    }
+    if shndx == elf::SHN_ABS.0 {
+        return Ok(Slot::new(ABSOLUTE, flags & !F_GLOBAL, sign_fold(sym.value)));
+    }
+    if shndx == elf::SHN_COMMON.0 {
+        let align = sym.value.max(1);
+        if !align.is_power_of_two() || align > 1 << 20 {
+            return Err(Error::malformed("COMMON symbol alignment", None, sym.value));
+        }
+        let off = layout.place(MemKind::Bss, sym.size, align)?;
+        return Ok(Slot::new(DEFINED, flags, (MemKind::Bss.index() as u64) << 32 | u64::from(off)));
+    }
+    if shndx >= elf::SHN_LORESERVE {
+        return Err(Error::malformed("symbol section index (reserved)", None, shndx.into()));
+    }
+    let sec = secs
+        .get(usize::from(shndx))
+        .ok_or(Error::malformed("symbol section index", None, shndx.into()))?;
+    let Some(region) = sec.role.region() else {
+        // In a section that is not loaded (debug info, unwind tables): fine unless used.
+        return Ok(Slot::new(NONE, flags & !F_GLOBAL, 0));
+    };
+    if sym.value > u64::from(sec.size) {
+        return Err(Error::malformed("symbol value past the end of its section", Some(shndx.into()), sym.value));
+    }
+    let off = u64::from(sec.place) + sym.value;
+    Ok(Slot::new(DEFINED, flags, (region.index() as u64) << 32 | off))
+}

@@ -1,0 +1,103 @@
+//! The set of loaded extensions: load, look up, unload, with dependencies between them.
+
+use crate::extension::Extension;
+use crate::load::{self, LoadParams, Report};
+use crate::memory::{MemKind, MemoryProvider};
+use crate::source::Source;
+use crate::symbols::Resolve;
+use crate::{Error, Name};
+
+/// Up to `N` (at most 32) loaded extensions, the provider their memory comes from, and the
+/// firmware's exports.
+pub struct Registry<P, R, const N: usize> {
+    mem: P,
+    firmware: R,
+    slots: [Option<Extension>; N],
+}
+
+impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
+    /// An empty registry.
+    pub fn new(mem: P, firmware: R) -> Self {
+        const { assert!(N <= 32, "dependencies are a 32-bit mask") };
+        Self { mem, firmware, slots: [const { None }; N] }
+    }
+
+    /// Loads an extension from `src` under `name`.
+    ///
+    /// Undefined symbols resolve against the firmware's exports, then against loaded extensions
+    /// (which become dependencies). Every missing symbol is passed to `report` before the error.
+    /// If `name` is already loaded its use count goes up and `src` is not read, as in LLEXT.
+    pub async fn load<S: Source>(
+        &mut self,
+        name: &str,
+        src: &mut S,
+        params: &LoadParams,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<usize, Error> {
+        if let Some(i) = self.find(name) {
+            let e = self.slots[i].as_mut().expect("found");
+            e.use_count = e.use_count.saturating_add(1);
+            return Ok(i);
+        }
+        let free = self.slots.iter().position(Option::is_none).ok_or(Error::RegistryFull)?;
+        let resolver = load::driver_resolver(&self.firmware, &self.slots);
+        let ext = load::load(Name::new(name.as_bytes()), src, &mut self.mem, &resolver, params, report).await?;
+        self.slots[free] = Some(ext);
+        Ok(free)
+    }
+
+    /// The slot of the extension called `name`.
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.slots.iter().position(|e| e.as_ref().is_some_and(|e| e.name.eq_full(name.as_bytes())))
+    }
+
+    /// The extension in `slot`.
+    pub fn get(&self, slot: usize) -> Option<&Extension> {
+        self.slots.get(slot)?.as_ref()
+    }
+
+    /// Loaded extensions with their slots.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &Extension)> {
+        self.slots.iter().enumerate().filter_map(|(i, e)| Some((i, e.as_ref()?)))
+    }
+
+    /// A symbol exported by any loaded extension (the most recently loaded slot last).
+    pub fn find_symbol(&self, name: &str) -> Option<u64> {
+        self.iter().find_map(|(_, e)| e.find_symbol(name))
+    }
+
+    /// Drops one use of the extension in `slot`; frees it when none is left.
+    ///
+    /// Refused while another loaded extension depends on it. Does not run destructors: call
+    /// [`Extension::teardown`] first, as LLEXT's `llext_unload` expects.
+    pub fn unload(&mut self, slot: usize) -> Result<(), Error> {
+        let ext = self.slots.get_mut(slot).and_then(Option::as_mut).ok_or(Error::NotLoaded)?;
+        if ext.use_count > 1 {
+            ext.use_count -= 1;
+            return Ok(());
+        }
+        if let Some((_, by)) = self.iter().find(|(_, e)| e.deps & (1 << slot) != 0) {
+            return Err(Error::InUse { by: by.name });
+        }
+        let mut ext = self.slots[slot].take().expect("checked above");
+        ext.exports.free(&mut self.mem);
+        for (kind, r) in MemKind::ALL.iter().zip(ext.regions.iter_mut()) {
+            if let Some(b) = r.take() {
+                // SAFETY: the block came from this provider with this kind when the extension
+                // was loaded, and is freed once (taken out of the extension, which is dropped).
+                unsafe { self.mem.free(*kind, b) };
+            }
+        }
+        Ok(())
+    }
+
+    /// The memory provider (for usage figures).
+    pub fn provider(&self) -> &P {
+        &self.mem
+    }
+
+    /// The firmware's exports.
+    pub fn firmware(&self) -> &R {
+        &self.firmware
+    }
+}
