@@ -96,6 +96,11 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
         &self.mem
     }
 
+    /// The memory provider, mutably (to reset its measurements).
+    pub fn provider_mut(&mut self) -> &mut P {
+        &mut self.mem
+    }
+
     /// The firmware's exports.
     pub fn firmware(&self) -> &R {
         &self.firmware

@@ -359,6 +359,9 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
             let e = exports.get_mut(n_exp).ok_or(Error::malformed("export count", None, i.into()))?;
             *e = ExtExport { hash: hash(name), addr: slot.0 };
             n_exp += 1;
+        } else if name == b"_GLOBAL_OFFSET_TABLE_" {
+            // gas declares it whenever GOT-relative code exists; the loader's GOT stands in.
+            *slot = slot.got_base();
         } else if let Some((addr, from)) = resolver.resolve(name) {
             if let Some(k) = from {
                 deps |= 1 << k;

@@ -79,6 +79,11 @@ impl Slot {
         Slot::new(ABSOLUTE, self.flags(), sign_fold(addr))
     }
 
+    /// `_GLOBAL_OFFSET_TABLE_`: the start of the loader-made area, which holds the GOT.
+    pub(crate) fn got_base(self) -> Self {
+        Slot::new(DEFINED, self.flags() & !F_GLOBAL, (MemKind::Trampoline.index() as u64) << 32)
+    }
+
     /// Marks a strong undefined symbol as missing.
     pub(crate) fn missing(self) -> Self {
         Slot::new(NONE, self.flags() | F_MISSING, 0)

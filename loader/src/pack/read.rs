@@ -268,7 +268,7 @@ fn entries(input: &Input<'_>, index: usize, entsize: usize) -> Result<usize, Pac
         return Err(input.error(index, problem));
     }
     let len = input.sections[index].data.len();
-    if len % entsize != 0 {
+    if !len.is_multiple_of(entsize) {
         return Err(input.error(index, SectionProblem::BadSize(hdr.size)));
     }
     Ok(len / entsize)
@@ -324,7 +324,7 @@ fn check_links<C: Class>(input: &Input<'_>, index: usize) -> Result<(), PackErro
         entries(input, index, size)?;
     }
     if s.is_group() {
-        if s.data.len() < 4 || s.data.len() % 4 != 0 {
+        if s.data.len() < 4 || !s.data.len().is_multiple_of(4) {
             return Err(input.error(index, SectionProblem::BadSize(s.hdr.size)));
         }
         if s.hdr.info as usize >= input.symbols.len() {
