@@ -67,7 +67,7 @@ fn load_one<S: Source>(reg: &mut Reg, name: &str, src: &mut S) -> Result<(usize,
         match r {
             Ok(slot) => (slot, peak),
             Err(e) => {
-                if !missing.is_empty() {
+                if matches!(e, llext_loader::Error::MissingSymbols { .. }) {
                     return Err(anyhow!("{} undefined symbol(s): {}", missing.len(), missing.join(", ")))
                         .context("the firmware (ext-run) and the extensions loaded before do not export them");
                 }

@@ -124,7 +124,8 @@ pub(crate) fn slot_for(
         flags |= F_WEAK;
     }
     if sym.kind == elf::STT_FILE.0 || index == 0 {
-        return Ok(Slot::new(NONE, 0, 0));
+        // Keeps `F_NAMED`: a stream matches names to symbols by counting named ones.
+        return Ok(Slot::new(NONE, flags & F_NAMED, 0));
     }
     if sym.kind == elf::STT_TLS.0 {
         return Err(Error::malformed("thread-local symbols are not supported", None, index.into()));
