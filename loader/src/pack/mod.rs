@@ -70,3 +70,6 @@ fn pack_class<C: Class>(input: &[u8], options: &PackOptions) -> Result<Vec<u8>, 
     let plan = plan::plan(&file, options)?;
     write::write::<C>(&file, &plan)
 }
+
+#[cfg(test)]
+mod tests;
