@@ -4,6 +4,14 @@ mod cmd;
 
 use clap::Parser;
 
-fn main() -> anyhow::Result<()> {
-    cmd::Cli::parse().run()
+fn main() -> std::process::ExitCode {
+    match cmd::Cli::parse().run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line with the whole cause chain, e.g.
+            // "error: cannot pack a.o: section 7 (.rela.text): ...", never a backtrace.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
