@@ -88,13 +88,16 @@ impl Extension {
 
     /// Its non-empty regions.
     pub fn regions(&self) -> impl Iterator<Item = Region> + '_ {
-        MemKind::ALL[..5].iter().zip(&self.regions).filter_map(|(k, b)| {
-            b.map(|b| Region {
-                kind: *k,
-                addr: b.addr,
-                size: b.size,
+        MemKind::ALL[..5]
+            .iter()
+            .zip(&self.regions)
+            .filter_map(|(k, b)| {
+                b.map(|b| Region {
+                    kind: *k,
+                    addr: b.addr,
+                    size: b.size,
+                })
             })
-        })
     }
 
     /// Bytes of its final image.
@@ -105,7 +108,8 @@ impl Extension {
     /// The address of a symbol it exports: first the `.exported_sym` table
     /// (`LL_EXTENSION_SYMBOL`), then its global symbols.
     pub fn find_symbol(&self, name: &str) -> Option<u64> {
-        self.find_exported_sym(name.as_bytes()).or_else(|| self.find_global(name.as_bytes()))
+        self.find_exported_sym(name.as_bytes())
+            .or_else(|| self.find_global(name.as_bytes()))
     }
 
     pub(crate) fn find_global(&self, name: &[u8]) -> Option<u64> {
@@ -146,10 +150,13 @@ impl Extension {
 
     /// Which region holds run-time address `addr`, and the offset in it.
     pub fn locate(&self, addr: u64) -> Option<(MemKind, usize)> {
-        MemKind::ALL[..5].iter().zip(&self.regions).find_map(|(k, b)| {
-            let b = (*b)?;
-            b.contains(addr, 1).then(|| (*k, (addr - b.addr) as usize))
-        })
+        MemKind::ALL[..5]
+            .iter()
+            .zip(&self.regions)
+            .find_map(|(k, b)| {
+                let b = (*b)?;
+                b.contains(addr, 1).then(|| (*k, (addr - b.addr) as usize))
+            })
     }
 
     /// The bytes of a region (as the loader wrote them).
@@ -165,7 +172,8 @@ impl Extension {
         if span.len == 0 {
             return None;
         }
-        self.region_bytes(kind)?.get(span.off as usize..(span.off + span.len) as usize)
+        self.region_bytes(kind)?
+            .get(span.off as usize..(span.off + span.len) as usize)
     }
 
     fn array(&self, span: Span) -> impl DoubleEndedIterator<Item = u64> + '_ {

@@ -23,7 +23,7 @@ pub mod symbols;
 
 pub use error::{Error, Part};
 pub use extension::Extension;
-pub use load::{LoadParams, Limits, Report};
+pub use load::{Limits, LoadParams, Report};
 pub use name::Name;
 pub use registry::Registry;
 

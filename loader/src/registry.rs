@@ -19,7 +19,11 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
     /// An empty registry.
     pub fn new(mem: P, firmware: R) -> Self {
         const { assert!(N <= 32, "dependencies are a 32-bit mask") };
-        Self { mem, firmware, slots: [const { None }; N] }
+        Self {
+            mem,
+            firmware,
+            slots: [const { None }; N],
+        }
     }
 
     /// Loads an extension from `src` under `name`.
@@ -39,16 +43,30 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
             e.use_count = e.use_count.saturating_add(1);
             return Ok(i);
         }
-        let free = self.slots.iter().position(Option::is_none).ok_or(Error::RegistryFull)?;
+        let free = self
+            .slots
+            .iter()
+            .position(Option::is_none)
+            .ok_or(Error::RegistryFull)?;
         let resolver = load::driver_resolver(&self.firmware, &self.slots);
-        let ext = load::load(Name::new(name.as_bytes()), src, &mut self.mem, &resolver, params, report).await?;
+        let ext = load::load(
+            Name::new(name.as_bytes()),
+            src,
+            &mut self.mem,
+            &resolver,
+            params,
+            report,
+        )
+        .await?;
         self.slots[free] = Some(ext);
         Ok(free)
     }
 
     /// The slot of the extension called `name`.
     pub fn find(&self, name: &str) -> Option<usize> {
-        self.slots.iter().position(|e| e.as_ref().is_some_and(|e| e.name.eq_full(name.as_bytes())))
+        self.slots
+            .iter()
+            .position(|e| e.as_ref().is_some_and(|e| e.name.eq_full(name.as_bytes())))
     }
 
     /// The extension in `slot`.
@@ -58,7 +76,10 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
 
     /// Loaded extensions with their slots.
     pub fn iter(&self) -> impl Iterator<Item = (usize, &Extension)> {
-        self.slots.iter().enumerate().filter_map(|(i, e)| Some((i, e.as_ref()?)))
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((i, e.as_ref()?)))
     }
 
     /// A symbol exported by any loaded extension (the most recently loaded slot last).
@@ -71,7 +92,11 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
     /// Refused while another loaded extension depends on it. Does not run destructors: call
     /// [`Extension::teardown`] first, as LLEXT's `llext_unload` expects.
     pub fn unload(&mut self, slot: usize) -> Result<(), Error> {
-        let ext = self.slots.get_mut(slot).and_then(Option::as_mut).ok_or(Error::NotLoaded)?;
+        let ext = self
+            .slots
+            .get_mut(slot)
+            .and_then(Option::as_mut)
+            .ok_or(Error::NotLoaded)?;
         if ext.use_count > 1 {
             ext.use_count -= 1;
             return Ok(());

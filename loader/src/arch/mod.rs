@@ -37,7 +37,13 @@ impl Arch {
     }
 
     /// Applies one relocation.
-    pub(crate) fn apply(self, r: &Reloc, site: &mut Site<'_>, sym: &Target, tramp: &mut Trampolines) -> Result<(), Error> {
+    pub(crate) fn apply(
+        self,
+        r: &Reloc,
+        site: &mut Site<'_>,
+        sym: &Target,
+        tramp: &mut Trampolines,
+    ) -> Result<(), Error> {
         match self {
             Arch::X86_64 => x86_64::apply(r, site, sym, tramp),
         }

@@ -33,7 +33,19 @@ fn name(t: u32) -> &'static str {
 }
 
 /// Applies one relocation at `site`.
-pub(crate) fn apply(r: &Reloc, site: &mut Site<'_>, sym: &Target, tramp: &mut Trampolines) -> Result<(), Error> {
+pub(crate) fn apply(
+    r: &Reloc,
+    site: &mut Site<'_>,
+    sym: &Target,
+    tramp: &mut Trampolines,
+) -> Result<(), Error> {
+    // Check the field first, so a bad offset is reported as such and not as an overflow.
+    let width = match r.kind {
+        t if t == R_X86_64_NONE.0 => 0,
+        t if t == R_X86_64_64.0 || t == R_X86_64_PC64.0 => 8,
+        _ => 4,
+    };
+    site.field(r.offset, width)?;
     let a = r.addend.unwrap_or(0);
     let s = sym.value;
     let p = site.place(r.offset);
@@ -47,9 +59,10 @@ pub(crate) fn apply(r: &Reloc, site: &mut Site<'_>, sym: &Target, tramp: &mut Tr
     match r.kind {
         t if t == R_X86_64_NONE.0 => {}
         t if t == R_X86_64_64.0 => put_u64(site.field(r.offset, 8)?, s.wrapping_add(a as u64)),
-        t if t == R_X86_64_PC64.0 => {
-            put_u64(site.field(r.offset, 8)?, s.wrapping_add(a as u64).wrapping_sub(p))
-        }
+        t if t == R_X86_64_PC64.0 => put_u64(
+            site.field(r.offset, 8)?,
+            s.wrapping_add(a as u64).wrapping_sub(p),
+        ),
         t if t == R_X86_64_32.0 => {
             let v = (s as i64).wrapping_add(a);
             let v = u32::try_from(v).map_err(|_| overflow(v))?;
@@ -76,23 +89,30 @@ pub(crate) fn apply(r: &Reloc, site: &mut Site<'_>, sym: &Target, tramp: &mut Tr
             let v = i32::try_from(v).map_err(|_| overflow(v))?;
             put_u32(site.field(r.offset, 4)?, v as u32);
         }
-        t if t == R_X86_64_GOTPCREL.0 || t == R_X86_64_GOTPCRELX.0 || t == R_X86_64_REX_GOTPCRELX.0 => {
+        t if t == R_X86_64_GOTPCREL.0
+            || t == R_X86_64_GOTPCRELX.0
+            || t == R_X86_64_REX_GOTPCRELX.0 =>
+        {
             let direct = pcrel(s, a, p);
             // Like ld: `mov foo@GOTPCREL(%rip), %reg` becomes `lea foo(%rip), %reg` when in reach.
-            let relax = t != R_X86_64_GOTPCREL.0 && r.offset >= 2 && i32::try_from(direct).is_ok() && {
-                let op = site.field(r.offset - 2, 1)?;
-                op[0] == 0x8b
-            };
+            let relax =
+                t != R_X86_64_GOTPCREL.0 && r.offset >= 2 && i32::try_from(direct).is_ok() && {
+                    let op = site.field(r.offset - 2, 1)?;
+                    op[0] == 0x8b
+                };
             let v = if relax {
                 site.field(r.offset - 2, 1)?[0] = 0x8d;
                 direct
             } else {
-                let (slot, addr) = tramp.slot(sym.slot, SLOT_SIZE).ok_or(Error::UnsupportedRelocation {
-                    r_type: t,
-                    type_name: "R_X86_64_GOTPCREL (GOT entry for a local symbol)",
-                    section,
-                    offset: r.offset,
-                })?;
+                let (slot, addr) =
+                    tramp
+                        .slot(sym.slot, SLOT_SIZE)
+                        .ok_or(Error::UnsupportedRelocation {
+                            r_type: t,
+                            type_name: "R_X86_64_GOTPCREL (GOT entry for a local symbol)",
+                            section,
+                            offset: r.offset,
+                        })?;
                 fill_slot(slot, s);
                 pcrel(addr, a, p)
             };

@@ -1,7 +1,7 @@
 //! The load driver: reads each part where the stream order puts it and hands it to the
 //! synchronous code that classifies, lays out, resolves and relocates.
 
-use super::sections::{self, LOADED, NAMED, Layout, Role, SecRec};
+use super::sections::{self, LOADED, Layout, NAMED, Role, SecRec};
 use super::strings::{MAX_NAME, OrderCheck, Splitter};
 use super::symbols::{F_GLOBAL, F_NAMED, F_WEAK, Slot, Value, slot_for};
 use super::{LoadParams, Report, Table};
@@ -63,12 +63,22 @@ impl<P: MemoryProvider> Work<'_, P> {
         Some((bytes, b.addr + off as u64))
     }
 
-    fn alloc_regions(&mut self, layout: &Layout, arch: Arch, slots: u32, max: u64) -> Result<Trampolines, Error> {
+    fn alloc_regions(
+        &mut self,
+        layout: &Layout,
+        arch: Arch,
+        slots: u32,
+        max: u64,
+    ) -> Result<Trampolines, Error> {
         let mut sizes = layout.size;
         sizes[MemKind::Trampoline.index()] = u64::from(slots) * arch.slot_size() as u64;
         let total: u64 = sizes.iter().sum();
         if total > max {
-            return Err(Error::Limit { what: "image size", value: total, limit: max });
+            return Err(Error::Limit {
+                what: "image size",
+                value: total,
+                limit: max,
+            });
         }
         for (i, kind) in MemKind::ALL[..5].iter().enumerate() {
             let size = sizes[i] as usize;
@@ -76,13 +86,20 @@ impl<P: MemoryProvider> Work<'_, P> {
                 continue;
             }
             let align = (layout.align[i] as usize).max(16);
-            let b = self.mem.alloc(*kind, size, align).ok_or(Error::OutOfMemory { kind: *kind, size })?;
+            let b = self
+                .mem
+                .alloc(*kind, size, align)
+                .ok_or(Error::OutOfMemory { kind: *kind, size })?;
             // SAFETY: a fresh block of `size` writable bytes. Zeroing gives bss its zeros and
             // padding between sections known values.
             unsafe { core::ptr::write_bytes(b.ptr.as_ptr(), 0, size) };
             self.regions[i] = Some(b);
         }
-        Ok(Trampolines { block: self.regions[MemKind::Trampoline.index()], slots, used: 0 })
+        Ok(Trampolines {
+            block: self.regions[MemKind::Trampoline.index()],
+            slots,
+            used: 0,
+        })
     }
 }
 
@@ -108,7 +125,12 @@ impl<R: Resolve + ?Sized> Resolver<'_, R> {
 /// Moves to a part, or says it came too late for a forward-only source.
 async fn goto<S: Source>(src: &mut S, part: Part, section: u32, offset: u64) -> Result<(), Error> {
     if !src.is_seekable() && offset < src.position() {
-        return Err(Error::StreamOrder { part, section, offset, position: src.position() });
+        return Err(Error::StreamOrder {
+            part,
+            section,
+            offset,
+            position: src.position(),
+        });
     }
     src.seek_to(offset).await
 }
@@ -122,7 +144,11 @@ async fn read_name<'b, S: Source>(
     buf: &'b mut [u8; MAX_NAME],
 ) -> Result<Option<&'b [u8]>, Error> {
     if off >= table.size {
-        return Err(Error::malformed("name offset past the end of its string table", None, off.into()));
+        return Err(Error::malformed(
+            "name offset past the end of its string table",
+            None,
+            off.into(),
+        ));
     }
     src.seek_to(u64::from(table.off) + u64::from(off)).await?;
     let avail = ((table.size - off) as usize).min(MAX_NAME + 1);
@@ -145,7 +171,11 @@ async fn read_name<'b, S: Source>(
     if len >= MAX_NAME {
         Ok(None)
     } else {
-        Err(Error::malformed("string table does not end with NUL", None, off.into()))
+        Err(Error::malformed(
+            "string table does not end with NUL",
+            None,
+            off.into(),
+        ))
     }
 }
 
@@ -184,7 +214,11 @@ fn check_overlaps(secs: &[SecRec], ehsize: u64, shoff: u64, sht_end: u64) -> Res
     for (i, a) in secs.iter().enumerate().filter(|(_, s)| read(s)) {
         let (a0, a1) = (u64::from(a.off), u64::from(a.off) + u64::from(a.size));
         if a0 < ehsize || (a0 < sht_end && shoff < a1) {
-            return Err(Error::malformed("section overlaps the ELF or section headers", Some(i as u32), a0));
+            return Err(Error::malformed(
+                "section overlaps the ELF or section headers",
+                Some(i as u32),
+                a0,
+            ));
         }
         for b in secs[i + 1..].iter().filter(|s| read(s)) {
             let (b0, b1) = (u64::from(b.off), u64::from(b.off) + u64::from(b.size));
@@ -211,23 +245,46 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     // --- ELF header -----------------------------------------------------------------------------
     let mut hb = [0u8; HEADER_READ];
     goto(src, Part::SectionHeaders, 0, 0).await?;
-    src.read_exact(&mut hb[..52]).await?;
+    src.read_exact(&mut hb[..16]).await?;
+    if hb[..4] != object::elf::ELFMAG {
+        return Err(Error::NotElf);
+    }
+    src.read_exact(&mut hb[16..52]).await?;
     if hb[4] == object::elf::ELFCLASS64.0 {
         src.read_exact(&mut hb[52..64]).await?;
     }
     let hdr = Header::parse(&hb)?;
     let class = hdr.class;
-    let arch = Arch::from_machine(hdr.machine)
-        .ok_or(Error::WrongMachine { found: hdr.machine, expected: Arch::X86_64.machine() })?;
+    let arch = Arch::from_machine(hdr.machine).ok_or(Error::WrongMachine {
+        found: hdr.machine,
+        expected: Arch::X86_64.machine(),
+    })?;
     if hdr.shnum > lim.max_sections {
-        return Err(Error::Limit { what: "section count", value: hdr.shnum.into(), limit: lim.max_sections.into() });
+        return Err(Error::Limit {
+            what: "section count",
+            value: hdr.shnum.into(),
+            limit: lim.max_sections.into(),
+        });
     }
     if hdr.shoff < hdr.size() {
-        return Err(Error::malformed("e_shoff overlaps the ELF header", None, hdr.shoff));
+        return Err(Error::malformed(
+            "e_shoff overlaps the ELF header",
+            None,
+            hdr.shoff,
+        ));
     }
 
-    let mut w = Work { mem, secs: Table::EMPTY, syms: Table::EMPTY, exports: Table::EMPTY, regions: [None; 5] };
-    let mut stats = LoadStats { sections: hdr.shnum, ..LoadStats::default() };
+    let mut w = Work {
+        mem,
+        secs: Table::EMPTY,
+        syms: Table::EMPTY,
+        exports: Table::EMPTY,
+        regions: [None; 5],
+    };
+    let mut stats = LoadStats {
+        sections: hdr.shnum,
+        ..LoadStats::default()
+    };
 
     // --- Section headers --------------------------------------------------------------------------
     w.secs = Table::alloc(w.mem, hdr.shnum as usize)?;
@@ -260,7 +317,13 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
         match s.role {
             Role::Skip => s.role = Role::Strtab,
             Role::Shstrtab => {}
-            _ => return Err(Error::malformed("symbol table sh_link is not a string table", Some(symtab), strtab.into())),
+            _ => {
+                return Err(Error::malformed(
+                    "symbol table sh_link is not a string table",
+                    Some(symtab),
+                    strtab.into(),
+                ));
+            }
         }
     }
     check_overlaps(w.secs.as_slice(), hdr.size(), hdr.shoff, sht_end)?;
@@ -312,13 +375,25 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     let symsz = class.sym_size();
     let nsyms = symrec.size / symsz as u32;
     if symrec.size % symsz as u32 != 0 {
-        return Err(Error::malformed("symbol table size is not a multiple of its entry size", Some(symtab), symrec.size.into()));
+        return Err(Error::malformed(
+            "symbol table size is not a multiple of its entry size",
+            Some(symtab),
+            symrec.size.into(),
+        ));
     }
     if nsyms > lim.max_symbols {
-        return Err(Error::Limit { what: "symbol count", value: nsyms.into(), limit: lim.max_symbols.into() });
+        return Err(Error::Limit {
+            what: "symbol count",
+            value: nsyms.into(),
+            limit: lim.max_symbols.into(),
+        });
     }
     if first_global > nsyms {
-        return Err(Error::malformed("symbol table sh_info (first global)", Some(symtab), first_global.into()));
+        return Err(Error::malformed(
+            "symbol table sh_info (first global)",
+            Some(symtab),
+            first_global.into(),
+        ));
     }
     stats.symbols = nsyms;
     w.syms = Table::alloc(w.mem, nsyms as usize)?;
@@ -349,15 +424,28 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     let mut first = [Name::EMPTY; 4];
     let mut deps = 0u32;
     let mut n_exp = 0usize;
-    let mut on_name = |slot: &mut Slot, exports: &mut [ExtExport], name: Option<&[u8]>, i: u32| -> Result<(), Error> {
+    let mut on_name = |slot: &mut Slot,
+                       exports: &mut [ExtExport],
+                       name: Option<&[u8]>,
+                       i: u32|
+     -> Result<(), Error> {
         let needs = slot.is_pending() || (slot.is_defined() && slot.has(F_GLOBAL));
         if !needs {
             return Ok(());
         }
-        let name = name.ok_or(Error::NameTooLong { symbol: i, limit: MAX_NAME })?;
+        let name = name.ok_or(Error::NameTooLong {
+            symbol: i,
+            limit: MAX_NAME,
+        })?;
         if slot.is_defined() {
-            let e = exports.get_mut(n_exp).ok_or(Error::malformed("export count", None, i.into()))?;
-            *e = ExtExport { hash: hash(name), addr: slot.0 };
+            let e =
+                exports
+                    .get_mut(n_exp)
+                    .ok_or(Error::malformed("export count", None, i.into()))?;
+            *e = ExtExport {
+                hash: hash(name),
+                addr: slot.0,
+            };
             n_exp += 1;
         } else if name == b"_GLOBAL_OFFSET_TABLE_" {
             // gas declares it whenever GOT-relative code exists; the loader's GOT stands in.
@@ -374,7 +462,9 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
                 first[missing as usize] = Name::new(name);
             }
             missing += 1;
-            report(Report::MissingSymbol(core::str::from_utf8(name).unwrap_or("?")));
+            report(Report::MissingSymbol(
+                core::str::from_utf8(name).unwrap_or("?"),
+            ));
             *slot = slot.missing();
         }
         Ok(())
@@ -388,7 +478,8 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
                 continue;
             }
             let mut eb = [0u8; 24];
-            src.seek_to(u64::from(symrec.off) + (i * symsz) as u64).await?;
+            src.seek_to(u64::from(symrec.off) + (i * symsz) as u64)
+                .await?;
             src.read_exact(&mut eb[..symsz]).await?;
             let sym = Sym::parse(class, &eb[..symsz]);
             let name = read_name(src, &strrec, sym.name, &mut nb).await?;
@@ -421,11 +512,18 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     for s in w.syms.as_slice() {
         if s.is_pending() {
             // A named undefined symbol whose name never came: the string table is short.
-            return Err(Error::malformed("undefined symbol without a name", Some(strtab), 0));
+            return Err(Error::malformed(
+                "undefined symbol without a name",
+                Some(strtab),
+                0,
+            ));
         }
     }
     if missing > 0 {
-        return Err(Error::MissingSymbols { count: missing, first });
+        return Err(Error::MissingSymbols {
+            count: missing,
+            first,
+        });
     }
 
     // --- Regions ----------------------------------------------------------------------------------------
@@ -435,14 +533,22 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
 
     // --- Contents and relocations -------------------------------------------------------------------
     // A stream delivers them in index order; a seekable source reads all contents first.
-    let passes: &[(bool, bool)] = if seekable { &[(true, false), (false, true)] } else { &[(true, true)] };
+    let passes: &[(bool, bool)] = if seekable {
+        &[(true, false), (false, true)]
+    } else {
+        &[(true, true)]
+    };
     let mut relocs = 0u32;
     for &(contents, rels) in passes {
         for i in 0..hdr.shnum {
             let rec = w.secs.as_slice()[i as usize];
             if contents && rec.role.has_contents() {
                 goto(src, Part::Contents, i, rec.off.into()).await?;
-                let (bytes, _) = w.section_bytes(&rec).ok_or(Error::malformed("section placement", Some(i), 0))?;
+                let (bytes, _) = w.section_bytes(&rec).ok_or(Error::malformed(
+                    "section placement",
+                    Some(i),
+                    0,
+                ))?;
                 src.read_exact(bytes).await?;
                 w.secs.as_mut_slice()[i as usize].state |= LOADED;
             }
@@ -462,15 +568,35 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
                 let rela = rec.role == Role::Rela;
                 let esz = class.rel_size(rela);
                 if rec.size as usize % esz != 0 {
-                    return Err(Error::malformed("relocation section size", Some(i), rec.size.into()));
+                    return Err(Error::malformed(
+                        "relocation section size",
+                        Some(i),
+                        rec.size.into(),
+                    ));
                 }
                 let count = rec.size / esz as u32;
                 relocs = relocs.saturating_add(count);
                 if relocs > lim.max_relocations {
-                    return Err(Error::Limit { what: "relocation count", value: relocs.into(), limit: lim.max_relocations.into() });
+                    return Err(Error::Limit {
+                        what: "relocation count",
+                        value: relocs.into(),
+                        limit: lim.max_relocations.into(),
+                    });
                 }
                 goto(src, Part::Relocations, i, rec.off.into()).await?;
-                relocate(src, &w, &target, rec.place, class, rela, count, arch, first_global, &mut tramp).await?;
+                relocate(
+                    src,
+                    &w,
+                    &target,
+                    rec.place,
+                    class,
+                    rela,
+                    count,
+                    arch,
+                    first_global,
+                    &mut tramp,
+                )
+                .await?;
             }
         }
     }
@@ -480,7 +606,9 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     // --- Finish: seal code, index exports, give back what was transient ----------------------------
     for (i, kind) in MemKind::ALL[..5].iter().enumerate() {
         if let Some(b) = w.regions[i] {
-            w.mem.seal(*kind, &b).map_err(|_| Error::Protect { kind: *kind })?;
+            w.mem
+                .seal(*kind, &b)
+                .map_err(|_| Error::Protect { kind: *kind })?;
         }
     }
     let regions = w.regions;
@@ -494,7 +622,11 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     }
     exports.sort_unstable_by_key(|e| e.hash);
     if exports.windows(2).any(|p| p[0].hash == p[1].hash) {
-        return Err(Error::malformed("two exported symbols with the same name (or name hash)", None, 0));
+        return Err(Error::malformed(
+            "two exported symbols with the same name (or name hash)",
+            None,
+            0,
+        ));
     }
     let transient = w.secs.len() * size_of::<SecRec>() + w.syms.len() * size_of::<Slot>();
     w.secs.free(w.mem);
@@ -533,8 +665,16 @@ async fn relocate<S: Source, P: MemoryProvider>(
     tramp: &mut Trampolines,
 ) -> Result<(), Error> {
     let esz = class.rel_size(rela);
-    let (bytes, addr) = w.section_bytes(target).ok_or(Error::malformed("section placement", Some(target_index), 0))?;
-    let mut site = Site { bytes, addr, section: target_index };
+    let (bytes, addr) = w.section_bytes(target).ok_or(Error::malformed(
+        "section placement",
+        Some(target_index),
+        0,
+    ))?;
+    let mut site = Site {
+        bytes,
+        addr,
+        section: target_index,
+    };
     let syms = w.syms.as_slice();
     let mut buf = [0u8; REL_CHUNK * 24];
     let mut left = count as usize;
@@ -544,15 +684,24 @@ async fn relocate<S: Source, P: MemoryProvider>(
         left -= k;
         for e in buf[..k * esz].chunks_exact(esz) {
             let r = Reloc::parse(class, rela, e);
-            let slot = *syms
-                .get(r.sym as usize)
-                .ok_or(Error::malformed("relocation symbol index", Some(target_index), r.sym.into()))?;
+            let slot = *syms.get(r.sym as usize).ok_or(Error::malformed(
+                "relocation symbol index",
+                Some(target_index),
+                r.sym.into(),
+            ))?;
             let value = if r.sym == 0 {
                 0
             } else {
-                w.value(slot).ok_or(Error::SymbolNotLoaded { symbol: r.sym, section: target_index, offset: r.offset })?
+                w.value(slot).ok_or(Error::SymbolNotLoaded {
+                    symbol: r.sym,
+                    section: target_index,
+                    offset: r.offset,
+                })?
             };
-            let t = Target { value, slot: r.sym.checked_sub(first_global) };
+            let t = Target {
+                value,
+                slot: r.sym.checked_sub(first_global),
+            };
             arch.apply(&r, &mut site, &t, tramp)?;
         }
     }

@@ -2,9 +2,9 @@
 
 use object::elf;
 
+use crate::Error;
 use crate::elf::{Class, Shdr};
 use crate::memory::MemKind;
-use crate::Error;
 
 /// What the loader does with a section.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -102,7 +102,11 @@ pub(crate) fn classify(
     }
     rec.role = if index == shstrndx {
         if kind != elf::SHT_STRTAB.0 {
-            return Err(Error::malformed("e_shstrndx is not a string table", s, kind.into()));
+            return Err(Error::malformed(
+                "e_shstrndx is not a string table",
+                s,
+                kind.into(),
+            ));
         }
         Role::Shstrtab
     } else if kind == elf::SHT_SYMTAB.0 {
@@ -119,14 +123,22 @@ pub(crate) fn classify(
             return Err(Error::malformed("relocation sh_entsize", s, sh.entsize));
         }
         if sh.info == 0 || sh.info >= shnum {
-            return Err(Error::malformed("relocation target (sh_info)", s, sh.info.into()));
+            return Err(Error::malformed(
+                "relocation target (sh_info)",
+                s,
+                sh.info.into(),
+            ));
         }
         rec.place = sh.info;
         if rela { Role::Rela } else { Role::Rel }
     } else if !alloc || size == 0 && kind != elf::SHT_NOBITS.0 {
         Role::Skip
     } else if sh.flags & elf::SHF_TLS.0 != 0 {
-        return Err(Error::malformed("thread-local storage is not supported", s, sh.flags));
+        return Err(Error::malformed(
+            "thread-local storage is not supported",
+            s,
+            sh.flags,
+        ));
     } else if kind == elf::SHT_NOBITS.0 {
         Role::Bss
     } else if kind == elf::SHT_INIT_ARRAY.0 {
@@ -199,7 +211,11 @@ impl Layout {
         let off = self.size[r].next_multiple_of(align);
         let end = off + size;
         if end > u64::from(u32::MAX >> 4) {
-            return Err(Error::Limit { what: "region size", value: end, limit: u64::from(u32::MAX >> 4) });
+            return Err(Error::Limit {
+                what: "region size",
+                value: end,
+                limit: u64::from(u32::MAX >> 4),
+            });
         }
         self.size[r] = end;
         self.align[r] = self.align[r].max(align);
@@ -229,8 +245,14 @@ pub(crate) fn lay_out(secs: &mut [SecRec]) -> Result<Layout, Error> {
             s.state |= LOADED; // temporarily: "placed"
         }
         let span = match first {
-            Some(off) => Span { off, len: (l.size[MemKind::Rodata.index()] - u64::from(off)) as u32 },
-            None => Span { off: start as u32, len: 0 },
+            Some(off) => Span {
+                off,
+                len: (l.size[MemKind::Rodata.index()] - u64::from(off)) as u32,
+            },
+            None => Span {
+                off: start as u32,
+                len: 0,
+            },
         };
         match role {
             Role::Preinit => l.preinit = span,

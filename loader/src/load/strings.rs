@@ -60,7 +60,9 @@ pub(crate) struct OrderCheck {
 
 impl OrderCheck {
     pub(crate) fn add(&mut self, offset: u64) {
-        self.acc = (self.acc ^ offset).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(5);
+        self.acc = (self.acc ^ offset)
+            .wrapping_mul(0x0000_0100_0000_01b3)
+            .rotate_left(5);
         self.count += 1;
     }
 }

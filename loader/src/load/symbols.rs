@@ -3,9 +3,9 @@
 
 use object::elf;
 
+use crate::Error;
 use crate::elf::Sym;
 use crate::memory::MemKind;
-use crate::Error;
 
 use super::sections::{Layout, SecRec};
 
@@ -81,7 +81,11 @@ impl Slot {
 
     /// `_GLOBAL_OFFSET_TABLE_`: the start of the loader-made area, which holds the GOT.
     pub(crate) fn got_base(self) -> Self {
-        Slot::new(DEFINED, self.flags() & !F_GLOBAL, (MemKind::Trampoline.index() as u64) << 32)
+        Slot::new(
+            DEFINED,
+            self.flags() & !F_GLOBAL,
+            (MemKind::Trampoline.index() as u64) << 32,
+        )
     }
 
     /// Marks a strong undefined symbol as missing.
@@ -128,12 +132,20 @@ pub(crate) fn slot_for(
         return Ok(Slot::new(NONE, flags & F_NAMED, 0));
     }
     if sym.kind == elf::STT_TLS.0 {
-        return Err(Error::malformed("thread-local symbols are not supported", None, index.into()));
+        return Err(Error::malformed(
+            "thread-local symbols are not supported",
+            None,
+            index.into(),
+        ));
     }
     let shndx = sym.shndx;
     if shndx == elf::SHN_UNDEF.0 {
         if flags & F_GLOBAL == 0 {
-            return Err(Error::malformed("local undefined symbol", None, index.into()));
+            return Err(Error::malformed(
+                "local undefined symbol",
+                None,
+                index.into(),
+            ));
         }
         return Ok(Slot::new(PENDING, flags, 0));
     }
@@ -146,21 +158,39 @@ pub(crate) fn slot_for(
             return Err(Error::malformed("COMMON symbol alignment", None, sym.value));
         }
         let off = layout.place(MemKind::Bss, sym.size, align)?;
-        return Ok(Slot::new(DEFINED, flags, (MemKind::Bss.index() as u64) << 32 | u64::from(off)));
+        return Ok(Slot::new(
+            DEFINED,
+            flags,
+            (MemKind::Bss.index() as u64) << 32 | u64::from(off),
+        ));
     }
     if shndx >= elf::SHN_LORESERVE {
-        return Err(Error::malformed("symbol section index (reserved)", None, shndx.into()));
+        return Err(Error::malformed(
+            "symbol section index (reserved)",
+            None,
+            shndx.into(),
+        ));
     }
-    let sec = secs
-        .get(usize::from(shndx))
-        .ok_or(Error::malformed("symbol section index", None, shndx.into()))?;
+    let sec = secs.get(usize::from(shndx)).ok_or(Error::malformed(
+        "symbol section index",
+        None,
+        shndx.into(),
+    ))?;
     let Some(region) = sec.role.region() else {
         // In a section that is not loaded (debug info, unwind tables): fine unless used.
         return Ok(Slot::new(NONE, flags & !F_GLOBAL, 0));
     };
     if sym.value > u64::from(sec.size) {
-        return Err(Error::malformed("symbol value past the end of its section", Some(shndx.into()), sym.value));
+        return Err(Error::malformed(
+            "symbol value past the end of its section",
+            Some(shndx.into()),
+            sym.value,
+        ));
     }
     let off = u64::from(sec.place) + sym.value;
-    Ok(Slot::new(DEFINED, flags, (region.index() as u64) << 32 | off))
+    Ok(Slot::new(
+        DEFINED,
+        flags,
+        (region.index() as u64) << 32 | off,
+    ))
 }

@@ -20,17 +20,28 @@ impl<T: Copy + Default> Table<T> {
     };
 
     /// Allocates `len` default values.
-    pub(crate) fn alloc<P: MemoryProvider + ?Sized>(mem: &mut P, len: usize) -> Result<Self, Error> {
+    pub(crate) fn alloc<P: MemoryProvider + ?Sized>(
+        mem: &mut P,
+        len: usize,
+    ) -> Result<Self, Error> {
         if len == 0 {
             return Ok(Self::EMPTY);
         }
-        let size = len
-            .checked_mul(size_of::<T>())
-            .ok_or(Error::OutOfMemory { kind: MemKind::Metadata, size: usize::MAX })?;
-        let block = mem
-            .alloc(MemKind::Metadata, size, align_of::<T>())
-            .ok_or(Error::OutOfMemory { kind: MemKind::Metadata, size })?;
-        let mut t = Self { block: Some(block), len, _t: PhantomData };
+        let size = len.checked_mul(size_of::<T>()).ok_or(Error::OutOfMemory {
+            kind: MemKind::Metadata,
+            size: usize::MAX,
+        })?;
+        let block =
+            mem.alloc(MemKind::Metadata, size, align_of::<T>())
+                .ok_or(Error::OutOfMemory {
+                    kind: MemKind::Metadata,
+                    size,
+                })?;
+        let mut t = Self {
+            block: Some(block),
+            len,
+            _t: PhantomData,
+        };
         t.as_mut_slice().fill(T::default());
         Ok(t)
     }
@@ -51,7 +62,9 @@ impl<T: Copy + Default> Table<T> {
             // SAFETY: as in `as_slice`; `&mut self` makes the access exclusive. Before the fill in
             // `alloc` the memory is uninitialised, but `T: Copy` has no drop glue and `fill` only
             // writes.
-            Some(b) => unsafe { core::slice::from_raw_parts_mut(b.ptr.as_ptr().cast::<T>(), self.len) },
+            Some(b) => unsafe {
+                core::slice::from_raw_parts_mut(b.ptr.as_ptr().cast::<T>(), self.len)
+            },
             None => &mut [],
         }
     }

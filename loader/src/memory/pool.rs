@@ -30,6 +30,11 @@ impl PoolProvider {
         self.size
     }
 
+    /// Bytes free now.
+    pub fn free_bytes_now(&self) -> usize {
+        self.heap.free()
+    }
+
     /// Bytes currently handed out.
     pub fn used(&self) -> usize {
         self.heap.used()

@@ -1,8 +1,12 @@
 //! Symbol lookup: the firmware's export table (built at compile time, sorted by name hash) and
 //! the resolver interface the loader asks for undefined symbols.
 
+#[cfg(feature = "alloc")]
+mod list;
 mod table;
 
+#[cfg(feature = "alloc")]
+pub use list::{ExportList, parse_addr};
 pub use table::{Export, ExportTable, sort_exports};
 
 /// FNV-1a, 64-bit: cheap, streamable, and good enough to index names (names are compared too).

@@ -1,0 +1,207 @@
+//! Shared test helpers: compile C with the system compiler, a provider that checks every write
+//! stays inside its block, and a blocking runner for the async loader.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::ptr::NonNull;
+
+use llext_loader::memory::{Block, MemKind, MemoryProvider};
+use llext_loader::source::{SliceSource, StreamSource};
+use llext_loader::symbols::ExportList;
+use llext_loader::{Error, LoadParams, Registry, Report};
+
+/// A fresh scratch directory under the target dir.
+pub fn scratch(name: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Compiles C `source` with `cc -c FLAGS`, returning the object's bytes.
+pub fn cc(dir: &std::path::Path, stem: &str, source: &str, flags: &[&str]) -> Vec<u8> {
+    let c = dir.join(format!("{stem}.c"));
+    let o = dir.join(format!("{stem}.o"));
+    std::fs::write(&c, source).unwrap();
+    let out = Command::new("cc")
+        .args(flags)
+        .arg("-c")
+        .arg(&c)
+        .arg("-o")
+        .arg(&o)
+        .output()
+        .expect("run cc");
+    assert!(
+        out.status.success(),
+        "cc {flags:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(&o).unwrap()
+}
+
+const GUARD: usize = 64;
+const CANARY: u8 = 0xa5;
+
+/// Hands out blocks with canary bytes on both sides and checks them when a block comes back:
+/// a write outside a block, a double free or a leak fails the test.
+#[derive(Default)]
+pub struct GuardProvider {
+    live: HashMap<usize, (Vec<u8>, usize, MemKind)>,
+    pub held: usize,
+    pub peak: usize,
+    pub limit: Option<usize>,
+}
+
+impl GuardProvider {
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            limit: Some(limit),
+            ..Self::default()
+        }
+    }
+
+    /// Checks every live block's canaries.
+    pub fn check(&self) {
+        for (v, front, kind) in self.live.values() {
+            // Only the front guard is checkable without the size; `free` checks both.
+            assert!(
+                v[front - GUARD..*front].iter().all(|&b| b == CANARY),
+                "write before a {kind:?} block"
+            );
+        }
+    }
+
+    pub fn live_blocks(&self) -> usize {
+        self.live.len()
+    }
+}
+
+fn check_canaries(v: &[u8], front: usize, size: usize, kind: MemKind) {
+    assert!(
+        v[front - GUARD..front].iter().all(|&b| b == CANARY),
+        "write before a {kind:?} block"
+    );
+    assert!(
+        v[front + size..front + size + GUARD]
+            .iter()
+            .all(|&b| b == CANARY),
+        "write after a {kind:?} block"
+    );
+}
+
+// SAFETY: each block is a separate heap buffer, kept alive in `live` until freed; the pointer is
+// at least GUARD bytes into it, aligned, with `size + GUARD` bytes after it.
+unsafe impl MemoryProvider for GuardProvider {
+    fn alloc(&mut self, kind: MemKind, size: usize, align: usize) -> Option<Block> {
+        if self.limit.is_some_and(|l| self.held + size > l) {
+            return None;
+        }
+        let mut v = vec![CANARY; GUARD + align + size + GUARD];
+        let base = v.as_mut_ptr() as usize;
+        let start = (base + GUARD).next_multiple_of(align);
+        let ptr = NonNull::new(start as *mut u8)?;
+        self.live.insert(start, (v, start - base, kind));
+        self.held += size;
+        self.peak = self.peak.max(self.held);
+        Some(Block {
+            ptr,
+            addr: start as u64,
+            size,
+            align,
+        })
+    }
+
+    unsafe fn free(&mut self, kind: MemKind, block: Block) {
+        let (v, front, k) = self
+            .live
+            .remove(&(block.addr as usize))
+            .expect("free of a block not handed out (double free?)");
+        assert_eq!(k, kind, "block freed as a different kind");
+        check_canaries(&v, front, block.size, kind);
+        self.held -= block.size;
+    }
+}
+
+/// Exports at made-up addresses (loads are not run with this table).
+pub fn libc_like_exports() -> ExportList {
+    let names = [
+        "memcpy", "memset", "memmove", "memcmp", "strlen", "strcmp", "strncmp", "strcpy", "strchr",
+        "puts", "printf", "snprintf", "malloc", "calloc", "free", "abort",
+    ];
+    ExportList::new(
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (*n, 0x1000 + 16 * i as u64)),
+    )
+}
+
+pub type GuardRegistry = Registry<GuardProvider, ExportList, 8>;
+
+pub fn registry() -> GuardRegistry {
+    Registry::new(GuardProvider::default(), libc_like_exports())
+}
+
+/// Loads `bytes` through the seekable path; returns the slot or the error and the missing names.
+pub fn load_slice(
+    reg: &mut GuardRegistry,
+    name: &str,
+    bytes: &[u8],
+) -> Result<usize, (Error, Vec<String>)> {
+    let mut missing = Vec::new();
+    let r = futures::executor::block_on(reg.load(
+        name,
+        &mut SliceSource::new(bytes),
+        &LoadParams::default(),
+        &mut |r| match r {
+            Report::MissingSymbol(s) => missing.push(s.to_string()),
+        },
+    ));
+    r.map_err(|e| (e, missing))
+}
+
+/// Loads `bytes` through the forward-only path.
+pub fn load_stream(
+    reg: &mut GuardRegistry,
+    name: &str,
+    bytes: &[u8],
+) -> Result<usize, (Error, Vec<String>)> {
+    let mut missing = Vec::new();
+    let mut src = StreamSource::new(bytes);
+    let r =
+        futures::executor::block_on(reg.load(name, &mut src, &LoadParams::default(), &mut |r| {
+            match r {
+                Report::MissingSymbol(s) => missing.push(s.to_string()),
+            }
+        }));
+    r.map_err(|e| (e, missing))
+}
+
+/// A small extension with code, data, strings, a jump table, a constructor and libc calls.
+pub const SAMPLE: &str = r#"
+#include <stdio.h>
+#include <string.h>
+static int counter = 5;
+const char *msg = "hello";
+int big[1000];
+int helper(int x) { return x * 3 + counter; }
+static int table(int k) { switch (k) { case 0: return 11; case 1: return 22; case 2: return 33; case 3: return 44;
+  case 4: return 55; case 5: return 66; case 6: return 77; case 7: return 88; default: return -1; } }
+__attribute__((constructor)) static void ctor(void) { counter += 100; }
+__attribute__((destructor)) static void dtor(void) { puts("bye"); }
+int go(void) { char buf[32]; snprintf(buf, sizeof buf, "%s-%d", msg, helper(2)); big[999] = 1;
+  return (int)strlen(buf) * 1000 + table(3) + helper(1) + big[999]; }
+"#;
+
+/// The flag sets the corpus is compiled at.
+pub const FLAG_SETS: &[&[&str]] = &[
+    &["-O0"],
+    &["-O2"],
+    &["-Os", "-ffunction-sections", "-fdata-sections", "-fcommon"],
+    &["-O2", "-fPIC"],
+];
