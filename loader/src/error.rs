@@ -113,10 +113,10 @@ pub enum Error {
     },
     /// Undefined symbols that neither the firmware nor a loaded extension exports.
     MissingSymbols {
-        /// How many are missing; every name went to the load's diagnostics callback.
+        /// How many are missing; every name went to the load's `report` callback.
         count: u32,
-        /// The first few names.
-        first: [Name; 4],
+        /// The first of them.
+        first: Name,
     },
     /// A symbol name is longer than the configured maximum.
     NameTooLong {
@@ -244,24 +244,17 @@ impl fmt::Display for Error {
             Error::MissingSymbols { count, first } => {
                 write!(
                     f,
-                    "{count} undefined symbol(s) not exported by the firmware or a loaded extension: "
+                    "{count} undefined symbol(s) not exported by the firmware or a loaded extension: {first}"
                 )?;
-                let shown = (*count as usize).min(first.len());
-                for (i, n) in first[..shown].iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{n}")?;
-                }
-                if *count as usize > shown {
-                    write!(f, ", and {} more", *count as usize - shown)?;
+                if *count > 1 {
+                    write!(f, " and {} more (each one was reported)", count - 1)?;
                 }
                 Ok(())
             }
             Error::NameTooLong { symbol, limit } => {
                 write!(
                     f,
-                    "symbol {symbol} has a name longer than {limit} bytes (raise Limits::max_name)"
+                    "symbol {symbol} has a name longer than {limit} bytes (the loader's MAX_NAME)"
                 )
             }
             Error::UnsupportedRelocation {

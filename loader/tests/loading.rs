@@ -80,9 +80,10 @@ fn lists_every_missing_symbol() {
     names.sort();
     assert_eq!(names, ["nope_data", "nope_one", "nope_two"]);
     let msg = e.to_string();
-    for n in &names {
-        assert!(msg.contains(n.as_str()), "{msg}");
-    }
+    assert!(
+        msg.contains("3 undefined symbol(s)") && msg.contains("and 2 more"),
+        "{msg}"
+    );
     assert_eq!(reg.provider().held, 0);
 }
 

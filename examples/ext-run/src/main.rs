@@ -62,7 +62,12 @@ fn load_one<S: Source>(reg: &mut Reg, name: &str, src: &mut S) -> Result<(usize,
     let peak = {
         let reg_ptr: &mut Reg = reg;
         reset_peak(reg_ptr);
-        let r = futures::executor::block_on(reg_ptr.load(name, src, &LoadParams::default(), &mut report));
+        let r = futures::executor::block_on(reg_ptr.load(
+            name,
+            src,
+            &LoadParams::default(),
+            &mut report,
+        ));
         let peak = reg_ptr.provider().usage().peak - before;
         match r {
             Ok(slot) => (slot, peak),
@@ -89,10 +94,18 @@ fn run(args: &Args) -> Result<()> {
     let mut reg: Reg = Registry::new(Counting::new(HostProvider::near_host()), exports::EXPORTS);
     let mut loaded = Vec::new();
     for file in &args.files {
-        let name = if file == "-" { "stdin".to_string() } else { file.clone() };
+        let name = if file == "-" {
+            "stdin".to_string()
+        } else {
+            file.clone()
+        };
         let (slot, peak, bytes) = if file == "-" {
-            let mut src = StreamSource::new(Blocking(Counted { inner: std::io::stdin().lock(), bytes: 0 }));
-            let (slot, peak) = load_one(&mut reg, &name, &mut src).with_context(|| "standard input".to_string())?;
+            let mut src = StreamSource::new(Blocking(Counted {
+                inner: std::io::stdin().lock(),
+                bytes: 0,
+            }));
+            let (slot, peak) = load_one(&mut reg, &name, &mut src)
+                .with_context(|| "standard input".to_string())?;
             (slot, peak, src.into_inner().0.bytes)
         } else {
             let f = File::open(file).with_context(|| format!("cannot open {file}"))?;
@@ -101,7 +114,12 @@ fn run(args: &Args) -> Result<()> {
             let (slot, peak) = load_one(&mut reg, &name, &mut src).with_context(|| file.clone())?;
             (slot, peak, len)
         };
-        loaded.push(Loaded { file: file.clone(), slot, file_bytes: bytes, peak_bytes: peak });
+        loaded.push(Loaded {
+            file: file.clone(),
+            slot,
+            file_bytes: bytes,
+            peak_bytes: peak,
+        });
     }
     for l in &loaded {
         let ext = reg.get(l.slot).expect("loaded");
@@ -144,8 +162,14 @@ fn run(args: &Args) -> Result<()> {
             })
             .collect();
         let sum = |k: &str| exts.iter().map(|e| e[k].as_u64().unwrap_or(0)).sum::<u64>();
-        let max = |k: &str| exts.iter().map(|e| e[k].as_u64().unwrap_or(0)).max().unwrap_or(0);
-        let calls: serde_json::Map<_, _> = results.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        let max = |k: &str| {
+            exts.iter()
+                .map(|e| e[k].as_u64().unwrap_or(0))
+                .max()
+                .unwrap_or(0)
+        };
+        let calls: serde_json::Map<_, _> =
+            results.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
         let out = json!({
             "file_bytes": sum("file_bytes"), "image_bytes": sum("image_bytes"),
             "peak_bytes": max("peak_bytes"), "transient_bytes": max("transient_bytes"),
@@ -155,10 +179,14 @@ fn run(args: &Args) -> Result<()> {
         println!("{out}");
     }
     for l in loaded.iter().rev() {
-        reg.unload(l.slot).map_err(|e| anyhow!("unloading {}: {e}", l.file))?;
+        reg.unload(l.slot)
+            .map_err(|e| anyhow!("unloading {}: {e}", l.file))?;
     }
     if reg.provider().usage().total != 0 {
-        return Err(anyhow!("memory leak: {} bytes still held after unloading", reg.provider().usage().total));
+        return Err(anyhow!(
+            "memory leak: {} bytes still held after unloading",
+            reg.provider().usage().total
+        ));
     }
     Ok(())
 }

@@ -51,6 +51,8 @@ impl<P: MemoryProvider> Work<'_, P> {
     }
 
     /// The bytes and run-time address of loaded section `rec`.
+    // The bytes live in a provider block, not in `self`: `&self` only reads the block table.
+    #[allow(clippy::mut_from_ref)]
     fn section_bytes(&self, rec: &SecRec) -> Option<(&mut [u8], u64)> {
         let b = self.regions[rec.role.region()?.index()]?;
         let (off, len) = (rec.place as usize, rec.size as usize);
@@ -374,7 +376,7 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     let symrec = w.secs.as_slice()[symtab as usize];
     let symsz = class.sym_size();
     let nsyms = symrec.size / symsz as u32;
-    if symrec.size % symsz as u32 != 0 {
+    if !symrec.size.is_multiple_of(symsz as u32) {
         return Err(Error::malformed(
             "symbol table size is not a multiple of its entry size",
             Some(symtab),
@@ -421,7 +423,7 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     // --- Symbol names: resolve undefined symbols, index exports -------------------------------------
     let strrec = w.secs.as_slice()[strtab as usize];
     let mut missing = 0u32;
-    let mut first = [Name::EMPTY; 4];
+    let mut first = Name::EMPTY;
     let mut deps = 0u32;
     let mut n_exp = 0usize;
     let mut on_name = |slot: &mut Slot,
@@ -458,8 +460,8 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
         } else if slot.has(F_WEAK) {
             *slot = slot.resolved(0);
         } else {
-            if (missing as usize) < first.len() {
-                first[missing as usize] = Name::new(name);
+            if missing == 0 {
+                first = Name::new(name);
             }
             missing += 1;
             report(Report::MissingSymbol(
@@ -472,8 +474,8 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     if seekable {
         let syms = w.syms.as_mut_slice();
         let exports = w.exports.as_mut_slice();
-        for i in 0..syms.len() {
-            let s = syms[i];
+        for (i, slot) in syms.iter_mut().enumerate() {
+            let s = *slot;
             if !(s.has(F_NAMED) && (s.is_pending() || (s.is_defined() && s.has(F_GLOBAL)))) {
                 continue;
             }
@@ -483,7 +485,7 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
             src.read_exact(&mut eb[..symsz]).await?;
             let sym = Sym::parse(class, &eb[..symsz]);
             let name = read_name(src, &strrec, sym.name, &mut nb).await?;
-            on_name(&mut syms[i], exports, name, i as u32)?;
+            on_name(slot, exports, name, i as u32)?;
         }
     } else {
         let syms = w.syms.as_mut_slice();
@@ -567,7 +569,7 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
                 }
                 let rela = rec.role == Role::Rela;
                 let esz = class.rel_size(rela);
-                if rec.size as usize % esz != 0 {
+                if !(rec.size as usize).is_multiple_of(esz) {
                     return Err(Error::malformed(
                         "relocation section size",
                         Some(i),

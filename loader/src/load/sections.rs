@@ -174,10 +174,12 @@ pub(crate) fn apply_name(rec: &mut SecRec, name: &[u8]) {
             let digits = name
                 .strip_prefix(b".init_array.")
                 .or_else(|| name.strip_prefix(b".fini_array."));
-            if let Some(d) = digits {
-                if !d.is_empty() && d.len() <= 5 && d.iter().all(u8::is_ascii_digit) {
-                    rec.place = d.iter().fold(0, |acc, c| acc * 10 + u32::from(c - b'0'));
-                }
+            if let Some(d) = digits
+                && !d.is_empty()
+                && d.len() <= 5
+                && d.iter().all(u8::is_ascii_digit)
+            {
+                rec.place = d.iter().fold(0, |acc, c| acc * 10 + u32::from(c - b'0'));
             }
         }
         _ => {}

@@ -1,6 +1,6 @@
 //! A provider wrapper that measures what the loader holds: now, at peak, by kind.
 
-use super::{Block, MemKind, MemoryProvider};
+use super::{Block, MemKind, MemoryProvider, SealError};
 
 /// Bytes held from a provider.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -67,7 +67,7 @@ unsafe impl<P: MemoryProvider> MemoryProvider for Counting<P> {
         unsafe { self.inner.free(kind, block) }
     }
 
-    fn seal(&mut self, kind: MemKind, block: &Block) -> Result<(), ()> {
+    fn seal(&mut self, kind: MemKind, block: &Block) -> Result<(), SealError> {
         self.inner.seal(kind, block)
     }
 

@@ -3,7 +3,7 @@
 
 use core::ptr::NonNull;
 
-use super::{Block, MemKind, MemoryProvider};
+use super::{Block, MemKind, MemoryProvider, SealError};
 
 const REACH: u64 = 0x7fff_0000;
 
@@ -107,7 +107,7 @@ unsafe impl MemoryProvider for HostProvider {
         unsafe { libc::munmap(block.ptr.as_ptr().cast(), len) };
     }
 
-    fn seal(&mut self, kind: MemKind, block: &Block) -> Result<(), ()> {
+    fn seal(&mut self, kind: MemKind, block: &Block) -> Result<(), SealError> {
         if !kind.is_code() {
             return Ok(());
         }
@@ -119,6 +119,6 @@ unsafe impl MemoryProvider for HostProvider {
                 libc::PROT_READ | libc::PROT_EXEC,
             )
         };
-        if rc == 0 { Ok(()) } else { Err(()) }
+        if rc == 0 { Ok(()) } else { Err(SealError) }
     }
 }

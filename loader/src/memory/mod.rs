@@ -78,6 +78,10 @@ impl Block {
     }
 }
 
+/// A provider could not change a region's protection or sync its caches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SealError;
+
 /// Hands the loader memory, by kind.
 ///
 /// # Safety
@@ -95,7 +99,7 @@ pub unsafe trait MemoryProvider {
     unsafe fn free(&mut self, kind: MemKind, block: Block);
 
     /// Called once a region is fully written: make code executable (W^X), sync caches.
-    fn seal(&mut self, kind: MemKind, block: &Block) -> Result<(), ()> {
+    fn seal(&mut self, kind: MemKind, block: &Block) -> Result<(), SealError> {
         let _ = (kind, block);
         Ok(())
     }
@@ -115,7 +119,7 @@ unsafe impl<P: MemoryProvider + ?Sized> MemoryProvider for &mut P {
         // SAFETY: the caller's guarantee is passed on unchanged.
         unsafe { (**self).free(kind, block) }
     }
-    fn seal(&mut self, kind: MemKind, block: &Block) -> Result<(), ()> {
+    fn seal(&mut self, kind: MemKind, block: &Block) -> Result<(), SealError> {
         (**self).seal(kind, block)
     }
     fn free_bytes(&self) -> Option<usize> {

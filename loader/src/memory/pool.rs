@@ -4,7 +4,7 @@ use core::alloc::Layout;
 
 use linked_list_allocator::Heap;
 
-use super::{Block, MemKind, MemoryProvider};
+use super::{Block, MemKind, MemoryProvider, SealError};
 
 /// All kinds of memory from one static buffer, managed by `linked_list_allocator`.
 ///
@@ -62,7 +62,7 @@ unsafe impl MemoryProvider for PoolProvider {
         unsafe { self.heap.deallocate(block.ptr, layout) }
     }
 
-    fn seal(&mut self, _kind: MemKind, _block: &Block) -> Result<(), ()> {
+    fn seal(&mut self, _kind: MemKind, _block: &Block) -> Result<(), SealError> {
         core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
