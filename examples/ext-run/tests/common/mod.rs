@@ -34,6 +34,15 @@ pub fn ext_run() -> &'static str {
     env!("CARGO_BIN_EXE_ext-run")
 }
 
+/// Where a test builds its objects: `$CARGO_TARGET_TMPDIR/corpus/<test>.<pid>`
+/// (the process id keeps concurrent `cargo test` runs apart). Removed when the
+/// test passes, kept for a look when it fails.
+pub fn test_dir(test: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("corpus")
+        .join(format!("{test}.{}", std::process::id()))
+}
+
 /// Objects of one flag set, built into their own directory.
 pub struct Build {
     /// Index into [`FLAG_SETS`].
@@ -51,17 +60,13 @@ impl Build {
 }
 
 /// Compiles `sources` (names in `tests/corpus/` without `.c`) at every flag set
-/// into `$CARGO_TARGET_TMPDIR/corpus/<test>/<index>/<name>.o`, adding `extra`
-/// flags. A compiler failure is a broken corpus, so it panics.
+/// into `test_dir(test)/<index>/<name>.o`, adding `extra` flags. A compiler failure is a broken corpus, so it panics.
 pub fn build_all(test: &str, sources: &[&str], extra: &[&str]) -> Vec<Build> {
     FLAG_SETS
         .iter()
         .enumerate()
         .map(|(index, flags)| {
-            let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-                .join("corpus")
-                .join(test)
-                .join(index.to_string());
+            let dir = test_dir(test).join(index.to_string());
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).expect("create build dir");
             let mut all_flags: Vec<&str> = flags.to_vec();
@@ -282,9 +287,10 @@ impl Failures {
         self.list.push(format!("{case}: {}", what.as_ref()));
     }
 
-    /// Panics with every failure, if any.
+    /// Panics with every failure, if any; otherwise removes the test's objects.
     pub fn finish(self) {
         if self.list.is_empty() {
+            let _ = std::fs::remove_dir_all(test_dir(self.test));
             return;
         }
         let mut msg = format!(
