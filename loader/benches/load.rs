@@ -1,0 +1,130 @@
+//! Load time of a generated worst-case extension (25,000 relocations against 300 firmware
+//! exports, the size Zephyr users reported taking ~4 s) and of a small one, from a byte slice
+//! (seekable path) and from a forward-only stream of the packed file, against a plain memcpy
+//! of the same bytes. Figures go to docs/PERFORMANCE.md.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::mem::MaybeUninit;
+use std::process::Command;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use llext_loader::memory::PoolProvider;
+use llext_loader::pack::{PackOptions, pack};
+use llext_loader::source::{SliceSource, StreamSource};
+use llext_loader::symbols::ExportList;
+use llext_loader::{LoadParams, Registry};
+
+const EXPORTS: usize = 300;
+const FUNCS: usize = 100;
+const CALLS: usize = 250;
+
+/// C source: FUNCS functions each making CALLS calls to firmware exports, plus a table of
+/// pointers to all exports (data relocations).
+fn big_source() -> String {
+    let mut s = String::new();
+    for i in 0..EXPORTS {
+        writeln!(s, "int fw_{i}(int);").unwrap();
+    }
+    for f in 0..FUNCS {
+        writeln!(s, "int f{f}(int x) {{").unwrap();
+        for c in 0..CALLS {
+            writeln!(s, "  x = fw_{}(x);", (f * 7 + c * 13) % EXPORTS).unwrap();
+        }
+        writeln!(s, "  return x; }}").unwrap();
+    }
+    write!(s, "int (*const table[])(int) = {{").unwrap();
+    for i in 0..EXPORTS {
+        write!(s, "fw_{i},").unwrap();
+    }
+    writeln!(s, "}};").unwrap();
+    s
+}
+
+const SMALL: &str = r#"
+#include <stdio.h>
+#include <string.h>
+static int counter = 5;
+const char *msg = "hello";
+int helper(int x) { return x * 3 + counter; }
+int go(void) { char buf[32]; snprintf(buf, sizeof buf, "%s-%d", msg, helper(2)); return (int)strlen(buf); }
+"#;
+
+fn compile(name: &str, src: &str) -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!("llext-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let c = dir.join(format!("{name}.c"));
+    let o = dir.join(format!("{name}.o"));
+    std::fs::write(&c, src).unwrap();
+    let st = Command::new("cc").args(["-O1", "-c"]).arg(&c).arg("-o").arg(&o).status().unwrap();
+    assert!(st.success());
+    std::fs::read(&o).unwrap()
+}
+
+type Reg = Registry<PoolProvider, ExportList, 4>;
+
+fn registry() -> Reg {
+    let pool: &'static mut [MaybeUninit<u8>] = Box::leak(vec![MaybeUninit::new(0); 8 << 20].into_boxed_slice());
+    let base = pool.as_ptr() as u64;
+    // Exports just below the pool, so calls are in reach as on a device with nearby firmware.
+    let names: Vec<String> = (0..EXPORTS)
+        .map(|i| format!("fw_{i}"))
+        .chain(["snprintf", "strlen", "puts"].map(String::from))
+        .collect();
+    let exports = ExportList::new(names.iter().enumerate().map(|(i, n)| (n.as_str(), base - 0x10_0000 + 16 * i as u64)));
+    Registry::new(PoolProvider::new(pool), exports)
+}
+
+fn bench_file(c: &mut Criterion, label: &str, obj: &[u8]) {
+    let packed = pack(obj, &PackOptions::default()).unwrap();
+    let mut reg = registry();
+    let params = LoadParams::default();
+    let slot = futures::executor::block_on(reg.load("x", &mut SliceSource::new(obj), &params, &mut |_| {})).unwrap();
+    let st = reg.get(slot).unwrap().stats();
+    reg.unload(slot).unwrap();
+    eprintln!(
+        "{label}: file {} B, packed {} B, image {} B, {} symbols, {} relocations, {} sections, transient {} B",
+        obj.len(),
+        packed.len(),
+        st.image_bytes,
+        st.symbols,
+        st.relocations,
+        st.sections,
+        st.transient_peak
+    );
+
+    let mut g = c.benchmark_group(label);
+    g.throughput(Throughput::Elements(st.relocations.into()));
+    g.bench_function("slice (seekable path)", |b| {
+        b.iter(|| {
+            let s = futures::executor::block_on(reg.load("x", &mut SliceSource::new(obj), &params, &mut |_| {})).unwrap();
+            reg.unload(s).unwrap();
+        })
+    });
+    g.bench_function("stream (forward-only, packed)", |b| {
+        b.iter(|| {
+            let mut src = StreamSource::new(&packed[..]);
+            let s = futures::executor::block_on(reg.load("x", &mut src, &params, &mut |_| {})).unwrap();
+            reg.unload(s).unwrap();
+        })
+    });
+    g.throughput(Throughput::Bytes(packed.len() as u64));
+    let mut dst = vec![0u8; packed.len()];
+    g.bench_function("memcpy of the packed file", |b| {
+        b.iter(|| {
+            dst.copy_from_slice(black_box(&packed));
+            black_box(&mut dst);
+        })
+    });
+    g.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let big = compile("big", &big_source());
+    let small = compile("small", SMALL);
+    bench_file(c, "large_25k_relocs", &big);
+    bench_file(c, "small", &small);
+}
+
+criterion_group!(load, benches);
+criterion_main!(load);
