@@ -14,6 +14,8 @@ pub mod arch;
 pub mod elf;
 mod error;
 pub mod extension;
+#[cfg(feature = "alloc")]
+pub mod link;
 pub mod load;
 pub mod memory;
 mod name;

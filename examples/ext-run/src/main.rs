@@ -58,6 +58,7 @@ fn load_one<S: Source>(reg: &mut Reg, name: &str, src: &mut S) -> Result<(usize,
     // Peak is measured from the provider itself, not from the loader's own accounting.
     let mut report = |r: Report<'_>| match r {
         Report::MissingSymbol(s) => missing.push(s.to_string()),
+        _ => {}
     };
     let peak = {
         let reg_ptr: &mut Reg = reg;

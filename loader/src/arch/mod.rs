@@ -1,24 +1,51 @@
 //! Relocation back-ends, one module per architecture, behind one entry point.
 
 use crate::Error;
-use crate::elf::Reloc;
+use crate::elf::{Class, Reloc};
 use crate::memory::Block;
 
+pub mod arm;
+pub mod riscv;
 pub mod x86_64;
 
 /// A supported architecture.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Arch {
     /// x86-64 (the host: loaded code runs in tests and in the simulator).
     X86_64,
+    /// 32-bit ARM, Thumb (Cortex-M0+ to M33) and ARM state.
+    Arm,
+    /// RV32 with or without C.
+    RiscV32,
+    /// RV64 with or without C.
+    RiscV64,
 }
 
 impl Arch {
-    /// The back-end for an `e_machine`, if there is one.
-    pub fn from_machine(machine: u16) -> Option<Arch> {
-        match machine {
-            m if m == object::elf::EM_X86_64.0 => Some(Arch::X86_64),
+    /// The back-end for an `e_machine` and class, if there is one.
+    pub fn from_machine(machine: u16, class: Class) -> Option<Arch> {
+        use object::elf::{EM_ARM, EM_RISCV, EM_X86_64};
+        match (machine, class) {
+            (m, Class::Elf64) if m == EM_X86_64.0 => Some(Arch::X86_64),
+            (m, Class::Elf32) if m == EM_ARM.0 => Some(Arch::Arm),
+            (m, Class::Elf32) if m == EM_RISCV.0 => Some(Arch::RiscV32),
+            (m, Class::Elf64) if m == EM_RISCV.0 => Some(Arch::RiscV64),
             _ => None,
+        }
+    }
+
+    /// The architecture this code was compiled for, if the loader supports it.
+    pub const fn native() -> Option<Arch> {
+        if cfg!(target_arch = "x86_64") {
+            Some(Arch::X86_64)
+        } else if cfg!(target_arch = "arm") {
+            Some(Arch::Arm)
+        } else if cfg!(target_arch = "riscv32") {
+            Some(Arch::RiscV32)
+        } else if cfg!(target_arch = "riscv64") {
+            Some(Arch::RiscV64)
+        } else {
+            None
         }
     }
 
@@ -26,13 +53,27 @@ impl Arch {
     pub fn machine(self) -> u16 {
         match self {
             Arch::X86_64 => object::elf::EM_X86_64.0,
+            Arch::Arm => object::elf::EM_ARM.0,
+            Arch::RiscV32 | Arch::RiscV64 => object::elf::EM_RISCV.0,
         }
     }
 
-    /// Bytes of loader-made code and data (GOT entry, stub or veneer) per trampoline slot.
+    /// The name used in `layout.json`, exports files and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm => "arm",
+            Arch::RiscV32 => "riscv32",
+            Arch::RiscV64 => "riscv64",
+        }
+    }
+
+    /// Bytes of one trampoline (GOT entry plus stub, or veneer), excluding its 8-byte key.
     pub fn slot_size(self) -> usize {
         match self {
             Arch::X86_64 => x86_64::SLOT_SIZE,
+            Arch::Arm => arm::SLOT_SIZE,
+            Arch::RiscV32 | Arch::RiscV64 => riscv::slot_size(self),
         }
     }
 
@@ -43,11 +84,23 @@ impl Arch {
         site: &mut Site<'_>,
         sym: &Target,
         tramp: &mut Trampolines,
+        state: &mut RelocState,
     ) -> Result<(), Error> {
         match self {
             Arch::X86_64 => x86_64::apply(r, site, sym, tramp),
+            Arch::Arm => arm::apply(r, site, sym, tramp),
+            Arch::RiscV32 | Arch::RiscV64 => {
+                riscv::apply(self, r, site, sym, tramp, &mut state.riscv)
+            }
         }
     }
+}
+
+/// State carried from one relocation to the next within one relocation section.
+#[derive(Default)]
+pub(crate) struct RelocState {
+    /// Recent `PCREL_HI20` values, for the `PCREL_LO12` that point at them.
+    pub riscv: riscv::Hi20Cache,
 }
 
 /// The section being patched.
@@ -83,41 +136,94 @@ impl Site<'_> {
 
 /// The symbol a relocation refers to.
 pub(crate) struct Target {
-    /// Its address (S).
+    /// Its address (S); for a Thumb function bit 0 is set.
     pub value: u64,
-    /// Its trampoline slot, if it has one.
+    /// Its trampoline slot on x86-64 (global symbols), if it has one.
     pub slot: Option<u32>,
 }
 
-/// The loader-made area: per slot, a GOT entry and a stub/veneer, written on first use.
+/// The loader-made area: `slots` keys (8 bytes each: the target address) then `slots`
+/// trampolines of the architecture's size. A trampoline is made once per distinct target.
 pub(crate) struct Trampolines {
     pub block: Option<Block>,
     pub slots: u32,
     pub used: u32,
+    pub size: usize,
 }
 
 impl Trampolines {
-    /// The bytes and run-time address of slot `i`, or an error if the symbol has no slot.
-    pub(crate) fn slot(&mut self, i: Option<u32>, arch_size: usize) -> Option<(&mut [u8], u64)> {
-        let i = i?;
+    fn bytes(&mut self, i: u32) -> Option<(&mut [u8], u64)> {
+        let b = self.block?;
+        let off = self.slots as usize * 8 + i as usize * self.size;
+        if i >= self.slots || off + self.size > b.size {
+            return None;
+        }
+        // SAFETY: `off + size` is within the block (checked above), which the load owns; no other
+        // reference into the trampoline area is live while the returned slice is.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(b.ptr.as_ptr().add(off), self.size) };
+        Some((bytes, b.addr + off as u64))
+    }
+
+    #[allow(dead_code)] // until the ARM and RISC-V back-ends use veneers
+    fn key(&mut self, i: u32) -> Option<&mut [u8]> {
         let b = self.block?;
         if i >= self.slots {
             return None;
         }
-        let off = i as usize * arch_size;
+        // SAFETY: the keys occupy the first `slots * 8` bytes of the block; `i < slots`.
+        Some(unsafe { core::slice::from_raw_parts_mut(b.ptr.as_ptr().add(i as usize * 8), 8) })
+    }
+
+    /// Slot `i` (x86-64 numbering: one per global symbol), as `(bytes, run-time address)`.
+    pub(crate) fn slot(&mut self, i: Option<u32>) -> Option<(&mut [u8], u64)> {
+        let i = i?;
         self.used = self.used.max(i + 1);
-        // SAFETY: the block holds `slots * arch_size` bytes (allocated so by the loader) and
-        // `off + arch_size` is within it; the loader holds the only reference to it while linking.
-        let bytes = unsafe { core::slice::from_raw_parts_mut(b.ptr.as_ptr().add(off), arch_size) };
-        Some((bytes, b.addr + off as u64))
+        self.bytes(i)
+    }
+
+    /// The trampoline for `target`: the existing one, or a new one that `fill(bytes, addr)`
+    /// writes. `None` when every slot is taken (the area was sized from the symbol table, so this
+    /// means a malformed file).
+    #[allow(dead_code)] // until the ARM and RISC-V back-ends use veneers
+    pub(crate) fn for_target(
+        &mut self,
+        target: u64,
+        fill: impl FnOnce(&mut [u8], u64),
+    ) -> Option<u64> {
+        for i in 0..self.used {
+            if self.key(i)? == target.to_le_bytes() {
+                return self.bytes(i).map(|(_, a)| a);
+            }
+        }
+        let i = self.used;
+        self.key(i)?.copy_from_slice(&target.to_le_bytes());
+        self.used += 1;
+        let (bytes, addr) = self.bytes(i)?;
+        fill(bytes, addr);
+        Some(addr)
     }
 }
 
-/// Little-endian field writers shared by the back-ends.
+/// Little-endian field access shared by the back-ends.
+#[allow(dead_code)] // until the ARM and RISC-V back-ends use it
+pub(crate) fn put_u16(f: &mut [u8], v: u16) {
+    f[..2].copy_from_slice(&v.to_le_bytes());
+}
+
 pub(crate) fn put_u32(f: &mut [u8], v: u32) {
     f[..4].copy_from_slice(&v.to_le_bytes());
 }
 
 pub(crate) fn put_u64(f: &mut [u8], v: u64) {
     f[..8].copy_from_slice(&v.to_le_bytes());
+}
+
+#[allow(dead_code)] // until the ARM and RISC-V back-ends use it
+pub(crate) fn get_u16(f: &[u8]) -> u16 {
+    u16::from_le_bytes([f[0], f[1]])
+}
+
+#[allow(dead_code)] // until the ARM and RISC-V back-ends use it
+pub(crate) fn get_u32(f: &[u8]) -> u32 {
+    u32::from_le_bytes([f[0], f[1], f[2], f[3]])
 }

@@ -82,7 +82,7 @@ pub(crate) fn apply(
             let mut v = pcrel(s, a, p);
             if i32::try_from(v).is_err() {
                 // Out of reach: call through a stub that jumps via its GOT entry.
-                let (slot, addr) = tramp.slot(sym.slot, SLOT_SIZE).ok_or(overflow(v))?;
+                let (slot, addr) = tramp.slot(sym.slot).ok_or(overflow(v))?;
                 fill_slot(slot, s);
                 v = pcrel(addr + 8, a, p);
             }
@@ -104,15 +104,12 @@ pub(crate) fn apply(
                 site.field(r.offset - 2, 1)?[0] = 0x8d;
                 direct
             } else {
-                let (slot, addr) =
-                    tramp
-                        .slot(sym.slot, SLOT_SIZE)
-                        .ok_or(Error::UnsupportedRelocation {
-                            r_type: t,
-                            type_name: "R_X86_64_GOTPCREL (GOT entry for a local symbol)",
-                            section,
-                            offset: r.offset,
-                        })?;
+                let (slot, addr) = tramp.slot(sym.slot).ok_or(Error::UnsupportedRelocation {
+                    r_type: t,
+                    type_name: "R_X86_64_GOTPCREL (GOT entry for a local symbol)",
+                    section,
+                    offset: r.offset,
+                })?;
                 fill_slot(slot, s);
                 pcrel(addr, a, p)
             };

@@ -5,7 +5,7 @@ use super::sections::{self, LOADED, Layout, NAMED, Role, SecRec};
 use super::strings::{MAX_NAME, OrderCheck, Splitter};
 use super::symbols::{F_GLOBAL, F_NAMED, F_WEAK, Slot, Value, slot_for};
 use super::{LoadParams, Report, Table};
-use crate::arch::{Arch, Site, Target, Trampolines};
+use crate::arch::{Arch, RelocState, Site, Target, Trampolines};
 use crate::elf::{Class, HEADER_READ, Header, Reloc, Shdr, Sym};
 use crate::extension::{ExtExport, Extension, LoadStats};
 use crate::memory::{Block, MemKind, MemoryProvider};
@@ -73,7 +73,7 @@ impl<P: MemoryProvider> Work<'_, P> {
         max: u64,
     ) -> Result<Trampolines, Error> {
         let mut sizes = layout.size;
-        sizes[MemKind::Trampoline.index()] = u64::from(slots) * arch.slot_size() as u64;
+        sizes[MemKind::Trampoline.index()] = u64::from(slots) * (8 + arch.slot_size() as u64);
         let total: u64 = sizes.iter().sum();
         if total > max {
             return Err(Error::Limit {
@@ -101,6 +101,7 @@ impl<P: MemoryProvider> Work<'_, P> {
             block: self.regions[MemKind::Trampoline.index()],
             slots,
             used: 0,
+            size: arch.slot_size(),
         })
     }
 }
@@ -257,10 +258,13 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     }
     let hdr = Header::parse(&hb)?;
     let class = hdr.class;
-    let arch = Arch::from_machine(hdr.machine).ok_or(Error::WrongMachine {
-        found: hdr.machine,
-        expected: Arch::X86_64.machine(),
-    })?;
+    let expected = params.arch.map_or(0, Arch::machine);
+    let arch = Arch::from_machine(hdr.machine, class)
+        .filter(|a| params.arch.is_none_or(|p| p == *a))
+        .ok_or(Error::WrongMachine {
+            found: hdr.machine,
+            expected,
+        })?;
     if hdr.shnum > lim.max_sections {
         return Err(Error::Limit {
             what: "section count",
@@ -371,6 +375,16 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
         }
     }
     let mut layout = sections::lay_out(w.secs.as_mut_slice())?;
+    for (i, s) in w.secs.as_slice().iter().enumerate() {
+        if let Some(kind) = s.role.region() {
+            report(Report::Placed {
+                section: i as u32,
+                kind,
+                offset: s.place,
+                size: s.size,
+            });
+        }
+    }
 
     // --- Symbols ------------------------------------------------------------------------------------
     let symrec = w.secs.as_slice()[symtab as usize];
@@ -426,6 +440,7 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     let mut first = Name::EMPTY;
     let mut deps = 0u32;
     let mut n_exp = 0usize;
+    let mut n_imports = 0u32;
     let mut on_name = |slot: &mut Slot,
                        exports: &mut [ExtExport],
                        name: Option<&[u8]>,
@@ -456,6 +471,7 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
             if let Some(k) = from {
                 deps |= 1 << k;
             }
+            n_imports += 1;
             *slot = slot.resolved(addr);
         } else if slot.has(F_WEAK) {
             *slot = slot.resolved(0);
@@ -529,7 +545,12 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     }
 
     // --- Regions ----------------------------------------------------------------------------------------
-    let slots = nsyms - first_global;
+    // Trampolines: on x86-64 a GOT entry and stub per global symbol; elsewhere at most one
+    // veneer per imported symbol (calls within the extension stay in range).
+    let slots = match arch {
+        Arch::X86_64 => nsyms - first_global,
+        _ => n_imports,
+    };
     let mut tramp = w.alloc_regions(&layout, arch, slots, lim.max_image)?;
     stats.image_bytes = w.regions.iter().flatten().map(|b| b.size).sum();
 
@@ -677,6 +698,7 @@ async fn relocate<S: Source, P: MemoryProvider>(
         addr,
         section: target_index,
     };
+    let mut state = RelocState::default();
     let syms = w.syms.as_slice();
     let mut buf = [0u8; REL_CHUNK * 24];
     let mut left = count as usize;
@@ -704,7 +726,7 @@ async fn relocate<S: Source, P: MemoryProvider>(
                 value,
                 slot: r.sym.checked_sub(first_global),
             };
-            arch.apply(&r, &mut site, &t, tramp)?;
+            arch.apply(&r, &mut site, &t, tramp, &mut state)?;
         }
     }
     Ok(())

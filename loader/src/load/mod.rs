@@ -47,10 +47,22 @@ impl Default for Limits {
 }
 
 /// What a load is asked to do.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct LoadParams {
     /// Bounds on the load.
     pub limits: Limits,
+    /// The architecture extensions must be built for; `None` accepts any the loader links
+    /// (for preparing images on a host). Defaults to the one this code runs on.
+    pub arch: Option<crate::arch::Arch>,
+}
+
+impl Default for LoadParams {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            arch: crate::arch::Arch::native(),
+        }
+    }
 }
 
 /// Something the loader reports while it works, besides the error it may return.
@@ -58,4 +70,15 @@ pub struct LoadParams {
 pub enum Report<'a> {
     /// An undefined symbol that nothing exports (every one is reported, not just the first).
     MissingSymbol(&'a str),
+    /// Where a loaded section goes: `offset` bytes into the region of `kind`.
+    Placed {
+        /// Section index in the file.
+        section: u32,
+        /// Its region.
+        kind: crate::memory::MemKind,
+        /// Offset in the region.
+        offset: u32,
+        /// Size in bytes.
+        size: u32,
+    },
 }

@@ -160,6 +160,7 @@ pub fn load_slice(
         &LoadParams::default(),
         &mut |r| match r {
             Report::MissingSymbol(s) => missing.push(s.to_string()),
+            _ => {}
         },
     ));
     r.map_err(|e| (e, missing))
@@ -177,6 +178,7 @@ pub fn load_stream(
         futures::executor::block_on(reg.load(name, &mut src, &LoadParams::default(), &mut |r| {
             match r {
                 Report::MissingSymbol(s) => missing.push(s.to_string()),
+                _ => {}
             }
         }));
     r.map_err(|e| (e, missing))
