@@ -56,7 +56,13 @@ fn compile(name: &str, src: &str) -> Vec<u8> {
     let c = dir.join(format!("{name}.c"));
     let o = dir.join(format!("{name}.o"));
     std::fs::write(&c, src).unwrap();
-    let st = Command::new("cc").args(["-O1", "-c"]).arg(&c).arg("-o").arg(&o).status().unwrap();
+    let st = Command::new("cc")
+        .args(["-O1", "-c"])
+        .arg(&c)
+        .arg("-o")
+        .arg(&o)
+        .status()
+        .unwrap();
     assert!(st.success());
     std::fs::read(&o).unwrap()
 }
@@ -64,14 +70,20 @@ fn compile(name: &str, src: &str) -> Vec<u8> {
 type Reg = Registry<PoolProvider, ExportList, 4>;
 
 fn registry() -> Reg {
-    let pool: &'static mut [MaybeUninit<u8>] = Box::leak(vec![MaybeUninit::new(0); 8 << 20].into_boxed_slice());
+    let pool: &'static mut [MaybeUninit<u8>] =
+        Box::leak(vec![MaybeUninit::new(0); 8 << 20].into_boxed_slice());
     let base = pool.as_ptr() as u64;
     // Exports just below the pool, so calls are in reach as on a device with nearby firmware.
     let names: Vec<String> = (0..EXPORTS)
         .map(|i| format!("fw_{i}"))
         .chain(["snprintf", "strlen", "puts"].map(String::from))
         .collect();
-    let exports = ExportList::new(names.iter().enumerate().map(|(i, n)| (n.as_str(), base - 0x10_0000 + 16 * i as u64)));
+    let exports = ExportList::new(
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), base - 0x10_0000 + 16 * i as u64)),
+    );
     Registry::new(PoolProvider::new(pool), exports)
 }
 
@@ -79,7 +91,13 @@ fn bench_file(c: &mut Criterion, label: &str, obj: &[u8]) {
     let packed = pack(obj, &PackOptions::default()).unwrap();
     let mut reg = registry();
     let params = LoadParams::default();
-    let slot = futures::executor::block_on(reg.load("x", &mut SliceSource::new(obj), &params, &mut |_| {})).unwrap();
+    let slot = futures::executor::block_on(reg.load(
+        "x",
+        &mut SliceSource::new(obj),
+        &params,
+        &mut |_| {},
+    ))
+    .unwrap();
     let st = reg.get(slot).unwrap().stats();
     reg.unload(slot).unwrap();
     eprintln!(
@@ -97,14 +115,21 @@ fn bench_file(c: &mut Criterion, label: &str, obj: &[u8]) {
     g.throughput(Throughput::Elements(st.relocations.into()));
     g.bench_function("slice (seekable path)", |b| {
         b.iter(|| {
-            let s = futures::executor::block_on(reg.load("x", &mut SliceSource::new(obj), &params, &mut |_| {})).unwrap();
+            let s = futures::executor::block_on(reg.load(
+                "x",
+                &mut SliceSource::new(obj),
+                &params,
+                &mut |_| {},
+            ))
+            .unwrap();
             reg.unload(s).unwrap();
         })
     });
     g.bench_function("stream (forward-only, packed)", |b| {
         b.iter(|| {
             let mut src = StreamSource::new(&packed[..]);
-            let s = futures::executor::block_on(reg.load("x", &mut src, &params, &mut |_| {})).unwrap();
+            let s =
+                futures::executor::block_on(reg.load("x", &mut src, &params, &mut |_| {})).unwrap();
             reg.unload(s).unwrap();
         })
     });
