@@ -93,26 +93,19 @@ pub(crate) fn apply(
             || t == R_X86_64_GOTPCRELX.0
             || t == R_X86_64_REX_GOTPCRELX.0 =>
         {
-            let direct = pcrel(s, a, p);
-            // Like ld: `mov foo@GOTPCREL(%rip), %reg` becomes `lea foo(%rip), %reg` when in reach.
-            let relax =
-                t != R_X86_64_GOTPCREL.0 && r.offset >= 2 && i32::try_from(direct).is_ok() && {
-                    let op = site.field(r.offset - 2, 1)?;
-                    op[0] == 0x8b
-                };
-            let v = if relax {
-                site.field(r.offset - 2, 1)?[0] = 0x8d;
-                direct
-            } else {
-                let (slot, addr) = tramp.slot(sym.slot).ok_or(Error::UnsupportedRelocation {
-                    r_type: t,
-                    type_name: "R_X86_64_GOTPCREL (GOT entry for a local symbol)",
-                    section,
-                    offset: r.offset,
-                })?;
-                fill_slot(slot, s);
-                pcrel(addr, a, p)
-            };
+            if t != R_X86_64_GOTPCREL.0
+                && relax_mov(r, site, s, a, p, t == R_X86_64_REX_GOTPCRELX.0)?
+            {
+                return Ok(());
+            }
+            let (slot, addr) = tramp.slot(sym.slot).ok_or(Error::UnsupportedRelocation {
+                r_type: t,
+                type_name: "R_X86_64_GOTPCREL (GOT entry for a local symbol)",
+                section,
+                offset: r.offset,
+            })?;
+            fill_slot(slot, s);
+            let v = pcrel(addr, a, p);
             let v = i32::try_from(v).map_err(|_| overflow(v))?;
             put_u32(site.field(r.offset, 4)?, v as u32);
         }
@@ -126,6 +119,51 @@ pub(crate) fn apply(
         }
     }
     Ok(())
+}
+
+/// ld's relaxation of `mov foo@GOTPCREL(%rip), %reg` for a program at a fixed address: to
+/// `mov $foo, %reg` when the address fits the immediate, else to `lea foo(%rip), %reg` when in
+/// reach. Returns whether the instruction was rewritten (and the field written).
+fn relax_mov(
+    r: &Reloc,
+    site: &mut Site<'_>,
+    s: u64,
+    a: i64,
+    p: u64,
+    rex: bool,
+) -> Result<bool, Error> {
+    if r.offset < 2 || site.field(r.offset - 2, 1)?[0] != 0x8b {
+        return Ok(false);
+    }
+    let rex_at = r.offset.checked_sub(3).filter(|_| rex);
+    let rex_byte = match rex_at {
+        Some(o) => Some(site.field(o, 1)?[0]).filter(|b| b & 0xf0 == 0x40),
+        None => None,
+    };
+    let wide = rex_byte.is_some_and(|b| b & 0x08 != 0);
+    let fits = if wide {
+        i32::try_from(s as i64).is_ok()
+    } else {
+        u32::try_from(s).is_ok()
+    };
+    if fits {
+        let modrm = site.field(r.offset - 1, 1)?[0];
+        site.field(r.offset - 2, 1)?[0] = 0xc7;
+        site.field(r.offset - 1, 1)?[0] = 0xc0 | ((modrm >> 3) & 7);
+        if let (Some(o), Some(b)) = (rex_at, rex_byte) {
+            // The register moves from ModRM.reg to ModRM.rm: REX.R becomes REX.B.
+            site.field(o, 1)?[0] = (b & !0x04) | ((b & 0x04) >> 2);
+        }
+        put_u32(site.field(r.offset, 4)?, s as u32);
+        return Ok(true);
+    }
+    let direct = pcrel(s, a, p);
+    let Ok(v) = i32::try_from(direct) else {
+        return Ok(false);
+    };
+    site.field(r.offset - 2, 1)?[0] = 0x8d;
+    put_u32(site.field(r.offset, 4)?, v as u32);
+    Ok(true)
 }
 
 fn pcrel(s: u64, a: i64, p: u64) -> i64 {

@@ -2,6 +2,8 @@
 //! stays inside its block, and a blocking runner for the async loader.
 #![allow(dead_code)]
 
+pub mod gnu_ld;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
