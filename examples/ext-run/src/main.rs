@@ -56,9 +56,10 @@ fn load_one<S: Source>(reg: &mut Reg, name: &str, src: &mut S) -> Result<(usize,
     let mut missing = Vec::new();
     let before = reg.provider().usage().total;
     // Peak is measured from the provider itself, not from the loader's own accounting.
-    let mut report = |r: Report<'_>| match r {
-        Report::MissingSymbol(s) => missing.push(s.to_string()),
-        _ => {}
+    let mut report = |r: Report<'_>| {
+        if let Report::MissingSymbol(s) = r {
+            missing.push(s.to_string());
+        }
     };
     let peak = {
         let reg_ptr: &mut Reg = reg;

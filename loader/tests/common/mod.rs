@@ -50,13 +50,28 @@ const GUARD: usize = 64;
 const CANARY: u8 = 0xa5;
 
 /// Hands out blocks with canary bytes on both sides and checks them when a block comes back:
-/// a write outside a block, a double free or a leak fails the test.
-#[derive(Default)]
+/// a write outside a block, a double free or a leak fails the test. Blocks come from one arena,
+/// so they sit within ±2 GiB of each other as on a device.
 pub struct GuardProvider {
-    live: HashMap<usize, (Vec<u8>, usize, MemKind)>,
+    arena: Vec<u8>,
+    live: HashMap<usize, (usize, MemKind)>,
     pub held: usize,
     pub peak: usize,
     pub limit: Option<usize>,
+}
+
+const ARENA: usize = 8 << 20;
+
+impl Default for GuardProvider {
+    fn default() -> Self {
+        Self {
+            arena: Vec::with_capacity(ARENA),
+            live: HashMap::new(),
+            held: 0,
+            peak: 0,
+            limit: None,
+        }
+    }
 }
 
 impl GuardProvider {
@@ -69,17 +84,17 @@ impl GuardProvider {
 
     /// Checks every live block's canaries.
     pub fn check(&self) {
-        for (v, front, kind) in self.live.values() {
-            // Only the front guard is checkable without the size; `free` checks both.
-            assert!(
-                v[front - GUARD..*front].iter().all(|&b| b == CANARY),
-                "write before a {kind:?} block"
-            );
+        for (&start, &(size, kind)) in &self.live {
+            check_canaries(&self.arena, start - self.base(), size, kind);
         }
     }
 
     pub fn live_blocks(&self) -> usize {
         self.live.len()
+    }
+
+    fn base(&self) -> usize {
+        self.arena.as_ptr() as usize
     }
 }
 
@@ -96,35 +111,40 @@ fn check_canaries(v: &[u8], front: usize, size: usize, kind: MemKind) {
     );
 }
 
-// SAFETY: each block is a separate heap buffer, kept alive in `live` until freed; the pointer is
-// at least GUARD bytes into it, aligned, with `size + GUARD` bytes after it.
+// SAFETY: blocks are disjoint ranges of the arena, which never reallocates (its capacity is
+// reserved up front and never exceeded) and lives as long as the provider.
 unsafe impl MemoryProvider for GuardProvider {
     fn alloc(&mut self, kind: MemKind, size: usize, align: usize) -> Option<Block> {
         if self.limit.is_some_and(|l| self.held + size > l) {
             return None;
         }
-        let mut v = vec![CANARY; GUARD + align + size + GUARD];
-        let base = v.as_mut_ptr() as usize;
-        let start = (base + GUARD).next_multiple_of(align);
-        let ptr = NonNull::new(start as *mut u8)?;
-        self.live.insert(start, (v, start - base, kind));
+        let base = self.base();
+        let start = (base + self.arena.len() + GUARD).next_multiple_of(align) - base;
+        let end = start + size + GUARD;
+        if end > ARENA {
+            return None;
+        }
+        self.arena.resize(end, CANARY);
+        let ptr = NonNull::new((base + start) as *mut u8)?;
+        self.live.insert(base + start, (size, kind));
         self.held += size;
         self.peak = self.peak.max(self.held);
         Some(Block {
             ptr,
-            addr: start as u64,
+            addr: (base + start) as u64,
             size,
             align,
         })
     }
 
     unsafe fn free(&mut self, kind: MemKind, block: Block) {
-        let (v, front, k) = self
+        let (size, k) = self
             .live
             .remove(&(block.addr as usize))
             .expect("free of a block not handed out (double free?)");
         assert_eq!(k, kind, "block freed as a different kind");
-        check_canaries(&v, front, block.size, kind);
+        assert_eq!(size, block.size);
+        check_canaries(&self.arena, block.addr as usize - self.base(), size, kind);
         self.held -= block.size;
     }
 }
@@ -160,9 +180,10 @@ pub fn load_slice(
         name,
         &mut SliceSource::new(bytes),
         &LoadParams::default(),
-        &mut |r| match r {
-            Report::MissingSymbol(s) => missing.push(s.to_string()),
-            _ => {}
+        &mut |r| {
+            if let Report::MissingSymbol(s) = r {
+                missing.push(s.to_string());
+            }
         },
     ));
     r.map_err(|e| (e, missing))
@@ -178,9 +199,8 @@ pub fn load_stream(
     let mut src = StreamSource::new(bytes);
     let r =
         futures::executor::block_on(reg.load(name, &mut src, &LoadParams::default(), &mut |r| {
-            match r {
-                Report::MissingSymbol(s) => missing.push(s.to_string()),
-                _ => {}
+            if let Report::MissingSymbol(s) = r {
+                missing.push(s.to_string());
             }
         }));
     r.map_err(|e| (e, missing))
