@@ -34,11 +34,14 @@ pub fn float_abi(bytes: &[u8], arch: Arch) -> Option<&'static str> {
         _ => flags,
     };
     match arch {
-        Arch::Arm => Some(if flags & object::elf::EF_ARM_ABI_FLOAT_HARD != 0 {
-            "hard"
-        } else {
-            "soft"
-        }),
+        // Objects record it in `.ARM.attributes` (Tag_ABI_VFP_args); linked files in e_flags.
+        Arch::Arm => Some(
+            if flags & object::elf::EF_ARM_ABI_FLOAT_HARD != 0 || arm_vfp_args(bytes) == Some(1) {
+                "hard"
+            } else {
+                "soft"
+            },
+        ),
         Arch::RiscV32 | Arch::RiscV64 => Some(match flags & 0x6 {
             0 => "soft",
             2 => "single",
@@ -47,6 +50,61 @@ pub fn float_abi(bytes: &[u8], arch: Arch) -> Option<&'static str> {
         }),
         Arch::X86_64 => None,
     }
+}
+
+/// `Tag_ABI_VFP_args` from the `aeabi` subsection of `.ARM.attributes` (1 = VFP registers).
+fn arm_vfp_args(bytes: &[u8]) -> Option<u64> {
+    let file = object::File::parse(bytes).ok()?;
+    let data = file.section_by_name(".ARM.attributes")?.data().ok()?;
+    let (&version, mut rest) = data.split_first()?;
+    if version != b'A' {
+        return None;
+    }
+    while rest.len() >= 4 {
+        let len = u32::from_le_bytes(rest[..4].try_into().ok()?) as usize;
+        let sub = rest.get(4..len)?;
+        rest = &rest[len..];
+        let Some(tags) = sub.strip_prefix(b"aeabi\0") else {
+            continue;
+        };
+        // Tag_File (1) then its size, then (tag, value) pairs.
+        let (&kind, tags) = tags.split_first()?;
+        if kind != 1 {
+            continue;
+        }
+        let mut t = tags.get(4..)?;
+        while !t.is_empty() {
+            let tag = uleb(&mut t)?;
+            match tag {
+                // NUL-terminated strings.
+                4 | 5 | 65 | 67 => t = &t[t.iter().position(|&c| c == 0)? + 1..],
+                32 => {
+                    uleb(&mut t)?;
+                    t = &t[t.iter().position(|&c| c == 0)? + 1..];
+                }
+                _ => {
+                    let v = uleb(&mut t)?;
+                    if tag == 28 {
+                        return Some(v);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+fn uleb(b: &mut &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&c, rest) = b.split_first()?;
+        *b = rest;
+        v |= u64::from(c & 0x7f) << shift;
+        if c & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
 }
 
 /// Section names by index.

@@ -57,7 +57,7 @@ pub fn run(args: &LinkArgs) -> Result<()> {
     let names = elfinfo::section_names(&bytes)?;
     let mut sections = Vec::new();
     let mut addr_of = BTreeMap::new();
-    for s in &linked.sections {
+    for s in linked.sections.iter().filter(|s| s.size > 0) {
         let name = names.get(s.index as usize).cloned().unwrap_or_default();
         addr_of.insert(s.index as usize, s.addr);
         let file = match &s.bytes {
