@@ -256,3 +256,13 @@ fn thousands_of_mutated_objects_never_panic_leak_or_scribble() {
     }
     assert_eq!(runs, 4000);
 }
+
+/// Inputs the fuzzer found (`loader/fuzz`), kept as regression tests.
+#[test]
+fn fuzzer_findings_stay_fixed() {
+    // A COMMON symbol whose size overflowed the bss layout arithmetic.
+    for bytes in [&include_bytes!("data/fuzz-common-size-overflow.bin")[..]] {
+        load_any(bytes, false);
+        load_any(bytes, true);
+    }
+}

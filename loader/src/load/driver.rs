@@ -314,7 +314,7 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
         }
         w.secs.as_mut_slice()[i as usize] = rec;
     }
-    let sht_end = hdr.shoff + u64::from(hdr.shnum) * shsz as u64;
+    let sht_end = hdr.shoff.saturating_add(u64::from(hdr.shnum) * shsz as u64);
     if symtab == 0 {
         return Err(Error::malformed("no symbol table", None, 0));
     }

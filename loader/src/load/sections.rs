@@ -210,13 +210,15 @@ impl Layout {
     /// Places `size` bytes aligned to `align` at the end of `region`; returns the offset.
     pub(crate) fn place(&mut self, region: MemKind, size: u64, align: u64) -> Result<u32, Error> {
         let r = region.index();
-        let off = self.size[r].next_multiple_of(align);
-        let end = off + size;
-        if end > u64::from(u32::MAX >> 4) {
+        const MAX: u64 = (u32::MAX >> 4) as u64;
+        // Sizes come from the file (COMMON symbols too): never let them wrap.
+        let off = (self.size[r] + align - 1) & !(align - 1);
+        let end = off.saturating_add(size);
+        if end > MAX {
             return Err(Error::Limit {
                 what: "region size",
                 value: end,
-                limit: u64::from(u32::MAX >> 4),
+                limit: MAX,
             });
         }
         self.size[r] = end;
