@@ -294,3 +294,39 @@ fn runs_extensions_in_this_process_with_exported_sym_tables_and_constructors() {
         assert_eq!(reg.provider().usage().total, 0);
     }
 }
+
+#[test]
+fn honours_alignment_up_to_4_kib_and_bootstraps() {
+    let dir = scratch("align4k");
+    let src = r#"
+        #include <stdint.h>
+        _Alignas(4096) static char page_data[64] = {1};
+        _Alignas(4096) static char page_bss[4096];
+        _Alignas(2048) static const char page_ro[16] = "ro";
+        static int inits;
+        __attribute__((constructor)) static void up(void) { inits += 10; }
+        __attribute__((destructor)) static void down(void) { inits = -1; }
+        int entry(void) {
+            page_bss[4095] = 2;
+            return inits + ((uintptr_t)page_data % 4096 == 0) + 2 * ((uintptr_t)page_bss % 4096 == 0)
+                + 4 * ((uintptr_t)page_ro % 2048 == 0) + page_data[0] * 100 + page_bss[4095] * 1000;
+        }
+    "#;
+    for flags in FLAG_SETS {
+        let obj = cc(&dir, "a", src, flags);
+        let mut reg =
+            Registry::<_, _, 2>::new(Counting::new(HostProvider::near_host()), exports![]);
+        let slot = futures::executor::block_on(reg.load(
+            "a",
+            &mut SliceSource::new(&obj),
+            &LoadParams::default(),
+            &mut |_| {},
+        ))
+        .unwrap();
+        // SAFETY: compiled for this machine above; `entry` is `int (void)`.
+        let r = unsafe { reg.get(slot).unwrap().bootstrap("entry") };
+        assert_eq!(r, Some(10 + 1 + 2 + 4 + 100 + 2000), "{flags:?}");
+        reg.unload(slot).unwrap();
+        assert_eq!(reg.provider().usage().total, 0);
+    }
+}
