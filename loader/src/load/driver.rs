@@ -643,7 +643,7 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
             Value::None => 0,
         };
     }
-    exports.sort_unstable_by_key(|e| e.hash);
+    sort_by_hash(exports);
     if exports.windows(2).any(|p| p[0].hash == p[1].hash) {
         return Err(Error::malformed(
             "two exported symbols with the same name (or name hash)",
@@ -729,5 +729,21 @@ async fn relocate<S: Source, P: MemoryProvider>(
             arch.apply(&r, &mut site, &t, tramp, &mut state)?;
         }
     }
-    Ok(())
+    arch.finish(&state, target_index)
+}
+
+/// Shell sort by hash: a few dozen bytes of code instead of core's sort (this runs once per load
+/// on a handful of exports, and code size matters more on a microcontroller).
+fn sort_by_hash(e: &mut [ExtExport]) {
+    let mut gap = e.len() / 2;
+    while gap > 0 {
+        for i in gap..e.len() {
+            let mut j = i;
+            while j >= gap && e[j - gap].hash > e[j].hash {
+                e.swap(j - gap, j);
+                j -= gap;
+            }
+        }
+        gap /= 2;
+    }
 }
