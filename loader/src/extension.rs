@@ -140,10 +140,7 @@ impl Extension {
     /// The NUL-terminated string at run-time address `addr`, if it lies in a region.
     fn c_str(&self, addr: u64) -> Option<&[u8]> {
         let (kind, off) = self.locate(addr)?;
-        let b = self.regions[kind.index()]?;
-        let all = self.region_bytes(kind)?;
-        let _ = b;
-        let rest = &all[off..];
+        let rest = &self.region_bytes(kind)?[off..];
         let end = rest.iter().position(|&c| c == 0)?;
         Some(&rest[..end])
     }

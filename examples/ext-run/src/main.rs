@@ -52,41 +52,29 @@ fn main() -> ExitCode {
     }
 }
 
+/// Loads one extension; returns its slot and the most bytes the provider held during the load
+/// beyond what was held before (measured by the provider, not by the loader's own accounting).
 fn load_one<S: Source>(reg: &mut Reg, name: &str, src: &mut S) -> Result<(usize, usize)> {
     let mut missing = Vec::new();
-    let before = reg.provider().usage().total;
-    // Peak is measured from the provider itself, not from the loader's own accounting.
     let mut report = |r: Report<'_>| {
         if let Report::MissingSymbol(s) = r {
             missing.push(s.to_string());
         }
     };
-    let peak = {
-        let reg_ptr: &mut Reg = reg;
-        reset_peak(reg_ptr);
-        let r = futures::executor::block_on(reg_ptr.load(
-            name,
-            src,
-            &LoadParams::default(),
-            &mut report,
-        ));
-        let peak = reg_ptr.provider().usage().peak - before;
-        match r {
-            Ok(slot) => (slot, peak),
-            Err(e) => {
-                if matches!(e, llext_loader::Error::MissingSymbols { .. }) {
-                    return Err(anyhow!("{} undefined symbol(s): {}", missing.len(), missing.join(", ")))
-                        .context("the firmware (ext-run) and the extensions loaded before do not export them");
-                }
-                return Err(e.into());
-            }
-        }
-    };
-    Ok(peak)
-}
-
-fn reset_peak(reg: &mut Reg) {
+    let before = reg.provider().usage().total;
     reg.provider_mut().reset_peak();
+    let r = futures::executor::block_on(reg.load(name, src, &LoadParams::default(), &mut report));
+    let peak = reg.provider().usage().peak - before;
+    match r {
+        Ok(slot) => Ok((slot, peak)),
+        Err(llext_loader::Error::MissingSymbols { .. }) => Err(anyhow!(
+            "{} undefined symbol(s): {}",
+            missing.len(),
+            missing.join(", ")
+        ))
+        .context("the firmware (ext-run) and the extensions loaded before do not export them"),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn run(args: &Args) -> Result<()> {
