@@ -1,0 +1,111 @@
+//! Error codes the device answers with; each comes with a message the host shows as it is.
+
+use serde::{Deserialize, Serialize};
+
+/// Why the device refused or failed a request. The numbers (variant order) are part of the
+/// protocol: new codes are only ever added at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorCode {
+    /// The request could not be decoded or is not allowed now.
+    BadRequest,
+    /// The host speaks another protocol version.
+    VersionMismatch,
+    /// A name is longer than the device keeps.
+    NameTooLong,
+    /// An extension of that name is already loaded.
+    AlreadyLoaded,
+    /// No extension of that name is loaded.
+    NotLoaded,
+    /// The extension does not export that symbol.
+    NoSymbol,
+    /// Another loaded extension depends on this one.
+    InUse,
+    /// Not enough extension memory.
+    OutOfMemory,
+    /// Every extension slot is taken.
+    RegistryFull,
+    /// The extension uses symbols nothing on the device exports.
+    MissingSymbols,
+    /// The extension was built for another architecture.
+    WrongArchitecture,
+    /// The file is not in stream order (it was not packed).
+    NotInStreamOrder,
+    /// The file is not a valid relocatable ELF object.
+    BadElf,
+    /// The extension uses a relocation the device cannot apply.
+    UnsupportedRelocation,
+    /// The extension exceeds a limit of the loader.
+    Limit,
+    /// The push stalled: no data arrived for the device's push timeout.
+    Timeout,
+    /// The push was abandoned: another request arrived, or the link failed.
+    Interrupted,
+    /// The bytes received do not match the CRC-32 announced in `PushBegin`.
+    ChecksumMismatch,
+    /// The push is empty or larger than the device accepts.
+    TooLarge,
+    /// Any other load failure (the message says which).
+    LoadFailed,
+}
+
+impl ErrorCode {
+    /// A short stable name (`not-loaded`), for scripts.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad-request",
+            ErrorCode::VersionMismatch => "version-mismatch",
+            ErrorCode::NameTooLong => "name-too-long",
+            ErrorCode::AlreadyLoaded => "already-loaded",
+            ErrorCode::NotLoaded => "not-loaded",
+            ErrorCode::NoSymbol => "no-symbol",
+            ErrorCode::InUse => "in-use",
+            ErrorCode::OutOfMemory => "out-of-memory",
+            ErrorCode::RegistryFull => "registry-full",
+            ErrorCode::MissingSymbols => "missing-symbols",
+            ErrorCode::WrongArchitecture => "wrong-architecture",
+            ErrorCode::NotInStreamOrder => "not-in-stream-order",
+            ErrorCode::BadElf => "bad-elf",
+            ErrorCode::UnsupportedRelocation => "unsupported-relocation",
+            ErrorCode::Limit => "limit",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Interrupted => "interrupted",
+            ErrorCode::ChecksumMismatch => "checksum-mismatch",
+            ErrorCode::TooLarge => "too-large",
+            ErrorCode::LoadFailed => "load-failed",
+        }
+    }
+
+    /// The code for a loader error.
+    pub fn from_load_error(e: &llext_loader::Error) -> Self {
+        use llext_loader::Error as E;
+        match e {
+            E::Io { .. } => ErrorCode::Interrupted,
+            E::UnexpectedEof { .. }
+            | E::NotElf
+            | E::BigEndian
+            | E::NotRelocatable { .. }
+            | E::Malformed { .. }
+            | E::SymbolNotLoaded { .. } => ErrorCode::BadElf,
+            E::NotForward { .. } | E::StreamOrder { .. } => ErrorCode::NotInStreamOrder,
+            E::WrongMachine { .. } => ErrorCode::WrongArchitecture,
+            E::Limit { .. } | E::NameTooLong { .. } => ErrorCode::Limit,
+            E::OutOfMemory { .. } => ErrorCode::OutOfMemory,
+            E::MissingSymbols { .. } => ErrorCode::MissingSymbols,
+            E::UnsupportedRelocation { .. } | E::RelocationOverflow { .. } => {
+                ErrorCode::UnsupportedRelocation
+            }
+            E::RegistryFull => ErrorCode::RegistryFull,
+            E::NotLoaded => ErrorCode::NotLoaded,
+            E::AlreadyLoaded => ErrorCode::AlreadyLoaded,
+            E::InUse { .. } => ErrorCode::InUse,
+            // Protection failures and variants added later.
+            _ => ErrorCode::LoadFailed,
+        }
+    }
+}
+
+impl core::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
