@@ -147,6 +147,14 @@ pub enum Error {
         /// The value that did not fit.
         value: i64,
     },
+    /// A RISC-V `R_RISCV_PCREL_LO12_I`/`_S` whose `R_RISCV_PCREL_HI20` was not among the recent
+    /// ones of its relocation section (the loader keeps a few, to stay allocation-free).
+    PcrelLoUnpaired {
+        /// Section patched.
+        section: u32,
+        /// Offset of the `PCREL_LO12` within that section.
+        offset: u64,
+    },
     /// A relocation refers to a symbol in a section that is not loaded.
     SymbolNotLoaded {
         /// Symbol index.
@@ -274,6 +282,10 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "relocation {type_name} in section {section} at offset {offset:#x}: value {value:#x} does not fit"
+            ),
+            Error::PcrelLoUnpaired { section, offset } => write!(
+                f,
+                "R_RISCV_PCREL_LO12 in section {section} at offset {offset:#x} is too far from its R_RISCV_PCREL_HI20 in relocation order; {PACK_HINT}"
             ),
             Error::SymbolNotLoaded {
                 symbol,

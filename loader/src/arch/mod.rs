@@ -94,6 +94,15 @@ impl Arch {
             }
         }
     }
+
+    /// After the last relocation of a section: fails if the back-end still waits for a
+    /// relocation that never came (a RISC-V `PCREL_LO12` without its `PCREL_HI20`).
+    pub(crate) fn finish(self, state: &RelocState, section: u32) -> Result<(), Error> {
+        match self {
+            Arch::RiscV32 | Arch::RiscV64 => riscv::finish(&state.riscv, section),
+            Arch::X86_64 | Arch::Arm => Ok(()),
+        }
+    }
 }
 
 /// State carried from one relocation to the next within one relocation section.
@@ -164,7 +173,6 @@ impl Trampolines {
         Some((bytes, b.addr + off as u64))
     }
 
-    #[allow(dead_code)] // until the ARM and RISC-V back-ends use veneers
     fn key(&mut self, i: u32) -> Option<&mut [u8]> {
         let b = self.block?;
         if i >= self.slots {
@@ -184,7 +192,6 @@ impl Trampolines {
     /// The trampoline for `target`: the existing one, or a new one that `fill(bytes, addr)`
     /// writes. `None` when every slot is taken (the area was sized from the symbol table, so this
     /// means a malformed file).
-    #[allow(dead_code)] // until the ARM and RISC-V back-ends use veneers
     pub(crate) fn for_target(
         &mut self,
         target: u64,
@@ -205,7 +212,6 @@ impl Trampolines {
 }
 
 /// Little-endian field access shared by the back-ends.
-#[allow(dead_code)] // until the ARM and RISC-V back-ends use it
 pub(crate) fn put_u16(f: &mut [u8], v: u16) {
     f[..2].copy_from_slice(&v.to_le_bytes());
 }
@@ -218,12 +224,10 @@ pub(crate) fn put_u64(f: &mut [u8], v: u64) {
     f[..8].copy_from_slice(&v.to_le_bytes());
 }
 
-#[allow(dead_code)] // until the ARM and RISC-V back-ends use it
 pub(crate) fn get_u16(f: &[u8]) -> u16 {
     u16::from_le_bytes([f[0], f[1]])
 }
 
-#[allow(dead_code)] // until the ARM and RISC-V back-ends use it
 pub(crate) fn get_u32(f: &[u8]) -> u32 {
     u32::from_le_bytes([f[0], f[1], f[2], f[3]])
 }

@@ -1,10 +1,25 @@
-//! RISC-V relocations (psABI), RV32 and RV64, `RELA`, with veneers for `JAL` out of range.
+//! RISC-V relocations (psABI), RV32 and RV64 with or without C, `RELA`, with veneers for `JAL`
+//! (and, on RV64, `CALL`) out of range.
+//!
+//! No linker relaxation is done: the result is what GNU ld gives with `--no-relax`.
+//! `R_RISCV_RELAX` only marks an instruction ld may shorten, so it needs nothing.
+//! `R_RISCV_ALIGN` needs nothing either when the object was assembled without relaxation
+//! (`-mno-relax`): gas then pads to the alignment itself, relative to the section start, and the
+//! padding stays right because the loader places every section at its `sh_addralign`. With
+//! relaxation on, gas instead writes the worst case of NOPs (alignment minus the smallest
+//! instruction) and leaves ld to delete the excess; a loader cannot delete bytes, so the extra
+//! NOPs stay. The code still runs (they execute as NOPs), but what follows them may sit less
+//! aligned than asked, unlike ld's output.
 
-use super::{Arch, Site, Target, Trampolines};
+use object::elf::*;
+
+use super::{Arch, Site, Target, Trampolines, get_u16, get_u32, put_u16, put_u32, put_u64};
 use crate::Error;
 use crate::elf::Reloc;
 
-/// Bytes of one veneer.
+/// Bytes of one veneer. RV32: `lui t1, %hi(T); jalr x0, %lo(T)(t1)`. RV64: `auipc t1, 0;
+/// ld t1, 16(t1); jalr x0, 0(t1); nop; .dword T` (24 bytes, a multiple of 8, so each slot's
+/// literal stays 8-byte aligned: slots start at `slots * 8` into a 16-aligned area).
 pub fn slot_size(arch: Arch) -> usize {
     match arch {
         Arch::RiscV64 => 24,
@@ -12,9 +27,288 @@ pub fn slot_size(arch: Arch) -> usize {
     }
 }
 
-/// Recent `PCREL_HI20` results, found again by the `PCREL_LO12` relocations that point at them.
+/// `PCREL_HI20` results remembered per relocation section.
+const HI20_ENTRIES: usize = 16;
+/// `PCREL_LO12` relocations that may wait for a `PCREL_HI20` later in the section.
+const PENDING_ENTRIES: usize = 16;
+
+/// Register `t1` (x6), the scratch register of veneers (as in ld's PLT stubs).
+const T1: u32 = 6;
+
+/// A `PCREL_LO12` waiting for its `PCREL_HI20`.
+#[derive(Clone, Copy, Default)]
+struct PendingLo {
+    /// Run-time address of the `auipc` it refers to (its S).
+    auipc: u64,
+    /// Offset of the instruction to patch.
+    offset: u64,
+    /// Its addend.
+    addend: i64,
+    /// `PCREL_LO12_S` (store) rather than `PCREL_LO12_I`.
+    store: bool,
+}
+
+/// Recent `PCREL_HI20` results, found again by the `PCREL_LO12` relocations that point at them
+/// (a `PCREL_LO12`'s symbol is the label of the `auipc`, and its value is the low 12 bits of that
+/// `auipc`'s `S + A - P`).
+///
+/// Fixed size, no allocation: a ring of the last [`HI20_ENTRIES`] `(auipc address, value)`
+/// pairs, and up to [`PENDING_ENTRIES`] `PCREL_LO12`s that came before their `PCREL_HI20` (code
+/// laid out out of order), patched when it arrives. A `PCREL_LO12` whose pair is farther away
+/// than that fails with [`Error::PcrelLoUnpaired`]; `pack` puts every `PCREL_LO12` right after
+/// its `PCREL_HI20`, so packed files always pair.
 #[derive(Default)]
-pub(crate) struct Hi20Cache {}
+pub(crate) struct Hi20Cache {
+    /// `(auipc address, S + A - P)`, oldest overwritten first.
+    hi: [(u64, i64); HI20_ENTRIES],
+    /// Entries of `hi` in use.
+    len: usize,
+    /// Where the next entry goes.
+    next: usize,
+    /// Waiting `PCREL_LO12`s; `None` is a free entry.
+    pending: [Option<PendingLo>; PENDING_ENTRIES],
+}
+
+impl Hi20Cache {
+    fn find(&self, auipc: u64) -> Option<i64> {
+        // Newest first: an address seen twice (not possible in one section) would take the last.
+        (1..=self.len)
+            .map(|k| self.hi[(self.next + HI20_ENTRIES - k) % HI20_ENTRIES])
+            .find(|&(a, _)| a == auipc)
+            .map(|(_, v)| v)
+    }
+
+    fn remember(&mut self, auipc: u64, value: i64) {
+        self.hi[self.next] = (auipc, value);
+        self.next = (self.next + 1) % HI20_ENTRIES;
+        self.len = (self.len + 1).min(HI20_ENTRIES);
+    }
+}
+
+/// The psABI name of relocation type `t`.
+fn name(t: u32) -> &'static str {
+    match t {
+        0 => "R_RISCV_NONE",
+        1 => "R_RISCV_32",
+        2 => "R_RISCV_64",
+        3 => "R_RISCV_RELATIVE",
+        4 => "R_RISCV_COPY",
+        5 => "R_RISCV_JUMP_SLOT",
+        6 => "R_RISCV_TLS_DTPMOD32",
+        7 => "R_RISCV_TLS_DTPMOD64",
+        8 => "R_RISCV_TLS_DTPREL32",
+        9 => "R_RISCV_TLS_DTPREL64",
+        10 => "R_RISCV_TLS_TPREL32",
+        11 => "R_RISCV_TLS_TPREL64",
+        12 => "R_RISCV_TLSDESC",
+        16 => "R_RISCV_BRANCH",
+        17 => "R_RISCV_JAL",
+        18 => "R_RISCV_CALL",
+        19 => "R_RISCV_CALL_PLT",
+        20 => "R_RISCV_GOT_HI20",
+        21 => "R_RISCV_TLS_GOT_HI20",
+        22 => "R_RISCV_TLS_GD_HI20",
+        23 => "R_RISCV_PCREL_HI20",
+        24 => "R_RISCV_PCREL_LO12_I",
+        25 => "R_RISCV_PCREL_LO12_S",
+        26 => "R_RISCV_HI20",
+        27 => "R_RISCV_LO12_I",
+        28 => "R_RISCV_LO12_S",
+        29 => "R_RISCV_TPREL_HI20",
+        30 => "R_RISCV_TPREL_LO12_I",
+        31 => "R_RISCV_TPREL_LO12_S",
+        32 => "R_RISCV_TPREL_ADD",
+        33 => "R_RISCV_ADD8",
+        34 => "R_RISCV_ADD16",
+        35 => "R_RISCV_ADD32",
+        36 => "R_RISCV_ADD64",
+        37 => "R_RISCV_SUB8",
+        38 => "R_RISCV_SUB16",
+        39 => "R_RISCV_SUB32",
+        40 => "R_RISCV_SUB64",
+        41 => "R_RISCV_GOT32_PCREL",
+        43 => "R_RISCV_ALIGN",
+        44 => "R_RISCV_RVC_BRANCH",
+        45 => "R_RISCV_RVC_JUMP",
+        46 => "R_RISCV_RVC_LUI",
+        47 => "R_RISCV_GPREL_I",
+        48 => "R_RISCV_GPREL_S",
+        49 => "R_RISCV_TPREL_I",
+        50 => "R_RISCV_TPREL_S",
+        51 => "R_RISCV_RELAX",
+        52 => "R_RISCV_SUB6",
+        53 => "R_RISCV_SET6",
+        54 => "R_RISCV_SET8",
+        55 => "R_RISCV_SET16",
+        56 => "R_RISCV_SET32",
+        57 => "R_RISCV_32_PCREL",
+        58 => "R_RISCV_IRELATIVE",
+        59 => "R_RISCV_PLT32",
+        60 => "R_RISCV_SET_ULEB128",
+        61 => "R_RISCV_SUB_ULEB128",
+        62 => "R_RISCV_TLSDESC_HI20",
+        63 => "R_RISCV_TLSDESC_LOAD_LO12",
+        64 => "R_RISCV_TLSDESC_ADD_LO12",
+        65 => "R_RISCV_TLSDESC_CALL",
+        _ => "R_RISCV_?",
+    }
+}
+
+// --- Instruction immediates --------------------------------------------------------------------
+
+/// `insn` with its I-type immediate (bits 31:20) set to the low 12 bits of `v`.
+fn encode_i_imm(insn: u32, v: i64) -> u32 {
+    (insn & 0x000f_ffff) | ((v as u32 & 0xfff) << 20)
+}
+
+/// `insn` with its S-type immediate (bits 31:25 and 11:7) set to the low 12 bits of `v`.
+fn encode_s_imm(insn: u32, v: i64) -> u32 {
+    let v = v as u32;
+    (insn & 0x01ff_f07f) | (((v >> 5) & 0x7f) << 25) | ((v & 0x1f) << 7)
+}
+
+/// `insn` with its U-type immediate (bits 31:12) set to `hi20` (already shifted down).
+fn encode_u_imm(insn: u32, hi20: i64) -> u32 {
+    (insn & 0xfff) | ((hi20 as u32) << 12)
+}
+
+/// `insn` with its B-type offset (`imm[12|10:5]` in 31:25, `imm[4:1|11]` in 11:7) set to `v`.
+fn encode_b_imm(insn: u32, v: i64) -> u32 {
+    let v = v as u32;
+    (insn & 0x01ff_f07f)
+        | (((v >> 12) & 1) << 31)
+        | (((v >> 5) & 0x3f) << 25)
+        | (((v >> 1) & 0xf) << 8)
+        | (((v >> 11) & 1) << 7)
+}
+
+/// `insn` with its J-type offset (`imm[20|10:1|11|19:12]` in 31:12) set to `v`.
+fn encode_j_imm(insn: u32, v: i64) -> u32 {
+    let v = v as u32;
+    (insn & 0xfff)
+        | (((v >> 20) & 1) << 31)
+        | (((v >> 1) & 0x3ff) << 21)
+        | (((v >> 11) & 1) << 20)
+        | (((v >> 12) & 0xff) << 12)
+}
+
+/// `insn` with its CB-type offset (`c.beqz`/`c.bnez`: `imm[8|4:3]` in 12:10, `imm[7:6|2:1|5]` in
+/// 6:2) set to `v`.
+fn encode_cb_imm(insn: u16, v: i64) -> u16 {
+    let v = v as u16;
+    (insn & 0xe383)
+        | (((v >> 8) & 1) << 12)
+        | (((v >> 3) & 3) << 10)
+        | (((v >> 6) & 3) << 5)
+        | (((v >> 1) & 3) << 3)
+        | (((v >> 5) & 1) << 2)
+}
+
+/// `insn` with its CJ-type offset (`c.j`/`c.jal`: `imm[11|4|9:8|10|6|7|3:1|5]` in 12:2) set to
+/// `v`.
+fn encode_cj_imm(insn: u16, v: i64) -> u16 {
+    let v = v as u16;
+    (insn & 0xe003)
+        | (((v >> 11) & 1) << 12)
+        | (((v >> 4) & 1) << 11)
+        | (((v >> 8) & 3) << 9)
+        | (((v >> 10) & 1) << 8)
+        | (((v >> 6) & 1) << 7)
+        | (((v >> 7) & 1) << 6)
+        | (((v >> 1) & 7) << 3)
+        | (((v >> 5) & 1) << 2)
+}
+
+/// `v`'s low `bits` bits, sign-extended.
+fn sign_extend(v: u64, bits: u32) -> i64 {
+    ((v << (64 - bits)) as i64) >> (64 - bits)
+}
+
+/// Whether `v` is an even offset that fits a signed `bits`-bit field.
+fn fits_branch(v: i64, bits: u32) -> bool {
+    v & 1 == 0 && sign_extend(v as u64, bits) == v
+}
+
+/// The `(hi20, lo12)` split of `v` for an `auipc`/`lui` + I/S-type pair: `hi20 << 12` plus the
+/// sign-extended `lo12` is `v`.
+fn hi_lo(v: i64) -> (i64, i64) {
+    let hi = v.wrapping_add(0x800) >> 12;
+    (hi, v.wrapping_sub(hi << 12))
+}
+
+/// Whether the `hi20` of `v` fits a sign-extended `lui`/`auipc` (always, modulo 2^32, on RV32).
+fn hi20_fits(arch: Arch, v: i64) -> bool {
+    arch == Arch::RiscV32 || i32::try_from(v.wrapping_add(0x800)).is_ok()
+}
+
+/// `S + A - P` as the hardware computes it: modulo 2^32 on RV32.
+fn pcrel(arch: Arch, target: u64, p: u64) -> i64 {
+    let v = target.wrapping_sub(p);
+    match arch {
+        Arch::RiscV32 => sign_extend(v, 32),
+        _ => v as i64,
+    }
+}
+
+// --- Veneers -----------------------------------------------------------------------------------
+
+/// `jalr x0, 0(t1)`.
+const JR_T1: u32 = 0x0003_0067;
+/// `addi x0, x0, 0`.
+const NOP: u32 = 0x0000_0013;
+
+/// Writes a veneer jumping to absolute `target` through `t1`, leaving `ra` as the caller set it.
+fn fill_veneer(arch: Arch, bytes: &mut [u8], target: u64) {
+    if arch == Arch::RiscV64 {
+        let auipc_t1 = 0x17 | (T1 << 7);
+        let ld_t1 = encode_i_imm(0x3003 | (T1 << 7) | (T1 << 15), 16);
+        put_u32(&mut bytes[0..], auipc_t1);
+        put_u32(&mut bytes[4..], ld_t1);
+        put_u32(&mut bytes[8..], JR_T1);
+        put_u32(&mut bytes[12..], NOP);
+        put_u64(&mut bytes[16..], target);
+    } else {
+        let (hi, lo) = hi_lo(sign_extend(target, 32));
+        put_u32(&mut bytes[0..], encode_u_imm(0x37 | (T1 << 7), hi));
+        put_u32(&mut bytes[4..], encode_i_imm(JR_T1, lo));
+    }
+}
+
+/// The address of a veneer to `target`, made on first use; `None` when no slot is left.
+fn veneer(arch: Arch, tramp: &mut Trampolines, target: u64) -> Option<u64> {
+    tramp.for_target(target, |bytes, _| fill_veneer(arch, bytes, target))
+}
+
+// --- Applying ----------------------------------------------------------------------------------
+
+/// Bytes of the field a relocation type patches (checked before anything is computed, so a bad
+/// offset is reported as such).
+fn width(t: u32) -> usize {
+    match t {
+        t if t == R_RISCV_64.0 || t == R_RISCV_ADD64.0 || t == R_RISCV_SUB64.0 => 8,
+        t if t == R_RISCV_CALL.0 || t == R_RISCV_CALL_PLT.0 => 8,
+        t if t == R_RISCV_RVC_BRANCH.0
+            || t == R_RISCV_RVC_JUMP.0
+            || t == R_RISCV_ADD16.0
+            || t == R_RISCV_SUB16.0
+            || t == R_RISCV_SET16.0 =>
+        {
+            2
+        }
+        t if t == R_RISCV_ADD8.0
+            || t == R_RISCV_SUB8.0
+            || t == R_RISCV_SUB6.0
+            || t == R_RISCV_SET6.0
+            || t == R_RISCV_SET8.0
+            || t == R_RISCV_SET_ULEB128.0
+            || t == R_RISCV_SUB_ULEB128.0 =>
+        {
+            1
+        }
+        t if t == R_RISCV_NONE.0 || t == R_RISCV_RELAX.0 || t == R_RISCV_ALIGN.0 => 0,
+        _ => 4,
+    }
+}
 
 /// Applies one relocation at `site`.
 pub(crate) fn apply(
@@ -25,11 +319,317 @@ pub(crate) fn apply(
     tramp: &mut Trampolines,
     hi20: &mut Hi20Cache,
 ) -> Result<(), Error> {
-    let _ = (arch, sym, tramp, hi20);
-    Err(Error::UnsupportedRelocation {
-        r_type: r.kind,
-        type_name: "R_RISCV_?",
-        section: site.section,
+    let t = r.kind;
+    site.field(r.offset, width(t))?;
+    let a = r.addend.unwrap_or(0);
+    let s = sym.value;
+    let sa = s.wrapping_add(a as u64);
+    let p = site.place(r.offset);
+    let section = site.section;
+    let overflow = |value: i64| Error::RelocationOverflow {
+        type_name: name(t),
+        section,
         offset: r.offset,
-    })
+        value,
+    };
+    let off = r.offset;
+    match t {
+        t if t == R_RISCV_NONE.0 || t == R_RISCV_RELAX.0 || t == R_RISCV_ALIGN.0 => {}
+        // --- Data ---
+        t if t == R_RISCV_32.0 => put_u32(site.field(off, 4)?, sa as u32),
+        t if t == R_RISCV_64.0 => put_u64(site.field(off, 8)?, sa),
+        t if t == R_RISCV_32_PCREL.0 => {
+            let v = pcrel(arch, sa, p);
+            let v = i32::try_from(v).map_err(|_| overflow(v))?;
+            put_u32(site.field(off, 4)?, v as u32);
+        }
+        // Label differences: ADD then SUB at the same offset (`.word b - a`), or SET.
+        t if t == R_RISCV_ADD8.0 || t == R_RISCV_SUB8.0 || t == R_RISCV_SET8.0 => {
+            let f = site.field(off, 1)?;
+            f[0] = arith(t, u64::from(f[0]), sa) as u8;
+        }
+        t if t == R_RISCV_ADD16.0 || t == R_RISCV_SUB16.0 || t == R_RISCV_SET16.0 => {
+            let f = site.field(off, 2)?;
+            put_u16(f, arith(t, get_u16(f).into(), sa) as u16);
+        }
+        t if t == R_RISCV_ADD32.0 || t == R_RISCV_SUB32.0 || t == R_RISCV_SET32.0 => {
+            let f = site.field(off, 4)?;
+            put_u32(f, arith(t, get_u32(f).into(), sa) as u32);
+        }
+        t if t == R_RISCV_ADD64.0 || t == R_RISCV_SUB64.0 => {
+            let f = site.field(off, 8)?;
+            let old = u64::from_le_bytes(f[..8].try_into().unwrap_or([0; 8]));
+            put_u64(f, arith(t, old, sa));
+        }
+        t if t == R_RISCV_SUB6.0 || t == R_RISCV_SET6.0 => {
+            let f = site.field(off, 1)?;
+            let v = arith(t, u64::from(f[0] & 0x3f), sa) as u8;
+            f[0] = (f[0] & 0xc0) | (v & 0x3f);
+        }
+        t if t == R_RISCV_SET_ULEB128.0 => set_uleb128(site, off, sa, &overflow)?,
+        t if t == R_RISCV_SUB_ULEB128.0 => {
+            let old = read_uleb128(site, off)?.0;
+            set_uleb128(site, off, old.wrapping_sub(sa), &overflow)?;
+        }
+        // --- Absolute addresses in code ---
+        t if t == R_RISCV_HI20.0 => {
+            let v = sign_extend_for(arch, sa);
+            if !hi20_fits(arch, v) {
+                return Err(overflow(v));
+            }
+            let f = site.field(off, 4)?;
+            put_u32(f, encode_u_imm(get_u32(f), hi_lo(v).0));
+        }
+        t if t == R_RISCV_LO12_I.0 => {
+            let f = site.field(off, 4)?;
+            put_u32(f, encode_i_imm(get_u32(f), sa as i64));
+        }
+        t if t == R_RISCV_LO12_S.0 => {
+            let f = site.field(off, 4)?;
+            put_u32(f, encode_s_imm(get_u32(f), sa as i64));
+        }
+        // --- PC-relative addresses ---
+        t if t == R_RISCV_PCREL_HI20.0 => {
+            let v = pcrel(arch, sa, p);
+            if !hi20_fits(arch, v) {
+                return Err(overflow(v));
+            }
+            let f = site.field(off, 4)?;
+            put_u32(f, encode_u_imm(get_u32(f), hi_lo(v).0));
+            hi20.remember(p, v);
+            for slot in hi20.pending.iter_mut() {
+                if let Some(lo) = slot.filter(|lo| lo.auipc == p) {
+                    patch_lo12(site, lo.offset, v.wrapping_add(lo.addend), lo.store)?;
+                    *slot = None;
+                }
+            }
+        }
+        t if t == R_RISCV_PCREL_LO12_I.0 || t == R_RISCV_PCREL_LO12_S.0 => {
+            let store = t == R_RISCV_PCREL_LO12_S.0;
+            if let Some(v) = hi20.find(s) {
+                patch_lo12(site, off, v.wrapping_add(a), store)?;
+            } else {
+                // Its PCREL_HI20 may still come (code laid out out of order).
+                let lo = PendingLo {
+                    auipc: s,
+                    offset: off,
+                    addend: a,
+                    store,
+                };
+                let free = hi20.pending.iter_mut().find(|e| e.is_none());
+                *free.ok_or(Error::PcrelLoUnpaired {
+                    section,
+                    offset: off,
+                })? = Some(lo);
+            }
+        }
+        // --- Jumps and branches ---
+        t if t == R_RISCV_JAL.0 => {
+            let mut v = pcrel(arch, sa, p);
+            if !fits_branch(v, 21) {
+                let via = veneer(arch, tramp, sa).ok_or(overflow(v))?;
+                v = pcrel(arch, via, p);
+            }
+            if !fits_branch(v, 21) {
+                return Err(overflow(v));
+            }
+            let f = site.field(off, 4)?;
+            put_u32(f, encode_j_imm(get_u32(f), v));
+        }
+        t if t == R_RISCV_CALL.0 || t == R_RISCV_CALL_PLT.0 => {
+            let mut v = pcrel(arch, sa, p);
+            if !hi20_fits(arch, v) {
+                let via = veneer(arch, tramp, sa).ok_or(overflow(v))?;
+                v = pcrel(arch, via, p);
+            }
+            if !hi20_fits(arch, v) {
+                return Err(overflow(v));
+            }
+            let (hi, lo) = hi_lo(v);
+            let f = site.field(off, 8)?;
+            let (auipc, jalr) = (get_u32(&f[0..4]), get_u32(&f[4..8]));
+            put_u32(&mut f[0..4], encode_u_imm(auipc, hi));
+            put_u32(&mut f[4..8], encode_i_imm(jalr, lo));
+        }
+        t if t == R_RISCV_BRANCH.0 => {
+            let v = pcrel(arch, sa, p);
+            if !fits_branch(v, 13) {
+                return Err(overflow(v));
+            }
+            let f = site.field(off, 4)?;
+            put_u32(f, encode_b_imm(get_u32(f), v));
+        }
+        t if t == R_RISCV_RVC_BRANCH.0 => {
+            let v = pcrel(arch, sa, p);
+            if !fits_branch(v, 9) {
+                return Err(overflow(v));
+            }
+            let f = site.field(off, 2)?;
+            put_u16(f, encode_cb_imm(get_u16(f), v));
+        }
+        t if t == R_RISCV_RVC_JUMP.0 => {
+            let v = pcrel(arch, sa, p);
+            if !fits_branch(v, 12) {
+                return Err(overflow(v));
+            }
+            let f = site.field(off, 2)?;
+            put_u16(f, encode_cj_imm(get_u16(f), v));
+        }
+        t => {
+            return Err(Error::UnsupportedRelocation {
+                r_type: t,
+                type_name: name(t),
+                section,
+                offset: off,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks that every `PCREL_LO12` of the relocation section just applied found its
+/// `PCREL_HI20`.
+pub(crate) fn finish(hi20: &Hi20Cache, section: u32) -> Result<(), Error> {
+    match hi20.pending.iter().flatten().next() {
+        Some(lo) => Err(Error::PcrelLoUnpaired {
+            section,
+            offset: lo.offset,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `S + A` on RV32 is an address modulo 2^32: sign-extend it, so `lui` of a high address fits.
+fn sign_extend_for(arch: Arch, v: u64) -> i64 {
+    match arch {
+        Arch::RiscV32 => sign_extend(v, 32),
+        _ => v as i64,
+    }
+}
+
+/// The new value of a field holding `old` for `ADD*`, `SUB*` and `SET*` relocations.
+fn arith(t: u32, old: u64, sa: u64) -> u64 {
+    match t {
+        t if t == R_RISCV_ADD8.0
+            || t == R_RISCV_ADD16.0
+            || t == R_RISCV_ADD32.0
+            || t == R_RISCV_ADD64.0 =>
+        {
+            old.wrapping_add(sa)
+        }
+        t if t == R_RISCV_SUB6.0
+            || t == R_RISCV_SUB8.0
+            || t == R_RISCV_SUB16.0
+            || t == R_RISCV_SUB32.0
+            || t == R_RISCV_SUB64.0 =>
+        {
+            old.wrapping_sub(sa)
+        }
+        _ => sa,
+    }
+}
+
+/// Writes the `PCREL_LO12` of `v` (the `PCREL_HI20`'s `S + A - P`, plus the LO12's addend).
+fn patch_lo12(site: &mut Site<'_>, offset: u64, v: i64, store: bool) -> Result<(), Error> {
+    let f = site.field(offset, 4)?;
+    let insn = get_u32(f);
+    let lo = hi_lo(v).1;
+    put_u32(
+        f,
+        if store {
+            encode_s_imm(insn, lo)
+        } else {
+            encode_i_imm(insn, lo)
+        },
+    );
+    Ok(())
+}
+
+/// The ULEB128 at `offset`: its value (low 64 bits) and its length in bytes.
+fn read_uleb128(site: &mut Site<'_>, offset: u64) -> Result<(u64, usize), Error> {
+    let mut value = 0u64;
+    let mut len = 0usize;
+    loop {
+        let b = site.field(offset + len as u64, 1)?[0];
+        if len < 10 {
+            value |= u64::from(b & 0x7f) << (7 * len);
+        }
+        len += 1;
+        if b & 0x80 == 0 {
+            return Ok((value, len));
+        }
+    }
+}
+
+/// Rewrites the ULEB128 at `offset` to `value`, keeping its length (ld does the same: the bytes
+/// after it cannot move); a value that needs more bytes is an overflow.
+fn set_uleb128(
+    site: &mut Site<'_>,
+    offset: u64,
+    value: u64,
+    overflow: &dyn Fn(i64) -> Error,
+) -> Result<(), Error> {
+    let (_, len) = read_uleb128(site, offset)?;
+    if len < 10 && value >> (7 * len) != 0 {
+        return Err(overflow(value as i64));
+    }
+    let f = site.field(offset, len)?;
+    for (i, b) in f.iter_mut().enumerate() {
+        let bits = if i < 10 {
+            (value >> (7 * i)) as u8 & 0x7f
+        } else {
+            0
+        };
+        *b = bits | if i + 1 < len { 0x80 } else { 0 };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The J-type offset of `insn`, sign-extended.
+    fn decode_j_imm(insn: u32) -> i64 {
+        let v = (((insn >> 31) & 1) << 20)
+            | (((insn >> 21) & 0x3ff) << 1)
+            | (((insn >> 20) & 1) << 11)
+            | (((insn >> 12) & 0xff) << 12);
+        sign_extend(v.into(), 21)
+    }
+
+    #[test]
+    fn immediates_round_trip_through_their_encoders() {
+        for v in [-4096i64, -2, 0, 2, 0x7fe, 4094] {
+            let insn = encode_b_imm(0x0000_0063, v);
+            let back = (((insn >> 31) & 1) << 12)
+                | (((insn >> 25) & 0x3f) << 5)
+                | (((insn >> 8) & 0xf) << 1)
+                | (((insn >> 7) & 1) << 11);
+            assert_eq!(sign_extend(back.into(), 13), v);
+        }
+        for v in [-(1i64 << 20), -2, 0, 2, (1 << 20) - 2] {
+            assert_eq!(decode_j_imm(encode_j_imm(0x6f, v)), v);
+        }
+        // c.j +2046 and c.beqz -256, as gas assembles them.
+        assert_eq!(encode_cj_imm(0xa001, 2046), 0xaffd);
+        assert_eq!(encode_cb_imm(0xc001, -256), 0xd001);
+    }
+
+    #[test]
+    fn hi_lo_split_recombines() {
+        for v in [
+            0i64,
+            0x7ff,
+            0x800,
+            -0x800,
+            -0x801,
+            0x1234_5678,
+            -0x8000_0000,
+        ] {
+            let (hi, lo) = hi_lo(v);
+            assert!((-0x800..0x800).contains(&lo));
+            assert_eq!((hi << 12) + lo, v);
+        }
+    }
 }
