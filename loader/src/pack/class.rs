@@ -81,6 +81,10 @@ pub(super) trait Class {
     fn r_sym(r: &Self::Rel) -> u32;
     /// Replaces `r_sym`, keeping `r_type`.
     fn set_r_sym(r: &mut Self::Rel, sym: u32);
+    /// `r_offset` of a relocation entry.
+    fn r_offset(r: &Self::Rel) -> u64;
+    /// `r_type` of a relocation entry.
+    fn r_type(r: &Self::Rel) -> u32;
 }
 
 /// ELF32 (ARM, RV32).
@@ -272,6 +276,12 @@ impl Class for Elf32 {
         let info = r.r_info.get(LE);
         r.r_info.set(LE, (sym << 8) | (info & 0xff));
     }
+    fn r_offset(r: &Self::Rel) -> u64 {
+        r.r_offset.get(LE).into()
+    }
+    fn r_type(r: &Self::Rel) -> u32 {
+        r.r_info.get(LE) & 0xff
+    }
 }
 
 impl Class for Elf64 {
@@ -308,5 +318,11 @@ impl Class for Elf64 {
         let info = r.r_info.get(LE);
         r.r_info
             .set(LE, (u64::from(sym) << 32) | (info & 0xffff_ffff));
+    }
+    fn r_offset(r: &Self::Rel) -> u64 {
+        r.r_offset.get(LE)
+    }
+    fn r_type(r: &Self::Rel) -> u32 {
+        r.r_info.get(LE) as u32
     }
 }

@@ -14,6 +14,7 @@ mod class;
 mod error;
 mod plan;
 mod read;
+mod riscv;
 mod strings;
 mod write;
 

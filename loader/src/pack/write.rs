@@ -3,13 +3,14 @@
 use alloc::vec::Vec;
 use core::mem::size_of;
 
-use object::elf::{SHT_GROUP, SHT_NOBITS, SHT_RELA, SHT_SYMTAB};
+use object::elf::{EM_RISCV, SHT_GROUP, SHT_NOBITS, SHT_RELA, SHT_SYMTAB};
 use object::pod;
 
 use super::class::{Class, Shdr};
 use super::error::{PackError, SectionProblem};
 use super::plan::{Plan, Slot};
 use super::read::Input;
+use super::riscv;
 use super::strings::StringTable;
 
 /// Bytes of one output section.
@@ -120,7 +121,11 @@ fn contents_of<'a, C: Class>(
         } else {
             size_of::<C::Rel>()
         };
-        let mut out = s.data.to_vec();
+        let mut out = if input.ehdr.machine == EM_RISCV.0 && s.hdr.sh_type == SHT_RELA.0 {
+            riscv::pair_pcrel_lo::<C>(input, s.hdr.info as usize, s.data, size)
+        } else {
+            s.data.to_vec()
+        };
         for (entry, chunk) in out.chunks_exact_mut(size).enumerate() {
             let Ok((rel, _)) = pod::from_bytes_mut::<C::Rel>(chunk) else {
                 continue; // unreachable: every entry is at least a Rel
