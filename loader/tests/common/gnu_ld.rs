@@ -3,7 +3,7 @@
 //! fixed addresses), and compare every loaded section byte for byte.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use llext_loader::arch::Arch;
@@ -79,10 +79,39 @@ pub fn without_merge(obj: &[u8]) -> Vec<u8> {
     b
 }
 
+/// Where the loader put the first COMMON symbol of `file`, if it has any.
+fn first_common(file: &object::File<'_>, linked: &Linked) -> Option<u64> {
+    let align = file
+        .symbols()
+        .find(|s| s.section() == object::SymbolSection::Common)?
+        .address()
+        .max(1);
+    let bss_end = linked
+        .sections
+        .iter()
+        .filter(|s| s.kind == MemKind::Bss)
+        .map(|s| s.addr + s.size)
+        .max();
+    let region = linked.regions.iter().find(|r| r.0 == MemKind::Bss)?.1;
+    Some(bss_end.unwrap_or(region).next_multiple_of(align))
+}
+
 /// Compares the loader's link of `obj` with ld's; panics with a precise message on a mismatch.
 pub fn compare(dir: &Path, label: &str, obj: &[u8], o: &Oracle<'_>) -> Linked {
+    let exports = exports_for(&without_merge(obj), o);
+    compare_with_exports(dir, label, obj, o, &exports)
+}
+
+/// [`compare`] with the firmware exports given (every undefined symbol must be among them), for
+/// tests that need exports at exact addresses; `o.exports_base` and `o.thumb_bit` are unused.
+pub fn compare_with_exports(
+    dir: &Path,
+    label: &str,
+    obj: &[u8],
+    o: &Oracle<'_>,
+    exports: &ExportList,
+) -> Linked {
     let obj = without_merge(obj);
-    let exports = exports_for(&obj, o);
     let linked = link(&obj, exports.clone(), o.base, Some(o.arch)).unwrap_or_else(|e| {
         panic!(
             "{label}: loader link failed: {} (missing: {:?})",
@@ -106,6 +135,11 @@ pub fn compare(dir: &Path, label: &str, obj: &[u8], o: &Oracle<'_>) -> Linked {
             s.index, s.addr, name
         )
         .unwrap();
+    }
+    if let Some(addr) = first_common(&file, &linked) {
+        // The loader puts COMMON symbols after the bss sections, in symbol order; ld orders them
+        // its own way, so this agrees for one COMMON symbol (or several that ld keeps in order).
+        writeln!(script, "  .ocommon 0x{addr:x} : {{ *(COMMON) }}").unwrap();
     }
     script.push_str("  /DISCARD/ : { *(.comment) *(.note.*) *(.eh_frame) *(.ARM.exidx*) *(.ARM.attributes) *(.riscv.attributes) }\n}\n");
     let dup: Vec<_> = names
@@ -131,8 +165,14 @@ pub fn compare(dir: &Path, label: &str, obj: &[u8], o: &Oracle<'_>) -> Linked {
         .arg(&ld_out)
         .arg("-e")
         .arg("0");
-    for (name, addr) in exports.iter() {
-        cmd.arg(format!("--defsym={name}=0x{addr:x}"));
+    if o.thumb_bit {
+        // `--defsym` symbols are untyped, so ld would treat them as ARM code and call them with
+        // BLX; defined as Thumb functions they get BL, as firmware functions would.
+        cmd.arg(exports_as_functions(dir, label, o.ld, &exports));
+    } else {
+        for (name, addr) in exports.iter() {
+            cmd.arg(format!("--defsym={name}=0x{addr:x}"));
+        }
     }
     cmd.arg(&in_o);
     let out = cmd.output().expect("run ld");
@@ -180,4 +220,40 @@ pub fn compare(dir: &Path, label: &str, obj: &[u8], o: &Oracle<'_>) -> Linked {
         }
     }
     linked
+}
+
+/// An object defining each export as an absolute function symbol (`STT_FUNC`, value with the
+/// Thumb bit as given), assembled with the `as` next to `ld` (`arm-none-eabi-as`).
+pub fn exports_as_functions(dir: &Path, label: &str, ld: &str, exports: &ExportList) -> PathBuf {
+    let mut src = String::new();
+    for (name, addr) in exports.iter() {
+        writeln!(
+            src,
+            ".global {name}\n.type {name}, %function\n.set {name}, 0x{addr:x}"
+        )
+        .unwrap();
+    }
+    let s = dir.join(format!("{label}.exports.s"));
+    let obj = dir.join(format!("{label}.exports.o"));
+    std::fs::write(&s, src).unwrap();
+    let prefix = ld.strip_suffix("ld").unwrap_or("");
+    let run = |tool: &str, args: &[&std::ffi::OsStr]| {
+        let tool = format!("{prefix}{tool}");
+        let out = Command::new(&tool)
+            .args(args)
+            .output()
+            .expect("run binutils");
+        assert!(
+            out.status.success(),
+            "{label}: {tool} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run("as", &[s.as_os_str(), "-o".as_ref(), obj.as_os_str()]);
+    // Without build attributes, so ld takes the CPU and float ABI from the extension alone.
+    run(
+        "objcopy",
+        &["-R".as_ref(), ".ARM.attributes".as_ref(), obj.as_os_str()],
+    );
+    obj
 }
