@@ -108,7 +108,8 @@ impl Arch {
 /// State carried from one relocation to the next within one relocation section.
 #[derive(Default)]
 pub(crate) struct RelocState {
-    /// Recent `PCREL_HI20` values, for the `PCREL_LO12` that point at them.
+    /// RISC-V: recent `PCREL_HI20` values for the `PCREL_LO12` that point at them, and a
+    /// `SET_ULEB128` waiting for its `SUB_ULEB128`.
     pub riscv: riscv::Hi20Cache,
 }
 

@@ -48,9 +48,10 @@ struct PendingLo {
     store: bool,
 }
 
-/// Recent `PCREL_HI20` results, found again by the `PCREL_LO12` relocations that point at them
-/// (a `PCREL_LO12`'s symbol is the label of the `auipc`, and its value is the low 12 bits of that
-/// `auipc`'s `S + A - P`).
+/// What one relocation section carries from entry to entry: recent `PCREL_HI20` results, found
+/// again by the `PCREL_LO12` relocations that point at them (a `PCREL_LO12`'s symbol is the
+/// label of the `auipc`, and its value is the low 12 bits of that `auipc`'s `S + A - P`), and a
+/// `SET_ULEB128` waiting for its `SUB_ULEB128`.
 ///
 /// Fixed size, no allocation: a ring of the last [`HI20_ENTRIES`] `(auipc address, value)`
 /// pairs, and up to [`PENDING_ENTRIES`] `PCREL_LO12`s that came before their `PCREL_HI20` (code
@@ -59,6 +60,8 @@ struct PendingLo {
 /// its `PCREL_HI20`, so packed files always pair.
 #[derive(Default)]
 pub(crate) struct Hi20Cache {
+    /// `(offset, S + A)` of a `SET_ULEB128` whose `SUB_ULEB128` has not come yet.
+    uleb_set: Option<(u64, u64)>,
     /// `(auipc address, S + A - P)`, oldest overwritten first.
     hi: [(u64, i64); HI20_ENTRIES],
     /// Entries of `hi` in use.
@@ -317,7 +320,7 @@ pub(crate) fn apply(
     site: &mut Site<'_>,
     sym: &Target,
     tramp: &mut Trampolines,
-    hi20: &mut Hi20Cache,
+    state: &mut Hi20Cache,
 ) -> Result<(), Error> {
     let t = r.kind;
     site.field(r.offset, width(t))?;
@@ -366,11 +369,20 @@ pub(crate) fn apply(
             let v = arith(t, u64::from(f[0] & 0x3f), sa) as u8;
             f[0] = (f[0] & 0xc0) | (v & 0x3f);
         }
-        t if t == R_RISCV_SET_ULEB128.0 => set_uleb128(site, off, sa, &overflow)?,
-        t if t == R_RISCV_SUB_ULEB128.0 => {
-            let old = read_uleb128(site, off)?.0;
-            set_uleb128(site, off, old.wrapping_sub(sa), &overflow)?;
+        // `.uleb128 b - a`: SET then SUB at the same offset; like ld, write only the difference.
+        t if t == R_RISCV_SET_ULEB128.0 => {
+            if state.uleb_set.is_some() {
+                return Err(Error::malformed(UNPAIRED_ULEB, Some(section), off));
+            }
+            read_uleb128(site, off)?;
+            state.uleb_set = Some((off, sa));
         }
+        t if t == R_RISCV_SUB_ULEB128.0 => match state.uleb_set.take() {
+            Some((set_at, set)) if set_at == off => {
+                set_uleb128(site, off, set.wrapping_sub(sa), &overflow)?;
+            }
+            _ => return Err(Error::malformed(UNPAIRED_ULEB, Some(section), off)),
+        },
         // --- Absolute addresses in code ---
         t if t == R_RISCV_HI20.0 => {
             let v = sign_extend_for(arch, sa);
@@ -396,8 +408,8 @@ pub(crate) fn apply(
             }
             let f = site.field(off, 4)?;
             put_u32(f, encode_u_imm(get_u32(f), hi_lo(v).0));
-            hi20.remember(p, v);
-            for slot in hi20.pending.iter_mut() {
+            state.remember(p, v);
+            for slot in state.pending.iter_mut() {
                 if let Some(lo) = slot.filter(|lo| lo.auipc == p) {
                     patch_lo12(site, lo.offset, v.wrapping_add(lo.addend), lo.store)?;
                     *slot = None;
@@ -406,7 +418,7 @@ pub(crate) fn apply(
         }
         t if t == R_RISCV_PCREL_LO12_I.0 || t == R_RISCV_PCREL_LO12_S.0 => {
             let store = t == R_RISCV_PCREL_LO12_S.0;
-            if let Some(v) = hi20.find(s) {
+            if let Some(v) = state.find(s) {
                 patch_lo12(site, off, v.wrapping_add(a), store)?;
             } else {
                 // Its PCREL_HI20 may still come (code laid out out of order).
@@ -416,7 +428,7 @@ pub(crate) fn apply(
                     addend: a,
                     store,
                 };
-                let free = hi20.pending.iter_mut().find(|e| e.is_none());
+                let free = state.pending.iter_mut().find(|e| e.is_none());
                 *free.ok_or(Error::PcrelLoUnpaired {
                     section,
                     offset: off,
@@ -487,10 +499,17 @@ pub(crate) fn apply(
     Ok(())
 }
 
+/// Why a `SET_ULEB128`/`SUB_ULEB128` is rejected.
+const UNPAIRED_ULEB: &str =
+    "R_RISCV_SET_ULEB128 and R_RISCV_SUB_ULEB128 must come in pairs, SET first, at one offset";
+
 /// Checks that every `PCREL_LO12` of the relocation section just applied found its
-/// `PCREL_HI20`.
-pub(crate) fn finish(hi20: &Hi20Cache, section: u32) -> Result<(), Error> {
-    match hi20.pending.iter().flatten().next() {
+/// `PCREL_HI20`, and every `SET_ULEB128` its `SUB_ULEB128`.
+pub(crate) fn finish(state: &Hi20Cache, section: u32) -> Result<(), Error> {
+    if let Some((off, _)) = state.uleb_set {
+        return Err(Error::malformed(UNPAIRED_ULEB, Some(section), off));
+    }
+    match state.pending.iter().flatten().next() {
         Some(lo) => Err(Error::PcrelLoUnpaired {
             section,
             offset: lo.offset,
