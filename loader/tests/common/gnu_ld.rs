@@ -168,7 +168,7 @@ pub fn compare_with_exports(
     if o.thumb_bit {
         // `--defsym` symbols are untyped, so ld would treat them as ARM code and call them with
         // BLX; defined as Thumb functions they get BL, as firmware functions would.
-        cmd.arg(exports_as_functions(dir, label, o.ld, &exports));
+        cmd.arg(exports_as_functions(dir, label, o.ld, exports));
     } else {
         for (name, addr) in exports.iter() {
             cmd.arg(format!("--defsym={name}=0x{addr:x}"));
