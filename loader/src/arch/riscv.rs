@@ -9,7 +9,11 @@
 //! relaxation on, gas instead writes the worst case of NOPs (alignment minus the smallest
 //! instruction) and leaves ld to delete the excess; a loader cannot delete bytes, so the extra
 //! NOPs stay. The code still runs (they execute as NOPs), but what follows them may sit less
-//! aligned than asked, unlike ld's output.
+//! aligned than asked, and differs from ld's output (ld deletes the excess even with
+//! `--no-relax`). When the worst case happens to be exactly the padding needed, both agree.
+//!
+//! Veneers are keyed by target, one per distinct target, in the area the driver sizes with one
+//! slot per imported symbol (calls within an extension are expected to be in reach).
 
 use object::elf::*;
 
