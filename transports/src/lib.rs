@@ -13,3 +13,9 @@
 extern crate std;
 
 pub mod protocol;
+pub mod server;
+
+#[cfg(feature = "std")]
+pub mod client;
+#[cfg(feature = "std")]
+pub mod host_io;

@@ -8,7 +8,7 @@ mod frame;
 mod message;
 
 pub use error::ErrorCode;
-pub use frame::{CRC32, FrameDecoder, FrameError, encode, max_frame_len};
+pub use frame::{CRC32, FrameDecoder, FrameError, decode, encode, max_frame_len};
 pub use message::{
     DeviceHello, ErrorReply, ExtState, ExtensionInfo, Loaded, RegionInfo, RegionKind, Request,
     Response, StatusHead,
@@ -17,9 +17,18 @@ pub use message::{
 /// The protocol version this code speaks; a host and a device must agree on it.
 pub const VERSION: u16 = 1;
 
-/// Bytes a frame adds around a `Data` payload of up to 65,535 bytes, at most: delimiters,
-/// COBS overhead for `len` bytes, sequence number, message tag, offset, length and CRC.
-pub const fn data_overhead(len: usize) -> usize {
-    // 2 delimiters + COBS (1 per 254) + seq (3) + tag (1) + offset (5) + len (3) + crc (4).
-    2 + (len + 20).div_ceil(254) + 3 + 1 + 5 + 3 + 4
+/// The encoded length of a frame carrying a `Data` message with `len` bytes, at most
+/// (delimiters, COBS overhead, sequence number, tag, offset, length and CRC included).
+pub const fn data_frame_len(len: usize) -> usize {
+    // seq (3) + tag (1) + offset (5) + length (3) + bytes.
+    max_frame_len(3 + 1 + 5 + 3 + len)
+}
+
+/// The most `Data` bytes one frame may carry when frames are at most `max_frame` bytes long.
+pub const fn max_data_payload(max_frame: usize) -> usize {
+    let mut len = max_frame;
+    while len > 0 && data_frame_len(len) > max_frame {
+        len -= 1;
+    }
+    len
 }

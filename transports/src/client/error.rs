@@ -1,0 +1,119 @@
+//! What can go wrong talking to a device, each saying the cause and what to do.
+
+use std::fmt;
+use std::io;
+use std::string::String;
+use std::time::Duration;
+
+use crate::protocol::ErrorCode;
+
+/// A failed client operation.
+#[derive(Debug)]
+pub enum ClientError {
+    /// The port could not be opened.
+    Open {
+        /// The port as given.
+        port: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// Nothing answered `Hello`.
+    NoAnswer {
+        /// The port.
+        port: String,
+        /// How long the client waited.
+        waited: Duration,
+    },
+    /// The device speaks another protocol version.
+    VersionMismatch {
+        /// The device's version.
+        device: u16,
+        /// This library's version.
+        host: u16,
+    },
+    /// The device refused or failed the request; `message` is meant to be shown as it is.
+    Device {
+        /// The error code.
+        code: ErrorCode,
+        /// The device's message.
+        message: String,
+    },
+    /// The device answered `Hello` but stopped answering during an operation.
+    Timeout {
+        /// What was going on (`push`, `call`...).
+        what: &'static str,
+        /// The port.
+        port: String,
+        /// How long the client waited.
+        waited: Duration,
+    },
+    /// The link closed (TCP connection closed, serial device gone).
+    Disconnected {
+        /// The port.
+        port: String,
+    },
+    /// Reading or writing the port failed.
+    Io {
+        /// The port.
+        port: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// The file is larger than a push can carry (4 GiB).
+    TooLarge {
+        /// Its size.
+        len: usize,
+    },
+}
+
+impl ClientError {
+    /// The device's error code, when the device reported the error.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ClientError::Device { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Open { port, source } => write!(
+                f,
+                "cannot open {port}: {source} (check the port: a serial device such as /dev/ttyACM0, or tcp:HOST:PORT for sim-device)"
+            ),
+            ClientError::NoAnswer { port, waited } => write!(
+                f,
+                "no device answered on {port} within {:.1} s: check that the firmware (or sim-device) is running, that this is its port, and the baud rate",
+                waited.as_secs_f64()
+            ),
+            ClientError::VersionMismatch { device, host } => write!(
+                f,
+                "protocol version mismatch: the device speaks version {device}, this host speaks version {host}; update the older side"
+            ),
+            ClientError::Device { message, .. } => f.write_str(message),
+            ClientError::Timeout { what, port, waited } => write!(
+                f,
+                "the device on {port} stopped answering during {what} (nothing for {:.1} s): the link may be broken or the device may have crashed",
+                waited.as_secs_f64()
+            ),
+            ClientError::Disconnected { port } => {
+                write!(f, "the connection to {port} was closed by the other side")
+            }
+            ClientError::Io { port, source } => write!(f, "{port}: {source}"),
+            ClientError::TooLarge { len } => {
+                write!(f, "{len} bytes is too large to push (at most 4 GiB)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ClientError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ClientError::Open { source, .. } | ClientError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

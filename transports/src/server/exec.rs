@@ -1,0 +1,29 @@
+//! The one place the device runs extension code: constructors, destructors and `int f(void)` calls.
+//!
+//! Pushing an extension is, by design, running code on the device: whoever can talk to the
+//! server can run anything. The loader only accepts objects for this processor (the registry's
+//! `LoadParams::arch` is the native one) and links them against this firmware's exports; it cannot
+//! check what the code does. These three functions are the whole `unsafe` boundary of the server.
+
+use llext_loader::Extension;
+
+/// Runs the constructors of a freshly loaded extension.
+pub(crate) fn bringup(ext: &Extension) {
+    // SAFETY: the extension was just loaded by the registry for this processor and linked
+    // against this firmware's exports (see the module doc for the trust this implies).
+    unsafe { ext.bringup() }
+}
+
+/// Runs the destructors of an extension about to be unloaded.
+pub(crate) fn teardown(ext: &Extension) {
+    // SAFETY: as for `bringup`; the extension is still loaded.
+    unsafe { ext.teardown() }
+}
+
+/// Calls the `int f(void)` at `addr`, a symbol exported by a loaded extension.
+pub(crate) fn call_int(addr: u64) -> i32 {
+    // SAFETY: `addr` was found in a loaded extension's exports (so it is code mapped for as
+    // long as the extension stays loaded, which it does during the call); the host vouches that
+    // the symbol is an `int (void)` function, as the `Call` message documents.
+    unsafe { llext_loader::extension::call_int(addr) }
+}

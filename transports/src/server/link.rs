@@ -1,0 +1,102 @@
+//! A link seen as frames: reads bytes into a [`FrameDecoder`], writes encoded frames.
+
+use embedded_io_async::{ErrorKind, Read, Write};
+use serde::Serialize;
+
+use crate::protocol::{FrameDecoder, encode, max_frame_len};
+
+/// Largest serialised message the device sends (log lines and error messages are cut to fit).
+pub(crate) const TX_RAW: usize = 320;
+const TX_FRAME: usize = max_frame_len(TX_RAW);
+
+/// Why the link stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkError {
+    /// The other end closed the link (a read returned 0 bytes).
+    Closed,
+    /// A read or write failed.
+    Io(ErrorKind),
+}
+
+impl core::fmt::Display for LinkError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LinkError::Closed => f.write_str("the link was closed"),
+            LinkError::Io(k) => write!(f, "link error: {k:?}"),
+        }
+    }
+}
+
+impl core::error::Error for LinkError {}
+
+fn io<E: embedded_io_async::Error>(e: E) -> LinkError {
+    LinkError::Io(e.kind())
+}
+
+/// Frames over a byte link, with receive buffers of `F` bytes (the largest frame accepted).
+pub(crate) struct FrameLink<L, const F: usize> {
+    link: L,
+    dec: FrameDecoder<F>,
+    inbuf: [u8; 256],
+    in_pos: usize,
+    in_len: usize,
+    scratch: [u8; TX_RAW],
+    tx: [u8; TX_FRAME],
+}
+
+impl<L: Read + Write, const F: usize> FrameLink<L, F> {
+    pub fn new(link: L) -> Self {
+        Self {
+            link,
+            dec: FrameDecoder::new(),
+            inbuf: [0; 256],
+            in_pos: 0,
+            in_len: 0,
+            scratch: [0; TX_RAW],
+            tx: [0; TX_FRAME],
+        }
+    }
+
+    /// Waits for the next good frame; then [`FrameLink::frame`] holds its content.
+    ///
+    /// Cancel-safe when the link's `read` is: every byte read is kept in `self`.
+    pub async fn next_frame(&mut self) -> Result<(), LinkError> {
+        loop {
+            if self.in_pos < self.in_len {
+                let (used, done) = self.dec.feed(&self.inbuf[self.in_pos..self.in_len]);
+                self.in_pos += used;
+                if done {
+                    return Ok(());
+                }
+            }
+            let n = self.link.read(&mut self.inbuf).await.map_err(io)?;
+            if n == 0 {
+                return Err(LinkError::Closed);
+            }
+            self.in_pos = 0;
+            self.in_len = n;
+        }
+    }
+
+    /// The content of the last frame [`FrameLink::next_frame`] returned.
+    pub fn frame(&self) -> &[u8] {
+        self.dec.frame()
+    }
+
+    /// Frames dropped for a bad CRC or encoding.
+    pub fn bad_frames(&self) -> u32 {
+        self.dec.bad_frames()
+    }
+
+    /// Sends one message as a frame and flushes (ending a USB transfer).
+    pub async fn send<T: Serialize>(&mut self, seq: u16, msg: &T) -> Result<(), LinkError> {
+        // Every message the server builds fits TX_RAW (texts are cut to fit); one that does not
+        // is a bug, dropped rather than sent half.
+        let Ok(n) = encode(seq, msg, &mut self.scratch, &mut self.tx) else {
+            debug_assert!(false, "device message larger than TX_RAW");
+            return Ok(());
+        };
+        self.link.write_all(&self.tx[..n]).await.map_err(io)?;
+        self.link.flush().await.map_err(io)
+    }
+}

@@ -1,0 +1,588 @@
+//! The device side: serves the protocol over one link at a time, on top of a loader `Registry`.
+//!
+//! [`Device::serve`] runs until the link closes. Push data goes straight from the frame buffer
+//! into the loader (through [`llext_loader::source::StreamSource`]); nothing of the file is kept.
+//! The RAM a transfer needs is the receive frame buffer (`F` bytes), a 256-byte read buffer and a
+//! small transmit buffer; the host keeps at most [`Config::window`] bytes in flight, which the
+//! link's own receive buffering must absorb.
+
+mod exec;
+mod link;
+mod logs;
+mod memory;
+mod push;
+mod text;
+
+use core::fmt::Write as _;
+
+use embassy_time::{Duration, with_timeout};
+use embedded_io_async::{Read, Write};
+use llext_loader::memory::MemoryProvider;
+use llext_loader::source::StreamSource;
+use llext_loader::symbols::ExportTable;
+use llext_loader::{Limits, LoadParams, Name, Registry, Report};
+
+pub use link::LinkError;
+pub use logs::{LogSource, NoLogs};
+pub use memory::MemoryInfo;
+
+use crate::protocol::{
+    DeviceHello, ErrorCode, ErrorReply, ExtState, ExtensionInfo, Loaded, RegionInfo, RegionKind,
+    Request, Response, StatusHead, VERSION, decode,
+};
+use link::FrameLink;
+use push::{PushReader, Stop};
+use text::{Text, utf8_prefix};
+
+/// The default receive frame size: 1 KiB of push data per frame plus overhead.
+pub const DEFAULT_FRAME: usize = 1088;
+
+/// Longest symbol name a `Call` may use.
+const MAX_SYM: usize = 128;
+/// Longest error message the device sends.
+const MSG: usize = 200;
+/// Longest log line the device sends (longer ones are cut).
+const LOG_LINE: usize = 200;
+
+/// What the device tells hosts about itself.
+#[derive(Clone, Copy)]
+pub struct DeviceInfo {
+    /// Its name, shown by `host-push status`.
+    pub name: &'static str,
+    /// Its float ABI (`soft`, `hard`; RISC-V `single`, `double`), `None` where there is no choice.
+    pub float_abi: Option<&'static str>,
+    /// What the firmware exports to extensions (also the registry's resolver).
+    pub exports: ExportTable,
+}
+
+/// Timing and size settings of the server.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// Bytes of push data the host may have in flight; at most what the link can buffer.
+    pub window: u32,
+    /// A push with no data for this long is abandoned and its memory freed.
+    pub push_timeout: Duration,
+    /// Silence during a push after which the device asks the host to resend.
+    pub resend_after: Duration,
+    /// How often an idle server sends waiting log lines.
+    pub log_poll: Duration,
+    /// Largest file accepted.
+    pub max_push: u32,
+    /// Bounds on each load.
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            window: 4096,
+            push_timeout: Duration::from_secs(5),
+            resend_after: Duration::from_millis(250),
+            log_poll: Duration::from_millis(50),
+            max_push: 16 << 20,
+            limits: Limits::default(),
+        }
+    }
+}
+
+type Failure = (ErrorCode, Text<MSG>);
+
+fn fail(code: ErrorCode, args: core::fmt::Arguments<'_>) -> Failure {
+    (code, Text::format(args))
+}
+
+fn reply(f: &Failure) -> ErrorReply<'_> {
+    ErrorReply {
+        code: f.0,
+        message: f.1.as_str(),
+    }
+}
+
+/// The outcome of the last push, kept so a host that lost `PushDone` can ask again.
+struct PushRecord {
+    push_id: u32,
+    result: Result<Loaded, Failure>,
+}
+
+/// A request copied out of its frame, so the frame buffer is free again.
+enum Cmd {
+    Hello,
+    Status,
+    PushBegin {
+        push_id: u32,
+        name: Option<Name>,
+        total_len: u32,
+        crc32: u32,
+    },
+    Data,
+    Call {
+        ext: Option<Name>,
+        sym: Option<Text<MAX_SYM>>,
+    },
+    Unload {
+        name: Option<Name>,
+    },
+    Exports {
+        start: u32,
+        max: u32,
+    },
+    Bad,
+}
+
+fn ext_name(s: &str) -> Option<Name> {
+    (!s.is_empty() && s.len() <= Name::CAPACITY).then(|| Name::new(s.as_bytes()))
+}
+
+impl Cmd {
+    fn parse(frame: &[u8]) -> (u16, Cmd) {
+        let Ok((seq, req)) = decode::<Request<'_>>(frame) else {
+            return (0, Cmd::Bad);
+        };
+        let cmd = match req {
+            Request::Hello { .. } => Cmd::Hello,
+            Request::Status => Cmd::Status,
+            Request::PushBegin {
+                push_id,
+                name,
+                total_len,
+                crc32,
+            } => Cmd::PushBegin {
+                push_id,
+                name: ext_name(name),
+                total_len,
+                crc32,
+            },
+            Request::Data { .. } => Cmd::Data,
+            Request::Call { ext, sym } => Cmd::Call {
+                ext: ext_name(ext),
+                sym: (sym.len() <= MAX_SYM).then(|| Text::format(format_args!("{sym}"))),
+            },
+            Request::Unload { name } => Cmd::Unload {
+                name: ext_name(name),
+            },
+            Request::Exports { start, max } => Cmd::Exports { start, max },
+        };
+        (seq, cmd)
+    }
+}
+
+/// The device: a registry of up to `N` extensions, what it tells hosts, and its log source.
+/// `F` is the largest frame it receives.
+pub struct Device<P, G, const N: usize, const F: usize = DEFAULT_FRAME> {
+    registry: Registry<P, ExportTable, N>,
+    info: DeviceInfo,
+    config: Config,
+    logs: G,
+    pushes_ok: u32,
+    pushes_failed: u32,
+    bad_frames: u32,
+    last_push: Option<PushRecord>,
+}
+
+impl<P, G, const N: usize, const F: usize> Device<P, G, N, F>
+where
+    P: MemoryProvider + MemoryInfo,
+    G: LogSource,
+{
+    /// A device whose extensions take memory from `provider` and link against `info.exports`.
+    pub fn new(provider: P, info: DeviceInfo, config: Config, logs: G) -> Self {
+        Self {
+            registry: Registry::new(provider, info.exports),
+            info,
+            config,
+            logs,
+            pushes_ok: 0,
+            pushes_failed: 0,
+            bad_frames: 0,
+            last_push: None,
+        }
+    }
+
+    /// The extensions loaded.
+    pub fn registry(&self) -> &Registry<P, ExportTable, N> {
+        &self.registry
+    }
+
+    /// The log source.
+    pub fn logs_mut(&mut self) -> &mut G {
+        &mut self.logs
+    }
+
+    /// Serves requests from `link` until it closes or fails, and says why it ended.
+    ///
+    /// A push in progress when the link ends is dropped, and its memory returns to the provider.
+    /// The link's `read` must be cancel-safe (bytes read are never lost when a read is dropped):
+    /// waits are bounded by timers.
+    pub async fn serve<L: Read + Write>(&mut self, link: L) -> LinkError {
+        let mut link = FrameLink::<L, F>::new(link);
+        let end = self.serve_frames(&mut link).await;
+        self.bad_frames += link.bad_frames();
+        end
+    }
+
+    async fn serve_frames<L: Read + Write>(&mut self, link: &mut FrameLink<L, F>) -> LinkError {
+        let mut last_seq = None;
+        let mut pending = false;
+        loop {
+            if !pending {
+                if let Err(e) = self.flush_logs(link).await {
+                    return e;
+                }
+                match with_timeout(self.config.log_poll, link.next_frame()).await {
+                    Err(_) => continue,
+                    Ok(Err(e)) => return e,
+                    Ok(Ok(())) => {}
+                }
+            }
+            let (seq, cmd) = Cmd::parse(link.frame());
+            match self.handle(link, seq, cmd, &mut last_seq).await {
+                Ok(p) => pending = p,
+                Err(e) => return e,
+            }
+        }
+    }
+
+    async fn flush_logs<L: Read + Write>(
+        &mut self,
+        link: &mut FrameLink<L, F>,
+    ) -> Result<(), LinkError> {
+        let mut buf = [0u8; LOG_LINE];
+        while let Some(n) = self.logs.next_line(&mut buf) {
+            let line = utf8_prefix(&buf[..n.min(LOG_LINE)]);
+            link.send(0, &Response::Log { line }).await?;
+        }
+        Ok(())
+    }
+
+    /// Handles one request; `Ok(true)` when an interrupted push left the next request waiting
+    /// in the frame buffer.
+    async fn handle<L: Read + Write>(
+        &mut self,
+        link: &mut FrameLink<L, F>,
+        seq: u16,
+        cmd: Cmd,
+        last_seq: &mut Option<u16>,
+    ) -> Result<bool, LinkError> {
+        match cmd {
+            // Data of a push that already ended (the host had frames in flight): dropped.
+            Cmd::Data => return Ok(false),
+            Cmd::Hello => *last_seq = None,
+            // A push repeats under a new or the same seq: its push_id decides.
+            Cmd::PushBegin { .. } => {}
+            // A frame duplicated on the link must not run a call twice.
+            _ if *last_seq == Some(seq) => return Ok(false),
+            _ => {}
+        }
+        *last_seq = Some(seq);
+        match cmd {
+            Cmd::Hello => {
+                let hello = self.hello();
+                link.send(seq, &Response::Hello(hello)).await?;
+            }
+            Cmd::Status => self.status(link, seq).await?,
+            Cmd::PushBegin {
+                push_id,
+                name,
+                total_len,
+                crc32,
+            } => return self.push(link, seq, push_id, name, total_len, crc32).await,
+            Cmd::Call { ext, sym } => {
+                let r = self.call(ext, sym);
+                self.flush_logs(link).await?;
+                match r {
+                    Ok(value) => link.send(seq, &Response::CallResult { value }).await?,
+                    Err(f) => link.send(seq, &Response::Error(reply(&f))).await?,
+                }
+            }
+            Cmd::Unload { name } => {
+                let r = self.unload(name);
+                self.flush_logs(link).await?;
+                match r {
+                    Ok(use_count) => link.send(seq, &Response::Unloaded { use_count }).await?,
+                    Err(f) => link.send(seq, &Response::Error(reply(&f))).await?,
+                }
+            }
+            Cmd::Exports { start, max } => {
+                let all = self.info.exports.entries();
+                let start = (start as usize).min(all.len());
+                let end = start.saturating_add(max as usize).min(all.len());
+                for (i, e) in all[start..end].iter().enumerate() {
+                    let msg = Response::Export {
+                        index: (start + i) as u32,
+                        name: e.name,
+                        addr: e.addr as usize as u64,
+                    };
+                    link.send(seq, &msg).await?;
+                }
+                let total = all.len() as u32;
+                link.send(seq, &Response::ExportsEnd { total }).await?;
+            }
+            Cmd::Data => {}
+            Cmd::Bad => {
+                let f = fail(
+                    ErrorCode::BadRequest,
+                    format_args!(
+                        "the device could not decode a request (it speaks protocol version {VERSION})"
+                    ),
+                );
+                link.send(seq, &Response::Error(reply(&f))).await?;
+            }
+        }
+        Ok(false)
+    }
+
+    fn hello(&self) -> DeviceHello<'static> {
+        let mem = self.registry.provider();
+        DeviceHello {
+            version: VERSION,
+            name: self.info.name,
+            arch: arch_name(),
+            float_abi: self.info.float_abi,
+            max_frame: F as u32,
+            window: self.config.window,
+            free_memory: mem.free_memory(),
+            used_memory: mem.used_memory(),
+            exports_id: self.info.exports.id(),
+            exports: self.info.exports.entries().len() as u32,
+            max_extensions: N as u8,
+            push_timeout_ms: self.config.push_timeout.as_millis() as u32,
+        }
+    }
+
+    async fn status<L: Read + Write>(
+        &mut self,
+        link: &mut FrameLink<L, F>,
+        seq: u16,
+    ) -> Result<(), LinkError> {
+        let mem = self.registry.provider();
+        let head = StatusHead {
+            name: self.info.name,
+            arch: arch_name(),
+            used_memory: mem.used_memory(),
+            free_memory: mem.free_memory(),
+            extensions: self.registry.iter().count() as u8,
+            max_extensions: N as u8,
+            pushes_ok: self.pushes_ok,
+            pushes_failed: self.pushes_failed,
+            bad_frames: self.bad_frames + link.bad_frames(),
+        };
+        link.send(seq, &Response::Status(head)).await?;
+        for (index, (slot, ext)) in self.registry.iter().enumerate() {
+            let mut regions = [None; 5];
+            for (r, out) in ext.regions().zip(regions.iter_mut()) {
+                *out = Some(RegionInfo {
+                    kind: RegionKind::from_mem(r.kind),
+                    addr: r.addr,
+                    size: r.size as u32,
+                });
+            }
+            let info = ExtensionInfo {
+                index: index as u8,
+                slot: slot as u8,
+                name: ext.name(),
+                state: ExtState::Ready,
+                use_count: ext.use_count(),
+                deps: ext.dependencies(),
+                image_bytes: ext.image_bytes() as u32,
+                regions,
+            };
+            link.send(seq, &Response::Extension(info)).await?;
+        }
+        Ok(())
+    }
+
+    fn call(&mut self, ext: Option<Name>, sym: Option<Text<MAX_SYM>>) -> Result<i32, Failure> {
+        let ext = ext.ok_or_else(|| fail(ErrorCode::NotLoaded, format_args!("no such extension")))?;
+        let sym = sym.ok_or_else(|| {
+            fail(ErrorCode::NoSymbol, format_args!("symbol name longer than {MAX_SYM} bytes"))
+        })?;
+        let slot = self.find(&ext)?;
+        let e = self.registry.get(slot).expect("found");
+        let addr = e.find_symbol(sym.as_str()).ok_or_else(|| {
+            fail(
+                ErrorCode::NoSymbol,
+                format_args!("extension `{ext}` does not export `{}`", sym.as_str()),
+            )
+        })?;
+        Ok(exec::call_int(addr))
+    }
+
+    fn find(&self, name: &Name) -> Result<usize, Failure> {
+        self.registry.find(name.as_str()).ok_or_else(|| {
+            fail(
+                ErrorCode::NotLoaded,
+                format_args!("no extension named `{name}` is loaded (status lists them)"),
+            )
+        })
+    }
+
+    fn unload(&mut self, name: Option<Name>) -> Result<u16, Failure> {
+        let name =
+            name.ok_or_else(|| fail(ErrorCode::NotLoaded, format_args!("no such extension")))?;
+        let slot = self.find(&name)?;
+        let ext = self.registry.get(slot).expect("found");
+        if ext.use_count() == 1 {
+            if let Some((_, by)) = self
+                .registry
+                .iter()
+                .find(|(_, e)| e.dependencies() & (1 << slot) != 0)
+            {
+                return Err(fail(
+                    ErrorCode::InUse,
+                    format_args!("`{name}` is used by `{}`: unload that one first", by.name()),
+                ));
+            }
+            exec::teardown(ext);
+        }
+        self.registry.unload(slot).map_err(|e| {
+            fail(ErrorCode::from_load_error(&e), format_args!("unloading `{name}`: {e}"))
+        })?;
+        Ok(self.registry.get(slot).map_or(0, |e| e.use_count()))
+    }
+
+    /// Runs one push; `Ok(true)` when another request interrupted it and waits in the buffer.
+    async fn push<L: Read + Write>(
+        &mut self,
+        link: &mut FrameLink<L, F>,
+        seq: u16,
+        push_id: u32,
+        name: Option<Name>,
+        total_len: u32,
+        crc32: u32,
+    ) -> Result<bool, LinkError> {
+        if let Some(rec) = self.last_push.as_ref().filter(|r| r.push_id == push_id) {
+            let result = rec.result.as_ref().map(|l| *l).map_err(reply);
+            link.send(seq, &Response::PushDone { push_id, result }).await?;
+            return Ok(false);
+        }
+        let checked = match name {
+            None => Err(fail(
+                ErrorCode::NameTooLong,
+                format_args!("extension names are 1 to {} bytes", Name::CAPACITY),
+            )),
+            Some(_) if total_len == 0 || total_len > self.config.max_push => Err(fail(
+                ErrorCode::TooLarge,
+                format_args!(
+                    "a push of {total_len} bytes: the device accepts 1 to {} bytes",
+                    self.config.max_push
+                ),
+            )),
+            Some(n) if self.registry.find(n.as_str()).is_some() => Err(fail(
+                ErrorCode::AlreadyLoaded,
+                format_args!("an extension named `{n}` is already loaded: unload it first"),
+            )),
+            Some(n) => Ok(n),
+        };
+        let (result, pending) = match checked {
+            Err(f) => (Err(f), false),
+            Ok(name) => self.load(link, seq, push_id, name, total_len, crc32).await?,
+        };
+        match &result {
+            Ok(_) => self.pushes_ok += 1,
+            Err(_) => self.pushes_failed += 1,
+        }
+        let rec = self.last_push.insert(PushRecord { push_id, result });
+        let result = rec.result.as_ref().map(|l| *l).map_err(reply);
+        link.send(seq, &Response::PushDone { push_id, result }).await?;
+        Ok(pending)
+    }
+
+    /// Streams the file into the loader, then checks and starts it.
+    async fn load<L: Read + Write>(
+        &mut self,
+        link: &mut FrameLink<L, F>,
+        seq: u16,
+        push_id: u32,
+        name: Name,
+        total: u32,
+        crc32: u32,
+    ) -> Result<(Result<Loaded, Failure>, bool), LinkError> {
+        let mut missing = Text::<MSG>::new();
+        let mut report = |r: Report<'_>| {
+            if let Report::MissingSymbol(s) = r {
+                let sep = if missing.is_empty() { "" } else { ", " };
+                let _ = write!(missing, "{sep}{s}");
+            }
+        };
+        let params = LoadParams {
+            limits: self.config.limits,
+            arch: llext_loader::arch::Arch::native(),
+        };
+        let mut reader = PushReader::new(link, &self.config, seq, push_id, total);
+        let loaded = match reader.ack(false).await {
+            Err(_) => Err(None),
+            Ok(()) => {
+                let mut src = StreamSource::new(&mut reader);
+                let r = self
+                    .registry
+                    .load(name.as_str(), &mut src, &params, &mut report)
+                    .await;
+                r.map_err(Some)
+            }
+        };
+        let result = match loaded {
+            Ok(slot) => {
+                let drained = reader.drain().await;
+                if drained.is_ok() && reader.verify(crc32) {
+                    let e = self.registry.get(slot).expect("just loaded");
+                    exec::bringup(e);
+                    let s = e.stats();
+                    Ok(Loaded {
+                        slot: slot as u8,
+                        image_bytes: e.image_bytes() as u32,
+                        relocations: s.relocations,
+                        symbols: s.symbols,
+                    })
+                } else {
+                    // Constructors never ran: nothing to tear down.
+                    let _ = self.registry.unload(slot);
+                    Err(drained.is_ok().then(|| {
+                        fail(
+                            ErrorCode::ChecksumMismatch,
+                            format_args!(
+                                "the file received does not match its CRC-32: push it again"
+                            ),
+                        )
+                    }))
+                }
+            }
+            Err(e) => Err(e.map(|e| {
+                if let llext_loader::Error::MissingSymbols { count, .. } = e {
+                    fail(
+                        ErrorCode::MissingSymbols,
+                        format_args!(
+                            "{count} undefined symbol(s) not exported by the device or a loaded extension: {}",
+                            missing.as_str()
+                        ),
+                    )
+                } else {
+                    fail(ErrorCode::from_load_error(&e), format_args!("{e}"))
+                }
+            })),
+        };
+        let pos = reader.position();
+        let stop = reader.stop;
+        let result = result.map_err(|f| match stop {
+            Some(Stop::Timeout) => fail(
+                ErrorCode::Timeout,
+                format_args!(
+                    "push stalled: no data for {} ms at byte {pos} of {total}; the device dropped it",
+                    self.config.push_timeout.as_millis()
+                ),
+            ),
+            Some(Stop::Interrupted) => fail(
+                ErrorCode::Interrupted,
+                format_args!("push interrupted by another request at byte {pos} of {total}"),
+            ),
+            _ => f.unwrap_or_else(|| fail(ErrorCode::Interrupted, format_args!("link failed"))),
+        });
+        match stop {
+            Some(Stop::Link(e)) => Err(e),
+            s => Ok((result, s == Some(Stop::Interrupted))),
+        }
+    }
+}
+
+fn arch_name() -> &'static str {
+    llext_loader::arch::Arch::native().map_or("unknown", |a| a.name())
+}
