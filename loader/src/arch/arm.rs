@@ -240,6 +240,8 @@ pub(crate) fn apply(
             let a = r.addend.unwrap_or_else(|| thumb_bl_offset(hw1, hw2));
             let call = t == R_ARM_THM_CALL;
             let dest = s + a + THUMB_PC_BIAS;
+            // Bit 0 clear means ARM code (ld: an ARM function). An address 2 mod 4 cannot be
+            // ARM code, and BLX could not reach it: it is taken as Thumb.
             let arm_target = dest & 3 == 0;
             let (hw2, v) = if call && arm_target && fits_signed(dest - (pa + 4), 25) {
                 // BLX: to ARM state, measured from Align(PC, 4).
