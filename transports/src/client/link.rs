@@ -120,7 +120,9 @@ impl Link for TcpLink {
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
                 ) =>
             {
                 Ok(0)
@@ -146,11 +148,17 @@ impl Link for SerialLink {
         if timeout.is_zero() && self.port.bytes_to_read()? == 0 {
             return Ok(0);
         }
-        self.port.set_timeout(timeout.max(Duration::from_millis(1)))?;
+        self.port
+            .set_timeout(timeout.max(Duration::from_millis(1)))?;
         match self.port.read(buf) {
             Ok(0) => Err(closed()),
             Ok(n) => Ok(n),
-            Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                ) =>
+            {
                 Ok(0)
             }
             Err(e) => Err(e),

@@ -416,7 +416,8 @@ impl Client {
                 let (used, done) = self.dec.feed(&self.inbuf[self.in_pos..self.in_len]);
                 self.in_pos += used;
                 if done {
-                    if let Ok((_, Response::Log { line })) = decode::<Response<'_>>(self.dec.frame())
+                    if let Ok((_, Response::Log { line })) =
+                        decode::<Response<'_>>(self.dec.frame())
                     {
                         if let Some(f) = &mut self.on_log {
                             f(line);

@@ -19,7 +19,8 @@ impl Client {
         mut progress: impl FnMut(Progress),
     ) -> Result<Pushed, ClientError> {
         let info = self.ensure_hello()?;
-        let total = u32::try_from(image.len()).map_err(|_| ClientError::TooLarge { len: image.len() })?;
+        let total =
+            u32::try_from(image.len()).map_err(|_| ClientError::TooLarge { len: image.len() })?;
         let crc32 = CRC32.checksum(image);
         self.push_count = self.push_count.wrapping_add(0x9E37_79B9);
         let push_id = self.push_count;
@@ -28,7 +29,9 @@ impl Client {
         let stall = self
             .timeouts
             .push_stall
-            .max(std::time::Duration::from_millis(info.push_timeout_ms as u64 + 1000));
+            .max(std::time::Duration::from_millis(
+                info.push_timeout_ms as u64 + 1000,
+            ));
         let begin = Request::PushBegin {
             push_id,
             name,
@@ -136,9 +139,13 @@ impl Client {
                 *sent = (*sent).max(*acked);
                 Ok(None)
             }
-            Ok((_, Response::PushDone { push_id: id, result })) if id == push_id => {
-                Ok(Some(result.map_err(|e| device_error(&e))))
-            }
+            Ok((
+                _,
+                Response::PushDone {
+                    push_id: id,
+                    result,
+                },
+            )) if id == push_id => Ok(Some(result.map_err(|e| device_error(&e)))),
             _ => Ok(None),
         }
     }

@@ -392,9 +392,13 @@ where
     }
 
     fn call(&mut self, ext: Option<Name>, sym: Option<Text<MAX_SYM>>) -> Result<i32, Failure> {
-        let ext = ext.ok_or_else(|| fail(ErrorCode::NotLoaded, format_args!("no such extension")))?;
+        let ext =
+            ext.ok_or_else(|| fail(ErrorCode::NotLoaded, format_args!("no such extension")))?;
         let sym = sym.ok_or_else(|| {
-            fail(ErrorCode::NoSymbol, format_args!("symbol name longer than {MAX_SYM} bytes"))
+            fail(
+                ErrorCode::NoSymbol,
+                format_args!("symbol name longer than {MAX_SYM} bytes"),
+            )
         })?;
         let slot = self.find(&ext)?;
         let e = self.registry.get(slot).expect("found");
@@ -435,7 +439,10 @@ where
             exec::teardown(ext);
         }
         self.registry.unload(slot).map_err(|e| {
-            fail(ErrorCode::from_load_error(&e), format_args!("unloading `{name}`: {e}"))
+            fail(
+                ErrorCode::from_load_error(&e),
+                format_args!("unloading `{name}`: {e}"),
+            )
         })?;
         Ok(self.registry.get(slot).map_or(0, |e| e.use_count()))
     }
@@ -452,7 +459,8 @@ where
     ) -> Result<bool, LinkError> {
         if let Some(rec) = self.last_push.as_ref().filter(|r| r.push_id == push_id) {
             let result = rec.result.as_ref().map(|l| *l).map_err(reply);
-            link.send(seq, &Response::PushDone { push_id, result }).await?;
+            link.send(seq, &Response::PushDone { push_id, result })
+                .await?;
             return Ok(false);
         }
         let checked = match name {
@@ -475,7 +483,10 @@ where
         };
         let (result, pending) = match checked {
             Err(f) => (Err(f), false),
-            Ok(name) => self.load(link, seq, push_id, name, total_len, crc32).await?,
+            Ok(name) => {
+                self.load(link, seq, push_id, name, total_len, crc32)
+                    .await?
+            }
         };
         match &result {
             Ok(_) => self.pushes_ok += 1,
@@ -483,7 +494,8 @@ where
         }
         let rec = self.last_push.insert(PushRecord { push_id, result });
         let result = rec.result.as_ref().map(|l| *l).map_err(reply);
-        link.send(seq, &Response::PushDone { push_id, result }).await?;
+        link.send(seq, &Response::PushDone { push_id, result })
+            .await?;
         Ok(pending)
     }
 

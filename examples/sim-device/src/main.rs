@@ -1,0 +1,153 @@
+//! `sim-device`: the device stack (the same protocol server and loader a firmware runs) on a PC.
+//!
+//! `sim-device [--listen tcp:HOST:PORT|pty]` prints `listening on ADDRESS` once ready and serves
+//! clients one after another; extensions are x86-64 objects that run in this process.
+
+mod budget;
+mod exports;
+mod log;
+
+use std::io::{self, Write as _};
+use std::net::{Shutdown, TcpListener};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use futures::executor::block_on;
+use llext_loader::memory::{Counting, HostProvider};
+use llext_transports::host_io::thread_link;
+use llext_transports::server::{Config, Device, DeviceInfo};
+
+use crate::budget::Budget;
+use crate::log::SimLogs;
+
+/// Run the llext device stack on this PC and serve host-push over TCP or a pseudo-terminal.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Where to listen: `tcp:HOST:PORT` (port 0 picks a free one) or `pty`.
+    #[arg(long, default_value = "tcp:127.0.0.1:0")]
+    listen: String,
+    /// The device name reported to hosts.
+    #[arg(long, default_value = "sim-device")]
+    name: String,
+    /// Extension memory, in bytes.
+    #[arg(long, default_value_t = 16 << 20)]
+    memory: usize,
+    /// A push with no data for this many milliseconds is dropped.
+    #[arg(long, default_value_t = 5000)]
+    push_timeout_ms: u64,
+    /// Push bytes a host may have in flight.
+    #[arg(long, default_value_t = 8192)]
+    window: u32,
+    /// Print connections and device log lines on standard error.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+type Sim = Device<Counting<Budget<HostProvider>>, SimLogs, 32>;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sim-device: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> io::Result<()> {
+    let name: &'static str = Box::leak(args.name.clone().into_boxed_str());
+    let info = DeviceInfo {
+        name,
+        float_abi: None,
+        exports: exports::EXPORTS,
+    };
+    let config = Config {
+        window: args.window,
+        push_timeout: embassy_time::Duration::from_millis(args.push_timeout_ms),
+        ..Config::default()
+    };
+    let memory = Counting::new(Budget::new(HostProvider::near_host(), args.memory));
+    let mut device: Sim = Device::new(memory, info, config, SimLogs);
+    match args.listen.as_str() {
+        "pty" => serve_pty(&mut device, args.verbose),
+        l => match l.strip_prefix("tcp:") {
+            Some(addr) => serve_tcp(&mut device, addr, args.verbose),
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("--listen {l}: expected tcp:HOST:PORT or pty"),
+            )),
+        },
+    }
+}
+
+fn ready(address: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "listening on {address}")?;
+    out.flush()
+}
+
+fn serve_tcp(device: &mut Sim, addr: &str, verbose: bool) -> io::Result<()> {
+    let listener = TcpListener::bind(addr)?;
+    ready(&format!("tcp:{}", listener.local_addr()?))?;
+    for conn in listener.incoming() {
+        let stream = match conn {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("sim-device: accept: {e}");
+                continue;
+            }
+        };
+        let peer = stream.peer_addr().ok();
+        let _ = stream.set_nodelay(true);
+        let link = thread_link(stream.try_clone()?, stream.try_clone()?, 4096, 16);
+        if verbose {
+            eprintln!("sim-device: client {peer:?} connected");
+        }
+        let end = block_on(device.serve(link));
+        let _ = stream.shutdown(Shutdown::Both);
+        if verbose {
+            eprintln!("sim-device: client {peer:?} gone ({end})");
+        }
+    }
+    Ok(())
+}
+
+fn serve_pty(device: &mut Sim, verbose: bool) -> io::Result<()> {
+    let (mut master, slave) = serialport::TTYPort::pair().map_err(io::Error::from)?;
+    let path = serialport::SerialPort::name(&slave)
+        .ok_or_else(|| io::Error::other("the pty has no name"))?;
+    // Only clients hold the slave open, so each one gets the terminal to itself.
+    drop(slave);
+    serialport::SerialPort::set_timeout(&mut master, Duration::from_secs(2))
+        .map_err(io::Error::from)?;
+    let reader = master.try_clone_native().map_err(io::Error::from)?;
+    let mut link = thread_link(WaitForClient(reader), master, 4096, 16);
+    ready(&path)?;
+    loop {
+        let end = block_on(device.serve(&mut link));
+        if verbose {
+            eprintln!("sim-device: link ended ({end}); serving again");
+        }
+    }
+}
+
+/// Reads the pty master; while no client has the terminal open (reads fail with `EIO`) or
+/// nothing arrives, waits instead of ending.
+struct WaitForClient<R>(R);
+
+impl<R: io::Read> io::Read for WaitForClient<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.0.read(buf) {
+                Ok(0) => std::thread::sleep(Duration::from_millis(20)),
+                Ok(n) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {}
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    }
+}
