@@ -1,0 +1,21 @@
+//! Host flash: a RAM double that counts wear and cuts power on cue, and a file-backed flash.
+
+mod file;
+mod ram;
+
+pub use file::FileFlash;
+pub use ram::{FlashStats, PowerCut, RamFlash, RamFlashError, Tear};
+
+use embedded_storage_async::nor_flash::NorFlashErrorKind;
+
+/// Checks that `offset..offset+len` is inside `capacity` and aligned to `align`.
+fn check(offset: u32, len: usize, align: usize, capacity: usize) -> Result<(), NorFlashErrorKind> {
+    let end = offset as usize + len;
+    if end > capacity {
+        return Err(NorFlashErrorKind::OutOfBounds);
+    }
+    if offset as usize % align != 0 || len % align != 0 {
+        return Err(NorFlashErrorKind::NotAligned);
+    }
+    Ok(())
+}
