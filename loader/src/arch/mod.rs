@@ -4,8 +4,11 @@ use crate::Error;
 use crate::elf::{Class, Reloc};
 use crate::memory::Block;
 
+#[cfg(feature = "arch-arm")]
 pub mod arm;
+#[cfg(feature = "arch-riscv")]
 pub mod riscv;
+#[cfg(feature = "arch-x86_64")]
 pub mod x86_64;
 
 /// A supported architecture.
@@ -24,11 +27,16 @@ pub enum Arch {
 impl Arch {
     /// The back-end for an `e_machine` and class, if there is one.
     pub fn from_machine(machine: u16, class: Class) -> Option<Arch> {
+        #[allow(unused_imports)] // some back-ends may be left out
         use object::elf::{EM_ARM, EM_RISCV, EM_X86_64};
         match (machine, class) {
+            #[cfg(feature = "arch-x86_64")]
             (m, Class::Elf64) if m == EM_X86_64.0 => Some(Arch::X86_64),
+            #[cfg(feature = "arch-arm")]
             (m, Class::Elf32) if m == EM_ARM.0 => Some(Arch::Arm),
+            #[cfg(feature = "arch-riscv")]
             (m, Class::Elf32) if m == EM_RISCV.0 => Some(Arch::RiscV32),
+            #[cfg(feature = "arch-riscv")]
             (m, Class::Elf64) if m == EM_RISCV.0 => Some(Arch::RiscV64),
             _ => None,
         }
@@ -71,9 +79,14 @@ impl Arch {
     /// Bytes of one trampoline (GOT entry plus stub, or veneer), excluding its 8-byte key.
     pub fn slot_size(self) -> usize {
         match self {
+            #[cfg(feature = "arch-x86_64")]
             Arch::X86_64 => x86_64::SLOT_SIZE,
+            #[cfg(feature = "arch-arm")]
             Arch::Arm => arm::SLOT_SIZE,
+            #[cfg(feature = "arch-riscv")]
             Arch::RiscV32 | Arch::RiscV64 => riscv::slot_size(self),
+            #[allow(unreachable_patterns)] // back-ends left out by cargo features never load
+            _ => 0,
         }
     }
 
@@ -86,21 +99,34 @@ impl Arch {
         tramp: &mut Trampolines,
         state: &mut RelocState,
     ) -> Result<(), Error> {
+        let _ = (&sym, &tramp, &state);
         match self {
+            #[cfg(feature = "arch-x86_64")]
             Arch::X86_64 => x86_64::apply(r, site, sym, tramp),
+            #[cfg(feature = "arch-arm")]
             Arch::Arm => arm::apply(r, site, sym, tramp),
+            #[cfg(feature = "arch-riscv")]
             Arch::RiscV32 | Arch::RiscV64 => {
                 riscv::apply(self, r, site, sym, tramp, &mut state.riscv)
             }
+            #[allow(unreachable_patterns)] // `from_machine` never returns a left-out back-end
+            _ => Err(Error::UnsupportedRelocation {
+                r_type: r.kind,
+                type_name: "?",
+                section: site.section,
+                offset: r.offset,
+            }),
         }
     }
 
     /// After the last relocation of a section: fails if the back-end still waits for a
     /// relocation that never came (a RISC-V `PCREL_LO12` without its `PCREL_HI20`).
     pub(crate) fn finish(self, state: &RelocState, section: u32) -> Result<(), Error> {
+        let _ = (state, section);
         match self {
+            #[cfg(feature = "arch-riscv")]
             Arch::RiscV32 | Arch::RiscV64 => riscv::finish(&state.riscv, section),
-            Arch::X86_64 | Arch::Arm => Ok(()),
+            _ => Ok(()),
         }
     }
 }
@@ -110,6 +136,7 @@ impl Arch {
 pub(crate) struct RelocState {
     /// RISC-V: recent `PCREL_HI20` values for the `PCREL_LO12` that point at them, and a
     /// `SET_ULEB128` waiting for its `SUB_ULEB128`.
+    #[cfg(feature = "arch-riscv")]
     pub riscv: riscv::Hi20Cache,
 }
 
@@ -149,6 +176,7 @@ pub(crate) struct Target {
     /// Its address (S); for a Thumb function bit 0 is set.
     pub value: u64,
     /// Its trampoline slot on x86-64 (global symbols), if it has one.
+    #[cfg_attr(not(feature = "arch-x86_64"), allow(dead_code))]
     pub slot: Option<u32>,
 }
 
@@ -184,6 +212,7 @@ impl Trampolines {
     }
 
     /// Slot `i` (x86-64 numbering: one per global symbol), as `(bytes, run-time address)`.
+    #[cfg(feature = "arch-x86_64")]
     pub(crate) fn slot(&mut self, i: Option<u32>) -> Option<(&mut [u8], u64)> {
         let i = i?;
         self.used = self.used.max(i + 1);
@@ -221,6 +250,10 @@ pub(crate) fn put_u32(f: &mut [u8], v: u32) {
     f[..4].copy_from_slice(&v.to_le_bytes());
 }
 
+#[cfg_attr(
+    not(any(feature = "arch-x86_64", feature = "arch-riscv")),
+    allow(dead_code)
+)]
 pub(crate) fn put_u64(f: &mut [u8], v: u64) {
     f[..8].copy_from_slice(&v.to_le_bytes());
 }
