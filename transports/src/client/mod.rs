@@ -333,7 +333,7 @@ impl Client {
     }
 
     /// Sends a request that must run at most once, and waits for its answer: resent under the
-    /// same `seq` (which the device runs only once) when no answer comes.
+    /// same `seq` when no answer comes (the device runs it once and repeats its answer).
     fn once<T>(
         &mut self,
         what: &'static str,

@@ -98,6 +98,39 @@ fn reply(f: &Failure) -> ErrorReply<'_> {
     }
 }
 
+/// The answer to a call or unload, kept to be sent again if the same request arrives again.
+enum Answer {
+    Value(i32),
+    Unloaded(u16),
+    Failed(Failure),
+}
+
+impl Answer {
+    async fn send<L: Read + Write, const F: usize>(
+        &self,
+        link: &mut FrameLink<L, F>,
+        seq: u16,
+    ) -> Result<(), LinkError> {
+        match self {
+            Answer::Value(value) => {
+                link.send(seq, &Response::CallResult { value: *value })
+                    .await
+            }
+            Answer::Unloaded(use_count) => {
+                let use_count = *use_count;
+                link.send(seq, &Response::Unloaded { use_count }).await
+            }
+            Answer::Failed(f) => link.send(seq, &Response::Error(reply(f))).await,
+        }
+    }
+}
+
+/// The last request handled on this link.
+struct LastRequest {
+    seq: u16,
+    answer: Option<Answer>,
+}
+
 /// The outcome of the last push, kept so a host that lost `PushDone` can ask again.
 struct PushRecord {
     push_id: u32,
@@ -221,7 +254,7 @@ where
     }
 
     async fn serve_frames<L: Read + Write>(&mut self, link: &mut FrameLink<L, F>) -> LinkError {
-        let mut last_seq = None;
+        let mut last = None;
         let mut pending = false;
         loop {
             if !pending {
@@ -235,7 +268,7 @@ where
                 }
             }
             let (seq, cmd) = Cmd::parse(link.frame());
-            match self.handle(link, seq, cmd, &mut last_seq).await {
+            match self.handle(link, seq, cmd, &mut last).await {
                 Ok(p) => pending = p,
                 Err(e) => return e,
             }
@@ -261,19 +294,25 @@ where
         link: &mut FrameLink<L, F>,
         seq: u16,
         cmd: Cmd,
-        last_seq: &mut Option<u16>,
+        last: &mut Option<LastRequest>,
     ) -> Result<bool, LinkError> {
         match cmd {
             // Data of a push that already ended (the host had frames in flight): dropped.
             Cmd::Data => return Ok(false),
-            Cmd::Hello => *last_seq = None,
+            Cmd::Hello => *last = None,
             // A push repeats under a new or the same seq: its push_id decides.
             Cmd::PushBegin { .. } => {}
-            // A frame duplicated on the link must not run a call twice.
-            _ if *last_seq == Some(seq) => return Ok(false),
+            // The same request again (the host lost the answer, or the link duplicated the
+            // frame): answer again, never run it twice.
+            _ if last.as_ref().is_some_and(|l| l.seq == seq) => {
+                if let Some(a) = last.as_ref().and_then(|l| l.answer.as_ref()) {
+                    a.send(link, seq).await?;
+                }
+                return Ok(false);
+            }
             _ => {}
         }
-        *last_seq = Some(seq);
+        *last = Some(LastRequest { seq, answer: None });
         match cmd {
             Cmd::Hello => {
                 let hello = self.hello();
@@ -287,20 +326,28 @@ where
                 crc32,
             } => return self.push(link, seq, push_id, name, total_len, crc32).await,
             Cmd::Call { ext, sym } => {
-                let r = self.call(ext, sym);
+                let a = match self.call(ext, sym) {
+                    Ok(v) => Answer::Value(v),
+                    Err(f) => Answer::Failed(f),
+                };
                 self.flush_logs(link).await?;
-                match r {
-                    Ok(value) => link.send(seq, &Response::CallResult { value }).await?,
-                    Err(f) => link.send(seq, &Response::Error(reply(&f))).await?,
-                }
+                a.send(link, seq).await?;
+                *last = Some(LastRequest {
+                    seq,
+                    answer: Some(a),
+                });
             }
             Cmd::Unload { name } => {
-                let r = self.unload(name);
+                let a = match self.unload(name) {
+                    Ok(n) => Answer::Unloaded(n),
+                    Err(f) => Answer::Failed(f),
+                };
                 self.flush_logs(link).await?;
-                match r {
-                    Ok(use_count) => link.send(seq, &Response::Unloaded { use_count }).await?,
-                    Err(f) => link.send(seq, &Response::Error(reply(&f))).await?,
-                }
+                a.send(link, seq).await?;
+                *last = Some(LastRequest {
+                    seq,
+                    answer: Some(a),
+                });
             }
             Cmd::Exports { start, max } => {
                 let all = self.info.exports.entries();
