@@ -230,14 +230,13 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
             } else if allow_defer {
                 allow_defer = false;
             } else {
-                for i in 0..N {
-                    if status[i] == Status::Todo {
-                        let e = self.catalog.entries[i].expect("boot entries exist");
+                for (s, e) in status.iter_mut().zip(&self.catalog.entries) {
+                    if let (Status::Todo, Some(e)) = (*s, e) {
                         (cx.report)(BootEvent::Skipped {
                             name: e.name.as_str(),
                             reason: Failure::DependencyCycle,
                         });
-                        status[i] = Status::Failed;
+                        *s = Status::Failed;
                         cx.summary.failed += 1;
                     }
                 }

@@ -111,11 +111,15 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
             unchanged,
         };
 
-        // This exact image is already the active one.
+        // This exact image is already the active one, and its slot still reads back right.
         if let Some(e) = existing.and_then(|i| st.catalog.entries[i])
             && e.active.len == len
             && e.active.crc == crc
             && e.active.state != State::Failed
+            && read::crc_of(st.catalog.flash(), st.layout.slot(e.active.slot).start, len)
+                .await
+                .map_err(Error::Flash)?
+                == crc
         {
             let rec = InstallRecord {
                 name: ext,
@@ -275,8 +279,12 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
         let version = s
             .version
             .unwrap_or_else(|| old.map_or(1, |e| e.active.version.wrapping_add(1)));
+        // Keep the confirmed version this one replaces, unless it is this same image (being
+        // reinstalled over a damaged copy): then keep what was kept before.
         let previous = old.and_then(|e| match e.active.state {
-            State::Confirmed => Some(e.active),
+            State::Confirmed if (e.active.len, e.active.crc) != (rec.len, rec.crc) => {
+                Some(e.active)
+            }
             _ => e.previous,
         });
         let entry = Entry {

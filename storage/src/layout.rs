@@ -33,7 +33,8 @@ pub enum LayoutError {
     Overlap,
     /// The partitions end past the flash.
     PastEnd,
-    /// The flash's write size does not divide 256 or its page size is not a multiple of 256.
+    /// The flash word does not divide 256 bytes, its page is not a multiple of 256 bytes, or
+    /// its read size does not divide 64.
     Geometry,
 }
 
@@ -72,10 +73,13 @@ impl Layout {
     /// Checks the layout against flash `F` of `capacity` bytes.
     pub fn check<F: NorFlash>(&self, capacity: usize) -> Result<(), LayoutError> {
         let page = F::ERASE_SIZE as u32;
-        if 256 % F::WRITE_SIZE != 0 || page % 256 != 0 || F::READ_SIZE > 64 {
+        if !256usize.is_multiple_of(F::WRITE_SIZE)
+            || !page.is_multiple_of(256)
+            || !64usize.is_multiple_of(F::READ_SIZE)
+        {
             return Err(LayoutError::Geometry);
         }
-        let aligned = |x: u32| x % page == 0;
+        let aligned = |x: u32| x.is_multiple_of(page);
         if !(aligned(self.catalog.start)
             && aligned(self.catalog.end)
             && aligned(self.slots_start)

@@ -13,7 +13,7 @@ pub(crate) async fn read<F: ReadNorFlash>(
     buf: &mut [u8],
 ) -> Result<(), F::Error> {
     let rs = F::READ_SIZE as u32;
-    if rs <= 1 || (addr % rs == 0 && buf.len() as u32 % rs == 0) {
+    if rs <= 1 || (addr.is_multiple_of(rs) && (buf.len() as u32).is_multiple_of(rs)) {
         return flash.read(addr, buf).await;
     }
     let mut done = 0usize;

@@ -74,7 +74,7 @@ impl FileFlash {
             .open(path)?;
         let mut len = file.metadata()?.len() as usize;
         if len == 0 {
-            if size % Self::ERASE_SIZE != 0 {
+            if !size.is_multiple_of(Self::ERASE_SIZE) {
                 return Err(io::Error::other("flash size must be a multiple of 4 KiB"));
             }
             let page = vec![0xffu8; Self::ERASE_SIZE];
@@ -84,7 +84,7 @@ impl FileFlash {
             file.sync_all()?;
             len = size;
         }
-        if len % Self::ERASE_SIZE != 0 {
+        if !len.is_multiple_of(Self::ERASE_SIZE) {
             return Err(io::Error::other(std::format!(
                 "{}: {len} bytes is not a whole number of 4 KiB flash pages",
                 path.display()

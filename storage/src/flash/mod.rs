@@ -14,7 +14,7 @@ fn check(offset: u32, len: usize, align: usize, capacity: usize) -> Result<(), N
     if end > capacity {
         return Err(NorFlashErrorKind::OutOfBounds);
     }
-    if offset as usize % align != 0 || len % align != 0 {
+    if !(offset as usize).is_multiple_of(align) || !len.is_multiple_of(align) {
         return Err(NorFlashErrorKind::NotAligned);
     }
     Ok(())

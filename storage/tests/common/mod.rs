@@ -252,3 +252,8 @@ pub fn check_consistent<F: NorFlash, const N: usize>(st: &mut Storage<F, N>) {
         }
     }
 }
+
+/// A device reset: the storage's RAM state is gone, the flash stays.
+pub fn reset<F: NorFlash, const N: usize>(st: Storage<F, N>) {
+    let _flash = st.into_flash();
+}
