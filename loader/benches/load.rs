@@ -9,6 +9,8 @@ use std::mem::MaybeUninit;
 use std::process::Command;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use llext_loader::arch::Arch;
+use llext_loader::link::{LinkProvider, link};
 use llext_loader::memory::PoolProvider;
 use llext_loader::pack::{PackOptions, pack};
 use llext_loader::source::{SliceSource, StreamSource};
@@ -51,20 +53,93 @@ int go(void) { char buf[32]; snprintf(buf, sizeof buf, "%s-%d", msg, helper(2));
 "#;
 
 fn compile(name: &str, src: &str) -> Vec<u8> {
+    compile_with("cc", &["-O1"], name, src).expect("host cc")
+}
+
+/// Compiles with `compiler` if it is installed.
+fn compile_with(compiler: &str, flags: &[&str], name: &str, src: &str) -> Option<Vec<u8>> {
     let dir = std::env::temp_dir().join(format!("llext-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let c = dir.join(format!("{name}.c"));
     let o = dir.join(format!("{name}.o"));
     std::fs::write(&c, src).unwrap();
-    let st = Command::new("cc")
-        .args(["-O1", "-c"])
+    let st = Command::new(compiler)
+        .args(flags)
+        .arg("-c")
         .arg(&c)
         .arg("-o")
         .arg(&o)
         .status()
-        .unwrap();
-    assert!(st.success());
-    std::fs::read(&o).unwrap()
+        .ok()?;
+    assert!(st.success(), "{compiler} failed");
+    std::fs::read(&o).ok()
+}
+
+/// The large extension linked on the host for a microcontroller target (`host-push link`'s
+/// path): relocations per second for each back-end.
+fn bench_cross(c: &mut Criterion) {
+    let targets: [(&str, &str, &[&str], Arch, u64); 2] = [
+        (
+            "arm_cortex_m3",
+            "arm-none-eabi-gcc",
+            &["-mcpu=cortex-m3", "-mthumb", "-O1"],
+            Arch::Arm,
+            1,
+        ),
+        (
+            "riscv32imac",
+            "riscv64-unknown-elf-gcc",
+            &["-march=rv32imac", "-mabi=ilp32", "-O1"],
+            Arch::RiscV32,
+            0,
+        ),
+    ];
+    let src = big_source();
+    for (label, cc, flags, arch, thumb) in targets {
+        let Some(obj) = compile_with(cc, flags, label, &src) else {
+            eprintln!("{label}: {cc} not installed, skipped");
+            continue;
+        };
+        let base = 0x2000_0000u64;
+        let names: Vec<String> = (0..EXPORTS).map(|i| format!("fw_{i}")).collect();
+        let exports = ExportList::new(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.as_str(), base - 0x10_0000 + 16 * i as u64 + thumb)),
+        );
+        let linked = link(&obj, &exports, base, Some(arch))
+            .unwrap_or_else(|e| panic!("{label}: {}", e.error));
+        let relocs = count_relocations(&obj, &exports, base, arch);
+        eprintln!(
+            "{label}: file {} B, {} sections linked, {} relocations",
+            obj.len(),
+            linked.sections.len(),
+            relocs
+        );
+        let mut g = c.benchmark_group(format!("large_25k_relocs_{label}"));
+        g.throughput(Throughput::Elements(relocs.into()));
+        g.bench_function("link (seekable path)", |b| {
+            b.iter(|| link(black_box(&obj), &exports, base, Some(arch)).unwrap())
+        });
+        g.finish();
+    }
+}
+
+fn count_relocations(obj: &[u8], exports: &ExportList, base: u64, arch: Arch) -> u32 {
+    let mut reg = Registry::<_, _, 1>::new(LinkProvider::new(base), exports);
+    let params = LoadParams {
+        arch: Some(arch),
+        ..LoadParams::default()
+    };
+    let slot = futures::executor::block_on(reg.load(
+        "x",
+        &mut SliceSource::new(obj),
+        &params,
+        &mut |_| {},
+    ))
+    .unwrap();
+    reg.get(slot).unwrap().stats().relocations
 }
 
 type Reg = Registry<PoolProvider, ExportList, 4>;
@@ -149,6 +224,7 @@ fn benches(c: &mut Criterion) {
     let small = compile("small", SMALL);
     bench_file(c, "large_25k_relocs", &big);
     bench_file(c, "small", &small);
+    bench_cross(c);
 }
 
 criterion_group!(load, benches);
