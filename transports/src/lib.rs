@@ -14,6 +14,8 @@ extern crate std;
 
 pub mod protocol;
 pub mod server;
+#[cfg(feature = "usb")]
+pub mod usb;
 
 #[cfg(feature = "std")]
 pub mod client;
