@@ -288,7 +288,20 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
                 }
                 State::Trying => Failure::Interrupted,
                 State::Pending | State::Confirmed => {
-                    match self.load_checked(&name, &img, cx, allow_defer).await? {
+                    let report = &mut *cx.report;
+                    let mut on_report = |r: Report<'_>| {
+                        // While a retry is still possible, missing symbols are not final.
+                        if let (Report::MissingSymbol(symbol), false) = (r, allow_defer) {
+                            report(BootEvent::MissingSymbol {
+                                name: name.as_str(),
+                                symbol,
+                            });
+                        }
+                    };
+                    let loaded = self
+                        .load_checked(&name, &img, cx.reg, cx.params, &mut on_report)
+                        .await?;
+                    match loaded {
                         Err(Failure::Load(llext_loader::Error::MissingSymbols { .. }))
                             if allow_defer =>
                         {
@@ -367,41 +380,45 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
         }
     }
 
+    /// Loads the active version of `name` into `reg` now (outside boot, e.g. right after an
+    /// install), checking its CRC in the same pass. The inner result is the registry slot or
+    /// why it did not load; the catalog is not changed (confirm it with [`Storage::confirm`]).
+    pub async fn load<P: MemoryProvider, R: Resolve, const M: usize>(
+        &mut self,
+        name: &str,
+        reg: &mut Registry<P, R, M>,
+        params: &LoadParams,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<Result<usize, Failure>, Error<F::Error>> {
+        let e = *self.entry(name).ok_or(Error::NotInstalled)?;
+        self.load_checked(&e.name, &e.active, reg, params, report)
+            .await
+    }
+
     /// Loads `img` as `name`, checking its CRC in the same pass; a failed load is blamed on
     /// corruption when the CRC does not match.
     async fn load_checked<P: MemoryProvider, R: Resolve, const M: usize>(
         &mut self,
         name: &ExtName,
         img: &Image,
-        cx: &mut Ctx<'_, '_, P, R, M>,
-        quiet: bool,
+        reg: &mut Registry<P, R, M>,
+        params: &LoadParams,
+        on_report: &mut dyn FnMut(Report<'_>),
     ) -> Result<Result<usize, Failure>, Error<F::Error>> {
         let base = self.layout.slot(img.slot).start;
         let corrupt = |found| Failure::Corrupt {
             expected: img.crc,
             found,
         };
-        let report = &mut *cx.report;
-        let mut on_report = |r: Report<'_>| {
-            if let (Report::MissingSymbol(symbol), false) = (r, quiet) {
-                report(BootEvent::MissingSymbol {
-                    name: name.as_str(),
-                    symbol,
-                });
-            }
-        };
         let mut src = CheckingSource::new(self.catalog.flash(), base, img.len);
-        let loaded = cx
-            .reg
-            .load(name.as_str(), &mut src, cx.params, &mut on_report)
-            .await;
+        let loaded = reg.load(name.as_str(), &mut src, params, on_report).await;
         let result = match loaded {
             Ok(index) => {
                 let found = src.finish().await.map_err(Error::Flash)?;
                 if found == img.crc {
                     Ok(index)
                 } else {
-                    let _ = cx.reg.unload(index);
+                    let _ = reg.unload(index);
                     Err(corrupt(found))
                 }
             }
@@ -414,8 +431,7 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
                     return Ok(Err(corrupt(found)));
                 }
                 let mut src = SeekSource::new(SlotReader::new(self.catalog.flash(), base, img.len));
-                cx.reg
-                    .load(name.as_str(), &mut src, cx.params, &mut on_report)
+                reg.load(name.as_str(), &mut src, params, on_report)
                     .await
                     .map_err(Failure::Load)
             }

@@ -41,6 +41,11 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Compiles C `source` with `cc -O2 -c` and packs it into stream order.
 pub fn build(stem: &str, source: &str) -> Vec<u8> {
+    pack(&build_raw(stem, source), &PackOptions::default()).unwrap()
+}
+
+/// Compiles C `source` with `cc -O2 -c` (the compiler's section order, not stream order).
+pub fn build_raw(stem: &str, source: &str) -> Vec<u8> {
     let dir = scratch(stem);
     let c = dir.join(format!("{stem}.c"));
     let o = dir.join(format!("{stem}.o"));
@@ -59,7 +64,7 @@ pub fn build(stem: &str, source: &str) -> Vec<u8> {
     );
     let obj = std::fs::read(&o).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
-    pack(&obj, &PackOptions::default()).unwrap()
+    obj
 }
 
 /// Version `v` of extension "e": `int version(void)` returns `v`; a 2.5 KB table makes the
