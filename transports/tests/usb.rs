@@ -193,7 +193,7 @@ impl HostEnd for UsbHost {
         for p in bytes.chunks(MPS as usize) {
             self.wires.out.push(p.to_vec());
         }
-        if bytes.len() % MPS as usize == 0 {
+        if bytes.len().is_multiple_of(MPS as usize) {
             self.wires.out.push(Vec::new());
         }
     }

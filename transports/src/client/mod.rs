@@ -34,6 +34,9 @@ const RX_FRAME: usize = 4096;
 /// Exports asked for per page.
 const EXPORTS_PAGE: u32 = 64;
 
+/// What receives the device's log lines.
+type LogHandler = Box<dyn FnMut(&str) + Send>;
+
 /// How long the client waits.
 #[derive(Clone, Copy, Debug)]
 pub struct Timeouts {
@@ -68,7 +71,7 @@ pub struct Client {
     tx: Vec<u8>,
     seq: u16,
     info: Option<DeviceInfo>,
-    on_log: Option<Box<dyn FnMut(&str) + Send>>,
+    on_log: Option<LogHandler>,
     timeouts: Timeouts,
     push_count: u32,
 }
