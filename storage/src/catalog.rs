@@ -6,6 +6,7 @@
 use core::ops::Range;
 
 use embedded_storage_async::nor_flash::NorFlash;
+use sequential_storage::cache::page_states::CalculatedPageStates;
 use sequential_storage::cache::{Cache, Uncached};
 use sequential_storage::map::{MapConfig, MapStorage};
 
@@ -15,7 +16,9 @@ use crate::record::{Entry, INSTALL_KEY, InstallRecord, MAX_RECORD, Record};
 /// Scratch for one key and record, rounded up to any flash word (at most 32 bytes).
 const BUF: usize = (1 + MAX_RECORD).next_multiple_of(32);
 
-type Map<F> = MapStorage<u8, F, Cache<Uncached, Uncached, Uncached, u8>>;
+/// The map, with a page-state cache (a few words of RAM) so a write does not re-read every
+/// page's state.
+type Map<F> = MapStorage<u8, F, Cache<CalculatedPageStates, Uncached, Uncached, u8>>;
 
 /// The map, and its contents in RAM.
 pub(crate) struct Catalog<F: NorFlash, const N: usize> {
@@ -29,10 +32,15 @@ impl<F: NorFlash, const N: usize> Catalog<F, N> {
     /// Reads the catalog in `range` of `flash` (an erased range is an empty catalog).
     pub async fn open(flash: F, range: Range<u32>) -> Result<Self, Error<F::Error>> {
         const { assert!(N < 255, "at most 254 catalog entries") };
+        let pages = (range.end - range.start) as usize / F::ERASE_SIZE;
         let config = MapConfig::<F>::try_new(range)
             .map_err(|_| Error::Layout(crate::layout::LayoutError::CatalogTooSmall))?;
         let mut cat = Self {
-            map: MapStorage::new(flash, config, Cache::new_uncached()),
+            map: MapStorage::new(
+                flash,
+                config,
+                Cache::new(CalculatedPageStates::new(pages), Uncached, Uncached),
+            ),
             entries: [const { None }; N],
             install: None,
             buf: [0; BUF],

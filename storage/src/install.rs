@@ -2,12 +2,11 @@
 //! verified, one catalog write switches the extension to it. Progress is recorded after each
 //! erase page, so an install cut by a reset resumes from the last whole page.
 
-use crc::Digest;
 use embedded_storage_async::nor_flash::NorFlash;
 
 use crate::error::Error;
 use crate::name::ExtName;
-use crate::read::{self, CRC32};
+use crate::read::{self, CRC32, Digest};
 use crate::record::{Deps, Entry, Image, InstallRecord, MAX_DEPS, State};
 use crate::storage::Storage;
 
@@ -47,7 +46,7 @@ pub(crate) struct Session {
     flushed: u32,
     /// Bytes from the slot's start erased during this session.
     erased_to: u32,
-    digest: Digest<'static, u32>,
+    digest: Digest,
     buf: [u8; CHUNK],
     /// The same image is already the active one.
     unchanged: bool,

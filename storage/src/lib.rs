@@ -24,7 +24,7 @@ pub use error::{CatalogError, Error};
 pub use install::{InstallOptions, Installed, Installer};
 pub use layout::{Layout, LayoutError};
 pub use name::ExtName;
-pub use read::CRC32;
+pub use read::{CRC32, CrcTable};
 pub use record::{Deps, Entry, Image, MAX_DEPS, State};
 pub use source::{ReadError, SlotReader};
 pub use storage::{Interrupted, Storage};

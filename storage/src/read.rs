@@ -1,10 +1,20 @@
 //! Reading flash at any offset and length (honouring `READ_SIZE`), and CRCs of flash ranges.
 
-use crc::{CRC_32_ISO_HDLC, Crc, Digest};
+use crc::{CRC_32_ISO_HDLC, Crc};
 use embedded_storage_async::nor_flash::ReadNorFlash;
 
+/// The CRC table: 1 KiB by default, 16 KiB with the `fast-crc` feature (about 4× faster).
+#[cfg(not(feature = "fast-crc"))]
+pub type CrcTable = crc::Table<1>;
+/// The CRC table: 1 KiB by default, 16 KiB with the `fast-crc` feature (about 4× faster).
+#[cfg(feature = "fast-crc")]
+pub type CrcTable = crc::Table<16>;
+
+/// A CRC-32 in progress.
+pub(crate) type Digest = crc::Digest<'static, u32, CrcTable>;
+
 /// The CRC-32 used for images (ISO-HDLC, the zlib/PNG one).
-pub static CRC32: Crc<u32> = Crc::<u32>::new(&CRC_32_ISO_HDLC);
+pub static CRC32: Crc<u32, CrcTable> = Crc::<u32, CrcTable>::new(&CRC_32_ISO_HDLC);
 
 /// Reads `buf.len()` bytes at `addr`; unaligned parts go through a 64-byte bounce buffer.
 pub(crate) async fn read<F: ReadNorFlash>(
@@ -38,7 +48,7 @@ pub(crate) async fn crc_range<F: ReadNorFlash>(
     flash: &mut F,
     addr: u32,
     len: u32,
-    digest: &mut Digest<'static, u32>,
+    digest: &mut Digest,
 ) -> Result<(), F::Error> {
     let mut buf = [0u8; 256];
     let mut off = 0;

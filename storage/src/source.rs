@@ -1,12 +1,11 @@
 //! Installed images as loader sources: a seekable reader of a slot, and the forward-only
 //! source boot uses, which checks the CRC in the same pass as the load.
 
-use crc::Digest;
 use embedded_io_async::{ErrorKind, ErrorType, Read, Seek, SeekFrom};
 use embedded_storage_async::nor_flash::{NorFlashError, ReadNorFlash};
 use llext_loader::source::Source;
 
-use crate::read::{self, CRC32};
+use crate::read::{self, CRC32, Digest};
 
 /// A failed flash read, as `embedded-io` sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,7 +106,7 @@ pub(crate) struct CheckingSource<'a, F> {
     base: u32,
     len: u32,
     pos: u32,
-    digest: Digest<'static, u32>,
+    digest: Digest,
 }
 
 impl<'a, F: ReadNorFlash> CheckingSource<'a, F> {

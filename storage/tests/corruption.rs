@@ -106,7 +106,7 @@ fn bit_flips_written_into_the_flash_file_are_caught_after_a_restart() {
     let [v1, v2] = [1, 2].map(versioned);
     let dir = scratch("file");
     let path = dir.join("flash.bin");
-    let layout = Layout::uniform(FileFlash::DEFAULT_SIZE as u32, 128 << 10);
+    let layout = FileFlash::DEFAULT_LAYOUT;
     let slot = {
         let mut flash = FileFlash::open(&path).unwrap();
         let mut st = open(&mut flash, layout.clone());

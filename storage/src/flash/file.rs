@@ -58,6 +58,12 @@ impl FileFlash {
     /// Size of a flash file created by [`FileFlash::open`]: 2 MiB.
     pub const DEFAULT_SIZE: usize = 2 << 20;
 
+    /// The layout for a default-size file: a 128 KiB catalog (32 pages), then fifteen 128 KiB
+    /// slots: extensions of up to 128 KiB, up to 14 installed with one slot left for the install
+    /// in progress (7 if each also keeps its previous version).
+    pub const DEFAULT_LAYOUT: crate::Layout =
+        crate::Layout::uniform(Self::DEFAULT_SIZE as u32, 128 << 10);
+
     /// Opens `path`, creating it erased and [`FileFlash::DEFAULT_SIZE`] bytes long if missing.
     pub fn open(path: &Path) -> io::Result<Self> {
         Self::open_with_size(path, Self::DEFAULT_SIZE)
