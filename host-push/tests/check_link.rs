@@ -216,3 +216,65 @@ fn link_rejects_a_bad_base_address() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an address"));
 }
+
+#[test]
+fn check_lists_missing_symbols_and_unsupported_relocations_together() {
+    let dir = scratch("every");
+    let Some(o) = compile(
+        "arm-none-eabi-gcc",
+        &dir,
+        "a",
+        "extern int fw_a(int); extern int fw_b(int); int g = 3;\nint entry(void) { return fw_a(g) + fw_b(4); }",
+        &["-mcpu=cortex-m3", "-mthumb", "-Os"],
+    ) else {
+        return;
+    };
+    // Retype both calls (R_ARM_THM_CALL, 10) to relocations no back-end supports.
+    let mut b = std::fs::read(&o).unwrap();
+    let rd = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+    let (shoff, shnum) = (
+        rd(&b, 0x20),
+        u16::from_le_bytes([b[0x30], b[0x31]]) as usize,
+    );
+    let mut retyped = 0;
+    for i in 0..shnum {
+        let sh = shoff + i * 40;
+        if rd(&b, sh + 4) != 9 {
+            continue;
+        }
+        let (off, size) = (rd(&b, sh + 16), rd(&b, sh + 20));
+        for e in (off..off + size).step_by(8) {
+            if b[e + 4] == 10 {
+                b[e + 4] = [26, 108][retyped % 2];
+                retyped += 1;
+            }
+        }
+    }
+    assert_eq!(retyped, 2);
+    let bad = dir.join("bad.o");
+    std::fs::write(&bad, &b).unwrap();
+    let ex = dir.join("exports.txt");
+    std::fs::write(&ex, "# arch: arm\nfw_a 0x1001\n").unwrap();
+    let out = host_push(&[
+        "check",
+        bad.to_str().unwrap(),
+        "--exports",
+        ex.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(!out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        p.iter().any(|p| p.contains("missing symbol: fw_b")),
+        "{p:?}"
+    );
+    assert!(p.iter().any(|p| p.contains("R_ARM_GOT_BREL")), "{p:?}");
+    assert!(p.iter().any(|p| p.contains("R_ARM_TLS_LE32")), "{p:?}");
+    assert_eq!(p.len(), 3, "{p:?}");
+}

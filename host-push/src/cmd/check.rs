@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use llext_loader::Error;
+use llext_loader::arch::Arch;
 use llext_loader::link::link;
+use llext_loader::symbols::ExportList;
 
 use crate::elfinfo;
 use crate::exports::ExportsFile;
@@ -53,8 +55,11 @@ pub fn problems(bytes: &[u8], exports: &ExportsFile) -> Result<Vec<String>> {
             .get(i as usize)
             .map_or(String::new(), |n| format!(" ({n})"))
     };
+    // Missing symbols stand in at the extension's own address so relocations can be checked too.
+    const BASE: u64 = 0x2000_0000;
+    let mut list = exports.list.clone();
     for _ in 0..10_000 {
-        match link(&work, &exports.list, 0x2000_0000, Some(arch)) {
+        match link(&work, &list, BASE, Some(arch)) {
             Ok(_) => break,
             Err(e) => {
                 let (section, offset, r_type, what) = match e.error {
@@ -64,7 +69,14 @@ pub fn problems(bytes: &[u8], exports: &ExportsFile) -> Result<Vec<String>> {
                                 "missing symbol: {m} (the firmware does not export it)"
                             ));
                         }
-                        break;
+                        let known = list.iter().map(|(n, a)| (n.to_string(), a));
+                        let stand_ins = e
+                            .missing
+                            .iter()
+                            .map(|m| (m.clone(), BASE | u64::from(arch == Arch::Arm)));
+                        let all: Vec<(String, u64)> = known.chain(stand_ins).collect();
+                        list = ExportList::new(all.iter().map(|(n, a)| (n.as_str(), *a)));
+                        continue;
                     }
                     Error::UnsupportedRelocation {
                         r_type,
