@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Fuzz the loader with libFuzzer on stable Rust (no cargo-fuzz or nightly needed): coverage
+# instrumentation through stable -C flags, a seed corpus of real objects, SECONDS of fuzzing.
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds=${1:-60}
+mkdir -p corpus/load_bytes
+cc -O2 -c ../../examples/sample/hello.c -o corpus/load_bytes/hello.o
+cargo run -q --manifest-path ../../host-push/Cargo.toml -- pack corpus/load_bytes/hello.o -o corpus/load_bytes/hello.packed.o
+export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+  -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+  -Cllvm-args=-sanitizer-coverage-trace-compares -Cdebug-assertions"
+target=x86_64-unknown-linux-gnu
+CARGO_TARGET_DIR=target/cov cargo build --release --target "$target"
+exec "target/cov/$target/release/load_bytes" corpus/load_bytes -max_total_time="$seconds"
