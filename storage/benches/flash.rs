@@ -183,15 +183,14 @@ fn bench_on<F: NorFlash>(c: &mut Criterion, label: &str, flash: &mut F, image: &
     g.finish();
 }
 
-/// Erases per KiB stored over 40 updates of `image` (each booted and confirmed), split into
-/// slot and catalog pages.
-fn wear(label: &str, image: &[u8]) {
+/// Erases per KiB stored over `rounds` updates of `image` (each booted and confirmed), split
+/// into slot and catalog pages.
+fn wear(label: &str, image: &[u8], rounds: usize) {
     let mut flash = Ram::new(CAPACITY / 4096);
     let mut st = block_on(Storage::<_, 4>::open(&mut flash, LAYOUT)).unwrap();
     let mut reg = registry();
     let mut other = image.to_vec();
     *other.last_mut().unwrap() ^= 0xff;
-    let rounds = 40;
     for r in 0..rounds {
         install(&mut st, if r % 2 == 0 { image } else { &other });
         boot(&mut st, &mut reg);
@@ -226,8 +225,9 @@ fn benches(c: &mut Criterion) {
         small.len(),
         std::mem::size_of::<Storage<&mut Ram, 4>>()
     );
-    wear("large", &big);
-    wear("small", &small);
+    // Enough rounds that the catalog wraps around its pages several times.
+    wear("large", &big, 40);
+    wear("small", &small, 1000);
     for (label, image) in [("large", &big), ("small", &small)] {
         let mut ram = Ram::new(CAPACITY / 4096);
         bench_on(c, &format!("ram_flash_{label}"), &mut ram, image);
