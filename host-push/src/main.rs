@@ -1,20 +1,33 @@
-//! `host-push`: push, pack, check and link ELF extensions for llext-loader devices.
+//! `host-push`: push ELF extensions to llext-loader devices and manage them; pack, check and link
+//! extensions on the PC. Exit codes: see `exit.rs` (and `host-push --help`).
 
 mod cmd;
+mod device;
 mod elfinfo;
+mod exit;
 mod exports;
+mod output;
+
+use std::process::ExitCode;
 
 use clap::Parser;
 
-fn main() -> std::process::ExitCode {
-    match cmd::Cli::parse().run() {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) if e.is::<cmd::Quiet>() => std::process::ExitCode::FAILURE,
+fn main() -> ExitCode {
+    output::mark_start();
+    let cli = match cmd::Cli::try_parse() {
+        Ok(cli) => cli,
         Err(e) => {
-            // One line with the whole cause chain, e.g.
-            // "error: cannot pack a.o: section 7 (.rela.text): ...", never a backtrace.
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::OTHER
+            } else {
+                exit::OK
+            });
         }
+    };
+    let json = cli.json();
+    match cli.run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => ExitCode::from(exit::report(&e, json)),
     }
 }

@@ -1,5 +1,6 @@
-//! `host-push check EXT --exports FILE`: every problem that would stop the extension loading,
-//! found on the PC before a byte is sent.
+//! `host-push check EXT --exports FILE` or `--port PORT`: every problem that would stop the
+//! extension loading, found on the PC before a byte is sent, against an exports file or against
+//! what a device says it exports and runs.
 
 use std::path::PathBuf;
 
@@ -9,26 +10,106 @@ use llext_loader::Error;
 use llext_loader::arch::Arch;
 use llext_loader::link::link;
 use llext_loader::symbols::ExportList;
+use llext_transports::client::{DeviceInfo, Export};
+use serde_json::json;
 
+use crate::device::{self, DeviceArgs};
 use crate::elfinfo;
+use crate::exit::{Failure, PROBLEMS, Quiet};
 use crate::exports::ExportsFile;
+use crate::output;
 
-/// Check that an extension would load against a firmware's exports, listing every problem.
+/// Check that an extension would load, against a firmware's exports file or a connected device,
+/// listing every problem.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The extension (a relocatable ELF object).
     ext: PathBuf,
-    /// The firmware's exports (`NAME 0xADDRESS` per line, optional `# arch:`/`# float-abi:`).
+    /// The firmware's exports (`NAME 0xADDRESS` per line, optional `# arch:`/`# float-abi:`),
+    /// instead of asking a device.
+    #[arg(long, value_name = "FILE", conflicts_with = "port")]
+    exports: Option<String>,
+    #[command(flatten)]
+    device: DeviceArgs,
+    /// Print one JSON object on stdout.
     #[arg(long)]
-    exports: String,
-    /// Print the problems as JSON.
-    #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
-/// Problems found in one extension.
+/// Where a check links an extension when nothing says better (an SRAM-like address).
+const DEFAULT_BASE: u64 = 0x2000_0000;
+
+/// What a check found: problems, and the undefined symbols no export provides.
+pub struct Report {
+    /// Every problem but missing symbols.
+    pub problems: Vec<String>,
+    /// Undefined symbols the exports do not provide.
+    pub missing: Vec<String>,
+}
+
+/// Problems found in one extension (missing symbols last).
 pub fn problems(bytes: &[u8], exports: &ExportsFile) -> Result<Vec<String>> {
+    let r = report(bytes, exports, DEFAULT_BASE)?;
+    Ok(r.problems
+        .into_iter()
+        .chain(r.missing.iter().map(|m| missing_line(m)))
+        .collect())
+}
+
+fn missing_line(name: &str) -> String {
+    format!("missing symbol: {name} (the firmware does not export it)")
+}
+
+/// What a device check found.
+pub struct DeviceCheck {
+    /// Problems that stop the load.
+    pub problems: Vec<String>,
+    /// Symbols the firmware does not export, left for the device to find in the extensions it
+    /// has loaded (the protocol does not list an extension's symbols).
+    pub deferred: Vec<String>,
+}
+
+/// Checks `bytes` against what a device runs: its architecture, float ABI and exports; with
+/// extensions `loaded` on it, symbols the firmware lacks are deferred to the device.
+pub fn against_device(
+    bytes: &[u8],
+    info: &DeviceInfo,
+    exports: &[Export],
+    loaded: &[String],
+) -> Result<DeviceCheck> {
+    let file = ExportsFile {
+        list: ExportList::new(exports.iter().map(|e| (e.name.as_str(), e.addr))),
+        arch: Some(info.arch.clone()),
+        float_abi: info.float_abi.clone(),
+    };
+    // x86-64 devices (sim-device) place extensions near their code, like the host provider.
+    let base = match info.arch.as_str() {
+        "x86_64" => exports.iter().map(|e| e.addr & !0xfff).min(),
+        _ => None,
+    }
+    .unwrap_or(DEFAULT_BASE);
+    let r = report(bytes, &file, base)?;
+    Ok(if loaded.is_empty() || r.missing.is_empty() {
+        DeviceCheck {
+            problems: r
+                .problems
+                .into_iter()
+                .chain(r.missing.iter().map(|m| missing_line(m)))
+                .collect(),
+            deferred: Vec::new(),
+        }
+    } else {
+        DeviceCheck {
+            problems: r.problems,
+            deferred: r.missing,
+        }
+    })
+}
+
+/// Links `bytes` at `base` against `exports` and collects every problem.
+pub fn report(bytes: &[u8], exports: &ExportsFile, base: u64) -> Result<Report> {
     let mut out = Vec::new();
+    let mut missing = Vec::new();
     let arch = elfinfo::arch_of(bytes)?;
     if let Some(want) = &exports.arch
         && want != arch.name()
@@ -37,7 +118,10 @@ pub fn problems(bytes: &[u8], exports: &ExportsFile) -> Result<Vec<String>> {
             "architecture: the extension is built for {}, the device runs {want}",
             arch.name()
         ));
-        return Ok(out);
+        return Ok(Report {
+            problems: out,
+            missing,
+        });
     }
     if let (Some(want), Some(have)) = (&exports.float_abi, elfinfo::float_abi(bytes, arch))
         && want != have
@@ -56,24 +140,19 @@ pub fn problems(bytes: &[u8], exports: &ExportsFile) -> Result<Vec<String>> {
             .map_or(String::new(), |n| format!(" ({n})"))
     };
     // Missing symbols stand in at the extension's own address so relocations can be checked too.
-    const BASE: u64 = 0x2000_0000;
     let mut list = exports.list.clone();
     for _ in 0..10_000 {
-        match link(&work, &list, BASE, Some(arch)) {
+        match link(&work, &list, base, Some(arch)) {
             Ok(_) => break,
             Err(e) => {
                 let (section, offset, r_type, what) = match e.error {
                     Error::MissingSymbols { .. } => {
-                        for m in &e.missing {
-                            out.push(format!(
-                                "missing symbol: {m} (the firmware does not export it)"
-                            ));
-                        }
+                        missing.extend(e.missing.iter().cloned());
                         let known = list.iter().map(|(n, a)| (n.to_string(), a));
                         let stand_ins = e
                             .missing
                             .iter()
-                            .map(|m| (m.clone(), BASE | u64::from(arch == Arch::Arm)));
+                            .map(|m| (m.clone(), base | u64::from(arch == Arch::Arm)));
                         let all: Vec<(String, u64)> = known.chain(stand_ins).collect();
                         list = ExportList::new(all.iter().map(|(n, a)| (n.as_str(), *a)));
                         continue;
@@ -121,7 +200,10 @@ pub fn problems(bytes: &[u8], exports: &ExportsFile) -> Result<Vec<String>> {
             }
         }
     }
-    Ok(out)
+    Ok(Report {
+        problems: out,
+        missing,
+    })
 }
 
 fn find_type(bytes: &[u8], section: u32, offset: u64) -> u32 {
@@ -135,17 +217,45 @@ fn find_type(bytes: &[u8], section: u32, offset: u64) -> u32 {
 pub fn run(args: &CheckArgs) -> Result<()> {
     let bytes =
         std::fs::read(&args.ext).with_context(|| format!("cannot read {}", args.ext.display()))?;
-    let exports = ExportsFile::read(&args.exports)?;
-    let found = problems(&bytes, &exports)?;
+    let file = args.ext.display().to_string();
+    let (against, found, deferred) = match &args.exports {
+        Some(path) => {
+            let exports = ExportsFile::read(path)?;
+            (path.clone(), problems(&bytes, &exports)?, Vec::new())
+        }
+        None => {
+            let mut conn = device::connect(&args.device)?;
+            let loaded: Vec<String> = conn
+                .client
+                .status()
+                .map_err(|e| Failure::client(e, "status"))?
+                .extensions
+                .into_iter()
+                .map(|e| e.name)
+                .collect();
+            let exports = conn
+                .client
+                .exports()
+                .map_err(|e| Failure::client(e, "exports"))?;
+            let c = against_device(&bytes, &conn.info, &exports, &loaded)?;
+            (device::describe(&conn.info), c.problems, c.deferred)
+        }
+    };
     if args.json {
-        println!(
-            "{}",
-            serde_json::json!({"file": args.ext.display().to_string(), "ok": found.is_empty(), "problems": found})
-        );
+        output::json(&json!({
+            "file": file,
+            "against": against,
+            "ok": found.is_empty(),
+            "problems": found,
+            "deferred_symbols": deferred,
+        }));
     } else if found.is_empty() {
-        println!("{}: would load", args.ext.display());
+        println!("{file}: would load on {against}");
+        if !deferred.is_empty() {
+            eprintln!("note: {}", deferred_note(&deferred));
+        }
     } else {
-        eprintln!("{}: {} problem(s):", args.ext.display(), found.len());
+        eprintln!("{file}: {} problem(s) against {against}:", found.len());
         for p in &found {
             eprintln!("  - {p}");
         }
@@ -153,6 +263,14 @@ pub fn run(args: &CheckArgs) -> Result<()> {
     if found.is_empty() {
         Ok(())
     } else {
-        Err(crate::cmd::Quiet.into())
+        Err(Quiet(PROBLEMS).into())
     }
+}
+
+/// Says which symbols are left for the device to find in its loaded extensions.
+pub fn deferred_note(deferred: &[String]) -> String {
+    format!(
+        "the firmware does not export {}: the device will look for them in its loaded extensions",
+        deferred.join(", ")
+    )
 }

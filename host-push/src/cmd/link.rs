@@ -29,6 +29,9 @@ pub struct LinkArgs {
     /// Directory for `layout.json` and the section images (created if missing).
     #[arg(long)]
     out: PathBuf,
+    /// Print the summary as one JSON object on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn parse_base(s: &str) -> Result<u64, String> {
@@ -103,6 +106,18 @@ pub fn run(args: &LinkArgs) -> Result<()> {
         args.out.join("layout.json"),
         serde_json::to_string_pretty(&layout)?,
     )?;
+    if args.json {
+        crate::output::json(&json!({
+            "ok": true,
+            "file": args.ext.display().to_string(),
+            "arch": linked.arch.name(),
+            "base": args.base,
+            "sections": linked.sections.len(),
+            "bytes": linked.regions.iter().map(|r| r.2).sum::<usize>(),
+            "layout": args.out.join("layout.json").display().to_string(),
+        }));
+        return Ok(());
+    }
     println!(
         "linked {} for {} at {:#x}: {} sections, {} bytes; wrote {}",
         args.ext.display(),

@@ -1,48 +1,96 @@
-//! The command line: one module per subcommand.
+//! The command line: one module per subcommand. `host-push EXT` with no subcommand is a push.
 
+mod call;
 mod check;
 mod link;
+mod monitor;
 mod pack;
+mod ports;
+mod push;
+mod status;
+mod unload;
 
 use clap::{Parser, Subcommand};
 
-/// Push, pack, check and link ELF extensions for llext-loader devices.
+use crate::exit;
+
+/// Push ELF extensions to llext-loader devices and run them; manage what is loaded; pack, check
+/// and link extensions on the PC.
+///
+/// `host-push EXT --port PORT [--call SYM]` packs EXT, checks it against the device's exports and
+/// architecture (every problem listed before a byte is sent), pushes it with a progress bar,
+/// loads it and calls SYM. PORT is a serial device (/dev/ttyACM0, /dev/pts/3) or tcp:HOST:PORT;
+/// without --port the only USB serial port is used.
 #[derive(Debug, Parser)]
-#[command(name = "host-push", version, about)]
+#[command(
+    name = "host-push",
+    version,
+    about,
+    long_about,
+    after_help = exit::HELP,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    push: push::PushArgs,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Rewrite an ELF object into stream order.
-    Pack(pack::PackArgs),
-    /// List every problem that would stop an extension loading on a device.
+    /// Push an extension, load it and optionally call it (the default: `host-push EXT`)
+    Push(push::PushArgs),
+    /// Show the device and its loaded extensions (state, regions, sizes, dependencies)
+    Status(status::StatusArgs),
+    /// Call `int SYM(void)` in a loaded extension and print `SYM = VALUE`
+    Call(call::CallArgs),
+    /// Unload an extension
+    Unload(unload::UnloadArgs),
+    /// List every problem that would stop an extension loading (against a device or a file)
     Check(check::CheckArgs),
-    /// Link an extension at an address, as a device would, and write the images.
+    /// Print the device's log lines until Ctrl-C
+    Monitor(monitor::MonitorArgs),
+    /// List serial ports with USB VID:PID
+    Ports(ports::PortsArgs),
+    /// Rewrite an ELF object into stream order
+    Pack(pack::PackArgs),
+    /// Link an extension at an address, as a device would, and write the images
     Link(link::LinkArgs),
 }
 
-/// An error already reported to the user: exit non-zero without printing more.
-#[derive(Debug)]
-pub struct Quiet;
-
-impl std::fmt::Display for Quiet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("problems found")
-    }
-}
-
-impl std::error::Error for Quiet {}
-
 impl Cli {
-    /// Runs the chosen subcommand.
+    /// Whether the chosen command prints JSON (errors are then JSON too).
+    pub fn json(&self) -> bool {
+        match &self.command {
+            None => self.push.json,
+            Some(Command::Push(a)) => a.json,
+            Some(Command::Status(a)) => a.json,
+            Some(Command::Call(a)) => a.json,
+            Some(Command::Unload(a)) => a.json,
+            Some(Command::Check(a)) => a.json,
+            Some(Command::Monitor(a)) => a.json,
+            Some(Command::Ports(a)) => a.json,
+            Some(Command::Pack(a)) => a.json,
+            Some(Command::Link(a)) => a.json,
+        }
+    }
+
+    /// Runs the chosen command.
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
-            Command::Pack(args) => pack::run(&args),
-            Command::Check(args) => check::run(&args),
-            Command::Link(args) => link::run(&args),
+            None => push::run(&self.push),
+            Some(Command::Push(args)) => push::run(&args),
+            Some(Command::Status(args)) => status::run(&args),
+            Some(Command::Call(args)) => call::run(&args),
+            Some(Command::Unload(args)) => unload::run(&args),
+            Some(Command::Check(args)) => check::run(&args),
+            Some(Command::Monitor(args)) => monitor::run(&args),
+            Some(Command::Ports(args)) => ports::run(&args),
+            Some(Command::Pack(args)) => pack::run(&args),
+            Some(Command::Link(args)) => link::run(&args),
         }
     }
 }

@@ -18,8 +18,12 @@ pub struct PackArgs {
     /// Keep every section (.comment, .debug*, .eh_frame, .note.*), not just what loading needs.
     #[arg(long)]
     keep_all: bool,
+    /// Print sizes as one JSON object on stdout (needs --output)
+    #[arg(long, requires = "output")]
+    pub json: bool,
 }
 
+/// Runs `host-push pack`.
 pub fn run(args: &PackArgs) -> anyhow::Result<()> {
     let input = std::fs::read(&args.input)
         .with_context(|| format!("cannot read {}", args.input.display()))?;
@@ -28,6 +32,18 @@ pub fn run(args: &PackArgs) -> anyhow::Result<()> {
     };
     let packed =
         pack(&input, &options).with_context(|| format!("cannot pack {}", args.input.display()))?;
+    if args.json {
+        let out = args.output.as_ref().context("--json needs --output")?;
+        std::fs::write(out, &packed).with_context(|| format!("cannot write {}", out.display()))?;
+        crate::output::json(&serde_json::json!({
+            "ok": true,
+            "input": args.input.display().to_string(),
+            "output": out.display().to_string(),
+            "input_bytes": input.len(),
+            "output_bytes": packed.len(),
+        }));
+        return Ok(());
+    }
     match &args.output {
         Some(path) => std::fs::write(path, &packed)
             .with_context(|| format!("cannot write {}", path.display()))?,

@@ -1,0 +1,173 @@
+//! `host-push EXT --port PORT [--name N] [--call SYM]...`: pack, check against the device, push
+//! with a progress bar, load, and call.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use llext_loader::pack::pack;
+use serde_json::json;
+
+use super::check;
+use crate::device::{self, DeviceArgs};
+use crate::exit::{Failure, OTHER, PROBLEMS, REFUSED};
+use crate::output;
+
+/// Longest extension name a device accepts.
+const MAX_NAME: usize = 32;
+
+/// Push an extension to a device, load it, and optionally call functions in it.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// The extension (a relocatable ELF object, packed on the fly)
+    #[arg(required = true, value_name = "EXT")]
+    pub ext: Option<PathBuf>,
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    /// Name on the device [default: the file stem]
+    #[arg(long, short = 'n', value_name = "NAME")]
+    pub name: Option<String>,
+    /// After loading, call `int SYM(void)` and print `SYM = VALUE` (repeatable)
+    #[arg(long, value_name = "SYM")]
+    pub call: Vec<String>,
+    /// Unload an extension of the same name first
+    #[arg(long)]
+    pub replace: bool,
+    /// Print one JSON object on stdout (no progress bar)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Subcommand names: a file named like one must be written `./NAME`.
+const SUBCOMMANDS: &[&str] = &[
+    "push", "status", "call", "unload", "check", "monitor", "ports", "pack", "link", "help",
+];
+
+/// Runs the push.
+pub fn run(args: &PushArgs) -> Result<()> {
+    let ext = args.ext.as_ref().context("no extension given")?;
+    let bytes = std::fs::read(ext).map_err(|e| {
+        let f = Failure::new(OTHER, format!("cannot read {}: {e}", ext.display()));
+        match ext.to_str() {
+            Some(s) if SUBCOMMANDS.contains(&s) => f.hint(format!(
+                "options go after the subcommand: `host-push {s} --port PORT`"
+            )),
+            _ => f,
+        }
+    })?;
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => ext
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    if name.is_empty() || name.len() > MAX_NAME {
+        return Err(Failure::new(
+            OTHER,
+            format!("extension name `{name}` must be 1 to {MAX_NAME} bytes"),
+        )
+        .hint("pass --name NAME")
+        .into());
+    }
+    let packed = pack(&bytes, &Default::default()).map_err(|e| {
+        Failure::new(PROBLEMS, format!("cannot pack {}: {e}", ext.display()))
+            .hint("is it a relocatable object (`cc -c`)?")
+    })?;
+
+    let mut conn = device::connect(&args.device)?;
+    let device_name = device::describe(&conn.info);
+    let client = &mut conn.client;
+    let status = client.status().map_err(|e| Failure::client(e, "status"))?;
+    let mut loaded: Vec<String> = status.extensions.iter().map(|e| e.name.clone()).collect();
+    if loaded.contains(&name) {
+        if !args.replace {
+            return Err(Failure::new(
+                REFUSED,
+                format!("`{name}` is already loaded on {device_name}; nothing was sent"),
+            )
+            .hint(format!(
+                "push with --replace, or run `host-push unload {name}` first"
+            ))
+            .into());
+        }
+        client
+            .unload(&name)
+            .map_err(|e| Failure::client(e, &format!("unload {name} (--replace)")))?;
+        loaded.retain(|n| n != &name);
+    }
+    let exports = client
+        .exports()
+        .map_err(|e| Failure::client(e, "exports"))?;
+    let found = check::against_device(&bytes, &conn.info, &exports, &loaded)?;
+    if !found.problems.is_empty() {
+        return Err(Failure::new(
+            PROBLEMS,
+            format!(
+                "{} would not load on {device_name}: {} problem(s); nothing was sent",
+                ext.display(),
+                found.problems.len()
+            ),
+        )
+        .details(found.problems)
+        .into());
+    }
+    if !found.deferred.is_empty() && !args.json {
+        output::note(&format!("note: {}", check::deferred_note(&found.deferred)));
+    }
+
+    let bar = output::start_progress(packed.len() as u64, &name, args.json);
+    let started = Instant::now();
+    conn.marks.arm_push();
+    let result = client.push(&name, &packed, |p| bar.set_position(p.acked));
+    output::clear_progress();
+    let pushed = result.map_err(|e| Failure::client(e, &format!("push {name}")))?;
+    let took = started.elapsed();
+    if !args.json {
+        eprintln!(
+            "pushed {name} to {device_name}: {} in {} ({}), {} image, {} relocations",
+            output::bytes(pushed.file_bytes),
+            output::duration(took),
+            output::rate(pushed.file_bytes, took),
+            output::bytes(pushed.image_bytes as u64),
+            pushed.relocations,
+        );
+    }
+
+    let mut calls = Vec::new();
+    for sym in &args.call {
+        let value = client
+            .call(&name, sym)
+            .map_err(|e| Failure::client(e, &format!("call {name} {sym}")))?;
+        if !args.json {
+            println!("{sym} = {value}");
+        }
+        calls.push(json!({"symbol": sym, "value": value}));
+    }
+
+    if args.json {
+        output::json(&json!({
+            "ok": true,
+            "port": conn.port,
+            "device": conn.info,
+            "name": name,
+            "file": ext.display().to_string(),
+            "file_bytes": pushed.file_bytes,
+            "image_bytes": pushed.image_bytes,
+            "relocations": pushed.relocations,
+            "symbols": pushed.symbols,
+            "slot": pushed.slot,
+            "resent_bytes": pushed.resent_bytes,
+            "push_ms": output::ms(took),
+            "bytes_per_second": (pushed.file_bytes as f64 / took.as_secs_f64()).round(),
+            "first_byte_ms": conn.marks.first_byte().map(output::ms),
+            "first_push_byte_ms": conn.marks.first_push_byte().map(output::ms),
+            "total_ms": output::ms(output::since_start()),
+            "deferred_symbols": found.deferred,
+            "calls": calls,
+            "log": output::device_lines(),
+        }));
+    }
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! `host-push status`: the device, its memory, and the loaded extensions with their state,
+//! regions, sizes and dependencies.
+
+use anyhow::Result;
+use clap::Args;
+use serde_json::json;
+
+use crate::device::{self, DeviceArgs};
+use crate::exit::Failure;
+use crate::output::{self, bytes};
+
+/// Show the device and its loaded extensions.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    device: DeviceArgs,
+    /// Print one JSON object on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `host-push status`.
+pub fn run(args: &StatusArgs) -> Result<()> {
+    let mut conn = device::connect(&args.device)?;
+    let st = conn
+        .client
+        .status()
+        .map_err(|e| Failure::client(e, "status"))?;
+    let info = &conn.info;
+    if args.json {
+        output::json(&json!({
+            "ok": true,
+            "port": conn.port,
+            "device": info,
+            "used_memory": st.used_memory,
+            "free_memory": st.free_memory,
+            "max_extensions": st.max_extensions,
+            "pushes_ok": st.pushes_ok,
+            "pushes_failed": st.pushes_failed,
+            "bad_frames": st.bad_frames,
+            "extensions": st.extensions,
+        }));
+        return Ok(());
+    }
+    println!(
+        "{} on {}, protocol {}",
+        device::describe(info),
+        conn.port,
+        info.version
+    );
+    let free = st
+        .free_memory
+        .map_or("unknown".to_string(), |f| format!("{} free", bytes(f)));
+    println!(
+        "  memory: {} used, {free}; extensions: {} of {}",
+        bytes(st.used_memory),
+        st.extensions.len(),
+        st.max_extensions
+    );
+    println!(
+        "  exports: {} (table {:#010x}); pushes: {} ok, {} failed; bad frames: {}",
+        info.exports, info.exports_id, st.pushes_ok, st.pushes_failed, st.bad_frames
+    );
+    if st.extensions.is_empty() {
+        println!("no extensions loaded");
+        return Ok(());
+    }
+    println!("extensions:");
+    for e in &st.extensions {
+        let deps = if e.dependencies.is_empty() {
+            "no dependencies".to_string()
+        } else {
+            format!("uses {}", e.dependencies.join(", "))
+        };
+        println!(
+            "  {}: {}, slot {}, {} image, loaded {}x, {deps}",
+            e.name,
+            e.state,
+            e.slot,
+            bytes(e.image_bytes as u64),
+            e.use_count
+        );
+        for r in &e.regions {
+            println!(
+                "    {:<10} {:#018x}  {}",
+                r.kind,
+                r.addr,
+                bytes(r.size as u64)
+            );
+        }
+    }
+    Ok(())
+}
