@@ -25,6 +25,7 @@ pub struct DeviceArgs {
 }
 
 /// One serial port, as `ports` lists it.
+#[derive(Debug)]
 pub struct PortInfo {
     /// Device path.
     pub name: String,
@@ -122,20 +123,27 @@ pub fn resolve_port(args: &DeviceArgs) -> Result<String, Failure> {
     if let Some(p) = &args.port {
         return Ok(p.clone());
     }
-    let usb: Vec<PortInfo> = ports()?.into_iter().filter(|p| p.kind == "usb").collect();
-    match usb.as_slice() {
-        [one] => {
-            output::note(&format!("using {}, the only USB serial port", one.describe()));
-            Ok(one.name.clone())
-        }
-        [] => Err(Failure::new(UNREACHABLE, "no USB serial port found").hint(
+    let usb = only_usb(ports()?)?;
+    output::note(&format!(
+        "using {}, the only USB serial port",
+        usb.describe()
+    ));
+    Ok(usb.name)
+}
+
+/// The only USB port among `ports`; an error listing them when there are none or several.
+fn only_usb(ports: Vec<PortInfo>) -> Result<PortInfo, Failure> {
+    let mut usb: Vec<PortInfo> = ports.into_iter().filter(|p| p.kind == "usb").collect();
+    match usb.len() {
+        1 => Ok(usb.remove(0)),
+        0 => Err(Failure::new(UNREACHABLE, "no USB serial port found").hint(
             "plug the device in, or pass --port PORT (a serial device such as /dev/ttyACM0, or tcp:HOST:PORT for sim-device)",
         )),
-        several => Err(Failure::new(
+        n => Err(Failure::new(
             OTHER,
-            format!("{} USB serial ports found: pass --port with one of them", several.len()),
+            format!("{n} USB serial ports found: pass --port with one of them"),
         )
-        .details(several.iter().map(PortInfo::describe).collect())),
+        .details(usb.iter().map(PortInfo::describe).collect())),
     }
 }
 
@@ -238,5 +246,40 @@ pub fn describe(info: &DeviceInfo) -> String {
     match &info.float_abi {
         Some(f) => format!("{} ({}, {f}-float)", info.name, info.arch),
         None => format!("{} ({})", info.name, info.arch),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port(name: &str, usb: bool) -> PortInfo {
+        PortInfo {
+            name: name.into(),
+            kind: if usb { "usb" } else { "unknown" },
+            vid: usb.then_some(0x2e8a),
+            pid: usb.then_some(0x000a),
+            serial_number: None,
+            manufacturer: None,
+            product: Some("Pico".into()),
+        }
+    }
+
+    #[test]
+    fn the_only_usb_port_is_chosen_and_others_are_ignored() {
+        let p = only_usb(vec![port("/dev/ttyS0", false), port("/dev/ttyACM0", true)]).unwrap();
+        assert_eq!(p.name, "/dev/ttyACM0");
+    }
+
+    #[test]
+    fn no_usb_port_or_several_is_an_error_that_says_to_pass_port() {
+        let none = only_usb(vec![port("/dev/ttyS0", false)]).unwrap_err();
+        assert_eq!(none.code, UNREACHABLE);
+        assert!(none.hint.unwrap().contains("--port"));
+        let two =
+            only_usb(vec![port("/dev/ttyACM0", true), port("/dev/ttyACM1", true)]).unwrap_err();
+        assert!(two.message.contains("--port"));
+        assert_eq!(two.details.len(), 2);
+        assert!(two.details[1].contains("/dev/ttyACM1 ") && two.details[1].contains("2e8a:000a"));
     }
 }

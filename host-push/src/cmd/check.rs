@@ -115,7 +115,7 @@ pub fn report(bytes: &[u8], exports: &ExportsFile, base: u64) -> Result<Report> 
         && want != arch.name()
     {
         out.push(format!(
-            "architecture: the extension is built for {}, the device runs {want}",
+            "architecture: the extension is built for {}, the device runs {want} (rebuild it for {want})",
             arch.name()
         ));
         return Ok(Report {
