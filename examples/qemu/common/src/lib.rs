@@ -1,0 +1,6 @@
+//! Firmware code shared by the QEMU boards: C exports for extensions, the log, pool accounting.
+#![no_std]
+
+pub mod exports;
+pub mod log;
+pub mod measure;

@@ -1,0 +1,155 @@
+/* C library basics for extensions: string functions and a small printf family (d i u x X c s p
+   and %%, with width, zero padding, '-' and the l/ll/z/h length modifiers). puts and printf write
+   to the firmware log (fw_log_write, log.rs). Freestanding: no C library is linked. */
+#include <stdarg.h>
+#include <stddef.h>
+
+extern void fw_log_write(const char *s, size_t n);
+
+size_t fw_strlen(const char *s) {
+    const char *p = s;
+    while (*p) p++;
+    return (size_t)(p - s);
+}
+
+int fw_strcmp(const char *a, const char *b) {
+    while (*a && *a == *b) { a++; b++; }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+int fw_strncmp(const char *a, const char *b, size_t n) {
+    for (; n; n--, a++, b++) {
+        if (*a != *b || !*a) return (unsigned char)*a - (unsigned char)*b;
+    }
+    return 0;
+}
+
+char *fw_strcpy(char *d, const char *s) {
+    char *r = d;
+    while ((*d++ = *s++)) {}
+    return r;
+}
+
+char *fw_strchr(const char *s, int c) {
+    for (;; s++) {
+        if (*s == (char)c) return (char *)s;
+        if (!*s) return NULL;
+    }
+}
+
+struct out { char *buf; size_t cap; size_t len; };
+
+static void put(struct out *o, char c) {
+    if (o->len + 1 < o->cap) o->buf[o->len] = c;
+    o->len++;
+}
+
+static void put_num(struct out *o, unsigned long long v, unsigned base, int upper, int neg,
+                    int width, char pad, int left) {
+    char tmp[24];
+    int n = 0;
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    do { tmp[n++] = digits[v % base]; v /= base; } while (v);
+    int len = n + neg;
+    if (neg && pad == '0') put(o, '-');
+    if (!left) for (; width > len; width--) put(o, pad);
+    if (neg && pad != '0') put(o, '-');
+    while (n) put(o, tmp[--n]);
+    if (left) for (; width > len; width--) put(o, ' ');
+}
+
+int fw_vsnprintf(char *buf, size_t cap, const char *f, va_list ap) {
+    struct out o = { buf, cap, 0 };
+    for (; *f; f++) {
+        if (*f != '%') { put(&o, *f); continue; }
+        f++;
+        int left = 0; char pad = ' ';
+        for (;; f++) {
+            if (*f == '-') left = 1;
+            else if (*f == '0') pad = '0';
+            else break;
+        }
+        int width = 0;
+        if (*f == '*') { width = va_arg(ap, int); f++; }
+        while (*f >= '0' && *f <= '9') width = width * 10 + (*f++ - '0');
+        int prec = -1;
+        if (*f == '.') {
+            f++; prec = 0;
+            if (*f == '*') { prec = va_arg(ap, int); f++; }
+            while (*f >= '0' && *f <= '9') prec = prec * 10 + (*f++ - '0');
+        }
+        int lng = 0;
+        for (;; f++) {
+            if (*f == 'l') lng++;
+            else if (*f == 'z') lng = sizeof(size_t) > 4 ? 2 : 1;
+            else if (*f != 'h') break;
+        }
+        if (left) pad = ' ';
+        switch (*f) {
+        case 'd': case 'i': {
+            long long v = lng >= 2 ? va_arg(ap, long long) : lng ? va_arg(ap, long) : va_arg(ap, int);
+            unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+            put_num(&o, u, 10, 0, v < 0, width, pad, left);
+            break;
+        }
+        case 'u': case 'x': case 'X': {
+            unsigned long long v = lng >= 2 ? va_arg(ap, unsigned long long)
+                                 : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+            put_num(&o, v, *f == 'u' ? 10 : 16, *f == 'X', 0, width, pad, left);
+            break;
+        }
+        case 'p':
+            put(&o, '0'); put(&o, 'x');
+            put_num(&o, (unsigned long long)(size_t)va_arg(ap, void *), 16, 0, 0, 0, ' ', 0);
+            break;
+        case 'c':
+            put(&o, (char)va_arg(ap, int));
+            break;
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            if (!s) s = "(null)";
+            int n = 0;
+            while (s[n] && (prec < 0 || n < prec)) n++;
+            if (!left) for (int w = width; w > n; w--) put(&o, ' ');
+            for (int i = 0; i < n; i++) put(&o, s[i]);
+            if (left) for (int w = width; w > n; w--) put(&o, ' ');
+            break;
+        }
+        case '%':
+            put(&o, '%');
+            break;
+        case 0:
+            f--;
+            break;
+        default:
+            put(&o, '%'); put(&o, *f);
+        }
+    }
+    if (cap) buf[o.len < cap ? o.len : cap - 1] = 0;
+    return (int)o.len;
+}
+
+int fw_snprintf(char *buf, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = fw_vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+int fw_printf(const char *fmt, ...) {
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = fw_vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0) fw_log_write(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+    return n;
+}
+
+int fw_puts(const char *s) {
+    size_t n = fw_strlen(s);
+    fw_log_write(s, n);
+    fw_log_write("\n", 1);
+    return (int)n + 1;
+}

@@ -1,0 +1,83 @@
+//! llext device firmware for QEMU's mps2-an385 (Cortex-M3): the protocol server and the loader
+//! over the CMSDK UART0, extensions in a pool in data SSRAM (`0x2000_0000`+), the firmware in
+//! code SSRAM at 0, so extension calls into it go through veneers.
+#![no_std]
+#![no_main]
+
+mod irq;
+mod time;
+mod uart;
+
+use core::fmt::Write as _;
+use core::panic::PanicInfo;
+
+use embassy_executor::Spawner;
+
+use crate::uart::Uart;
+
+#[cfg(feature = "loader")]
+mod device {
+    use core::mem::MaybeUninit;
+
+    use llext_loader::memory::PoolProvider;
+    use llext_transports::server::{Config, Device, DeviceInfo};
+    use qemu_common::log::Logs;
+    use qemu_common::measure::Measured;
+
+    use crate::uart::Uart;
+
+    /// Extension memory.
+    const POOL_SIZE: usize = 2 << 20;
+
+    #[unsafe(link_section = ".uninit.POOL")]
+    static mut POOL: [MaybeUninit<u8>; POOL_SIZE] = [MaybeUninit::uninit(); POOL_SIZE];
+
+    /// Serves hosts over `uart` forever.
+    pub async fn run(mut uart: Uart) -> ! {
+        qemu_common::measure::set_counter(crate::time::core_clocks);
+        // SAFETY: `run` is called once; nothing else refers to POOL.
+        let pool = unsafe { &mut *core::ptr::addr_of_mut!(POOL) };
+        let info = DeviceInfo {
+            name: "mps2-an385",
+            float_abi: Some("soft"),
+            exports: qemu_common::exports::EXPORTS,
+        };
+        let memory = Measured(PoolProvider::new(pool));
+        let mut device: Device<_, _, 8> = Device::new(memory, info, Config::default(), Logs);
+        loop {
+            let _ = device.serve(&mut uart).await;
+        }
+    }
+}
+
+/// Without the loader: the same board support, echoing the UART (the size baseline).
+#[cfg(not(feature = "loader"))]
+mod device {
+    use embedded_io_async::{Read, Write};
+
+    use crate::uart::Uart;
+
+    pub async fn run(mut uart: Uart) -> ! {
+        let mut buf = [0u8; 64];
+        loop {
+            let n = uart.read(&mut buf).await.unwrap_or(0);
+            let _ = uart.write_all(&buf[..n]).await;
+        }
+    }
+}
+
+#[embassy_executor::main]
+async fn main(_spawner: Spawner) {
+    let p = cortex_m::Peripherals::take().unwrap();
+    time::init(p.SYST);
+    device::run(Uart::new()).await
+}
+
+#[panic_handler]
+fn panic(info: &PanicInfo) -> ! {
+    cortex_m::interrupt::disable();
+    let _ = write!(uart::PanicWriter, "\r\nfirmware panic: {info}\r\n");
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
