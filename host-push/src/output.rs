@@ -98,7 +98,7 @@ pub fn bytes(n: u64) -> String {
             out.push(c);
         }
         format!("{out} B")
-    } else if n < 10 << 20 {
+    } else if n < 1 << 20 {
         format!("{:.1} KiB", n as f64 / 1024.0)
     } else {
         format!("{:.1} MiB", n as f64 / (1 << 20) as f64)

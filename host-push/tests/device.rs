@@ -4,10 +4,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use llext_transports::protocol::{self, FrameDecoder, Request};
 
 use common::{
     APP, HELLO, LIB, MISSING, SimDevice, compile, compile_with, host_push, sim_device_bin,
@@ -312,6 +314,44 @@ fn monitor_ends_with_exit_code_3_when_the_device_goes_away() {
     stderr.read_to_string(&mut rest).unwrap();
     assert_eq!(status.code(), Some(3), "{rest}");
     assert!(rest.contains("went away"), "{rest}");
+}
+
+#[test]
+fn a_device_of_another_protocol_version_exits_3_saying_what_to_update() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = format!("tcp:{}", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut dec = FrameDecoder::<4096>::new();
+        let mut buf = [0u8; 256];
+        loop {
+            let n = s.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                return;
+            }
+            let mut input = &buf[..n];
+            while !input.is_empty() {
+                let (k, done) = dec.feed(input);
+                input = &input[k..];
+                if done {
+                    let (seq, _) = protocol::decode::<Request<'_>>(dec.frame()).unwrap();
+                    // Version 9's Hello answer: variant 0, version first, then unknown fields.
+                    let (mut raw, mut out) = ([0u8; 64], [0u8; 80]);
+                    let n = protocol::encode(seq, &(0u8, 9u16, [1u8, 2, 3]), &mut raw, &mut out)
+                        .unwrap();
+                    s.write_all(&out[..n]).unwrap();
+                }
+            }
+        }
+    });
+    let r = host_push(&["status", "--port", &port]);
+    assert_eq!(r.code, 3, "{r}");
+    assert!(
+        r.stderr.contains("protocol version mismatch")
+            && r.stderr.contains("version 9")
+            && r.stderr.contains("update host-push or the firmware"),
+        "{r}"
+    );
 }
 
 #[test]

@@ -73,7 +73,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
             format!("uses {}", e.dependencies.join(", "))
         };
         println!(
-            "  {}: {}, slot {}, {} image, loaded {}x, {deps}",
+            "  {}: {}, slot {}, {} image, use count {}, {deps}",
             e.name,
             e.state,
             e.slot,
