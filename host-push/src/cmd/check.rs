@@ -224,7 +224,10 @@ pub fn run(args: &CheckArgs) -> Result<()> {
             (path.clone(), problems(&bytes, &exports)?, Vec::new())
         }
         None => {
-            let mut conn = device::connect(&args.device)?;
+            let mut conn = device::connect(&args.device).map_err(|f| match &args.device.port {
+                None => f.hint("pass --port PORT, or --exports FILE to check against a file"),
+                Some(_) => f,
+            })?;
             let loaded: Vec<String> = conn
                 .client
                 .status()
