@@ -27,7 +27,7 @@ mod device {
     use crate::uart::Uart;
 
     /// Extension memory.
-    const POOL_SIZE: usize = 2 << 20;
+    const POOL_SIZE: usize = 3 << 20;
 
     #[unsafe(link_section = ".uninit.POOL")]
     static mut POOL: [MaybeUninit<u8>; POOL_SIZE] = [MaybeUninit::uninit(); POOL_SIZE];
