@@ -24,6 +24,25 @@ fn io_error(kind: ErrorKind, offset: u64) -> Error {
     Error::Io { kind, offset }
 }
 
+/// Fills `buf` from `inner`, advancing `pos`; the end of the input is an error naming where.
+async fn read_fully<R: Read>(
+    inner: &mut R,
+    pos: &mut u64,
+    mut buf: &mut [u8],
+) -> Result<(), Error> {
+    while !buf.is_empty() {
+        match inner.read(buf).await {
+            Ok(0) => return Err(Error::UnexpectedEof { offset: *pos }),
+            Ok(n) => {
+                *pos += n as u64;
+                buf = &mut buf[n..];
+            }
+            Err(e) => return Err(io_error(embedded_io_async::Error::kind(&e), *pos)),
+        }
+    }
+    Ok(())
+}
+
 /// A forward-only source over any [`embedded_io_async::Read`]: UART, USB, a pipe.
 ///
 /// Skipping forward reads and discards; nothing is buffered beyond one small scratch block.
@@ -45,18 +64,8 @@ impl<R: Read> StreamSource<R> {
 }
 
 impl<R: Read> Source for StreamSource<R> {
-    async fn read_exact(&mut self, mut buf: &mut [u8]) -> Result<(), Error> {
-        while !buf.is_empty() {
-            match self.inner.read(buf).await {
-                Ok(0) => return Err(Error::UnexpectedEof { offset: self.pos }),
-                Ok(n) => {
-                    self.pos += n as u64;
-                    buf = &mut buf[n..];
-                }
-                Err(e) => return Err(io_error(embedded_io_async::Error::kind(&e), self.pos)),
-            }
-        }
-        Ok(())
+    async fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), Error> {
+        read_fully(&mut self.inner, &mut self.pos, buf).await
     }
 
     async fn seek_to(&mut self, offset: u64) -> Result<(), Error> {
@@ -97,18 +106,8 @@ impl<R: Read + Seek> SeekSource<R> {
 }
 
 impl<R: Read + Seek> Source for SeekSource<R> {
-    async fn read_exact(&mut self, mut buf: &mut [u8]) -> Result<(), Error> {
-        while !buf.is_empty() {
-            match self.inner.read(buf).await {
-                Ok(0) => return Err(Error::UnexpectedEof { offset: self.pos }),
-                Ok(n) => {
-                    self.pos += n as u64;
-                    buf = &mut buf[n..];
-                }
-                Err(e) => return Err(io_error(embedded_io_async::Error::kind(&e), self.pos)),
-            }
-        }
-        Ok(())
+    async fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), Error> {
+        read_fully(&mut self.inner, &mut self.pos, buf).await
     }
 
     async fn seek_to(&mut self, offset: u64) -> Result<(), Error> {
