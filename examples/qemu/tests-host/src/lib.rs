@@ -48,16 +48,16 @@ impl Board {
             Board::Mps2 => ("arm-none-eabi-gcc", &["-mcpu=cortex-m3", "-mthumb", "-Os"]),
             Board::Riscv32 => (
                 "riscv64-unknown-elf-gcc",
-                &["-march=rv32imac", "-mabi=ilp32", "-Os"],
+                &["-march=rv32imac", "-mabi=ilp32", "-Os", "-ffreestanding"],
             ),
         }
     }
 
-    /// `ld` for `ld -r`.
-    pub fn ld(self) -> &'static str {
+    /// `ld` and its emulation for `ld -r`.
+    pub fn ld(self) -> (&'static str, &'static [&'static str]) {
         match self {
-            Board::Mps2 => "arm-none-eabi-ld",
-            Board::Riscv32 => "riscv64-unknown-elf-ld",
+            Board::Mps2 => ("arm-none-eabi-ld", &[]),
+            Board::Riscv32 => ("riscv64-unknown-elf-ld", &["-m", "elf32lriscv"]),
         }
     }
 
@@ -270,7 +270,9 @@ pub fn compile(board: Board, name: &str, sources: &[PathBuf], extra: &[&str]) ->
         objs.pop().expect("one")
     } else {
         let o = dir.join(format!("{name}.o"));
-        run(Command::new(board.ld())
+        let (ld, emulation) = board.ld();
+        run(Command::new(ld)
+            .args(emulation)
             .arg("-r")
             .args(&objs)
             .arg("-o")

@@ -1,0 +1,54 @@
+//! llext device firmware for QEMU's RISC-V virt board (RV32IMAC): the protocol server and the
+//! loader over the NS16550 UART, extensions in a pool in RAM.
+#![no_std]
+#![no_main]
+
+mod time;
+mod uart;
+
+use core::fmt::Write as _;
+use core::mem::MaybeUninit;
+use core::panic::PanicInfo;
+
+use embassy_executor::Spawner;
+use llext_loader::memory::PoolProvider;
+use llext_transports::server::{Config, Device, DeviceInfo};
+use qemu_common::log::Logs;
+use qemu_common::measure::Measured;
+
+use crate::uart::Uart;
+
+/// Extension memory.
+const POOL_SIZE: usize = 8 << 20;
+
+static mut POOL: [MaybeUninit<u8>; POOL_SIZE] = [MaybeUninit::uninit(); POOL_SIZE];
+
+#[embassy_executor::main]
+async fn main(_spawner: Spawner) {
+    time::init();
+    let mut uart = Uart::new();
+    // SAFETY: interrupts are enabled once their handlers' state is set up (above).
+    unsafe { riscv::interrupt::enable() };
+    qemu_common::measure::set_counter(time::instret);
+    // SAFETY: `main` runs once; nothing else refers to POOL.
+    let pool = unsafe { &mut *core::ptr::addr_of_mut!(POOL) };
+    let info = DeviceInfo {
+        name: "riscv32-virt",
+        float_abi: Some("soft"),
+        exports: qemu_common::exports::EXPORTS,
+    };
+    let memory = Measured(PoolProvider::new(pool));
+    let mut device: Device<_, _, 8> = Device::new(memory, info, Config::default(), Logs);
+    loop {
+        let _ = device.serve(&mut uart).await;
+    }
+}
+
+#[panic_handler]
+fn panic(info: &PanicInfo) -> ! {
+    riscv::interrupt::disable();
+    let _ = write!(uart::PanicWriter, "\r\nfirmware panic: {info}\r\n");
+    loop {
+        riscv::asm::wfi();
+    }
+}
