@@ -650,3 +650,36 @@ fn unwind_tables_and_build_attributes_are_not_loaded() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn calls_to_undefined_weak_functions_become_nops_like_gnu_ld() {
+    let dir = scratch("arm-weak");
+    for cpu in ["cortex-m0plus", "cortex-m3"] {
+        let obj = build(
+            &dir,
+            cpu,
+            "weak_call.c",
+            &[&format!("-mcpu={cpu}"), "-mthumb", "-Os"],
+        );
+        // Firmware at 0x1000: out of BL range, so `fw_present` needs a veneer; `maybe` is
+        // exported by nobody (weak, so 0) and its call must not need one.
+        let exports = llext_loader::symbols::ExportList::new([("fw_present", 0x1001)]);
+        let linked = link(&obj, exports, BASE, Some(Arch::Arm))
+            .unwrap_or_else(|e| panic!("{cpu}: {}", e.error));
+        let text = section_index(&obj, ".text");
+        let (_, bytes) = linked_section(&linked, text);
+        let nops = (0..bytes.len() - 3)
+            .step_by(2)
+            .filter(|&i| half(bytes, i) == 0xbf00 && half(bytes, i + 2) == 0xbf00)
+            .count();
+        assert_eq!(
+            nops, 1,
+            "{cpu}: the BL to `maybe` became two NOPs: {bytes:02x?}"
+        );
+        assert_eq!(
+            veneers(linked.extra.as_ref()).len(),
+            1,
+            "{cpu}: one veneer, for fw_present"
+        );
+    }
+}

@@ -235,6 +235,12 @@ pub(crate) fn apply(
             }
             put_u32(field, (w & 0x8000_0000) | (v as u32 & 0x7fff_ffff));
         }
+        R_ARM_THM_CALL if sym.weak_zero => {
+            // A call to an undefined weak function does nothing, as with GNU ld: two 16-bit NOPs
+            // (valid from ARMv6-M up).
+            Insn::write_halves(field, 0xbf00, 0xbf00);
+        }
+        R_ARM_CALL if sym.weak_zero => put_u32(field, 0xe1a0_0000), // mov r0, r0
         R_ARM_THM_CALL | R_ARM_THM_JUMP24 => {
             let (hw1, hw2) = insn.halves();
             let a = r.addend.unwrap_or_else(|| thumb_bl_offset(hw1, hw2));

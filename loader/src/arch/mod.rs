@@ -141,6 +141,10 @@ pub(crate) struct RelocState {
 }
 
 /// The section being patched.
+#[cfg_attr(
+    not(any(feature = "arch-x86_64", feature = "arch-arm", feature = "arch-riscv")),
+    allow(dead_code)
+)]
 pub(crate) struct Site<'a> {
     /// Its bytes (the whole section, in its region).
     pub bytes: &'a mut [u8],
@@ -150,6 +154,10 @@ pub(crate) struct Site<'a> {
     pub section: u32,
 }
 
+#[cfg_attr(
+    not(any(feature = "arch-x86_64", feature = "arch-arm", feature = "arch-riscv")),
+    allow(dead_code)
+)]
 impl Site<'_> {
     /// The `width` bytes at `offset`, or an error naming the relocation.
     pub(crate) fn field(&mut self, offset: u64, width: usize) -> Result<&mut [u8], Error> {
@@ -178,6 +186,9 @@ pub(crate) struct Target {
     /// Its trampoline slot on x86-64 (global symbols), if it has one.
     #[cfg_attr(not(feature = "arch-x86_64"), allow(dead_code))]
     pub slot: Option<u32>,
+    /// An undefined weak symbol nobody exports: calls to it become no-ops, as GNU ld makes them.
+    #[cfg_attr(not(feature = "arch-arm"), allow(dead_code))]
+    pub weak_zero: bool,
 }
 
 /// The loader-made area: `slots` keys (8 bytes each: the target address) then `slots`

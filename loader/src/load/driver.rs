@@ -725,6 +725,7 @@ async fn relocate<S: Source, P: MemoryProvider>(
             let t = Target {
                 value,
                 slot: r.sym.checked_sub(first_global),
+                weak_zero: slot.is_weak_zero(),
             };
             arch.apply(&r, &mut site, &t, tramp, &mut state)?;
         }

@@ -88,6 +88,11 @@ impl Slot {
         )
     }
 
+    /// An undefined weak symbol nobody exports (its value is 0).
+    pub(crate) fn is_weak_zero(self) -> bool {
+        self.tag() == ABSOLUTE && self.has(F_WEAK) && self.0 & PAYLOAD == 0
+    }
+
     /// Marks a strong undefined symbol as missing.
     pub(crate) fn missing(self) -> Self {
         Slot::new(NONE, self.flags() | F_MISSING, 0)
