@@ -64,12 +64,6 @@ pub fn corpus_runs(board: Board) {
     let base = d.used();
     let mut wrong = Vec::new();
     for (file, calls) in CORPUS {
-        if board == Board::Mps2 && *file == "weak" {
-            // Known loader gap: a Thumb BL to an undefined weak symbol (address 0) from the pool
-            // at 0x2000_0000 is out of range and gets no veneer (GNU ld turns it into a NOP).
-            eprintln!("weak.c skipped on mps2-an385: BL to an undefined weak symbol");
-            continue;
-        }
         d.push(file, &corpus_ext(board, file));
         for &(sym, want) in *calls {
             // A Thumb function pointer has bit 0 set, so align.c's 256-byte check of align_fn
