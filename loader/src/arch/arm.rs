@@ -46,6 +46,17 @@ const R_ARM_THM_ALU_ABS_G3: u32 = 135;
 
 /// The AAELF32 name of a relocation type.
 pub fn name(t: u32) -> &'static str {
+    #[cfg(feature = "reloc-names")]
+    return full_name(t);
+    #[cfg(not(feature = "reloc-names"))]
+    {
+        let _ = t;
+        "R_ARM_* (name left out: see the type number)"
+    }
+}
+
+#[cfg(feature = "reloc-names")]
+fn full_name(t: u32) -> &'static str {
     match t {
         0 => "R_ARM_NONE",
         1 => "R_ARM_PC24",

@@ -94,6 +94,17 @@ impl Hi20Cache {
 
 /// The psABI name of relocation type `t`.
 fn name(t: u32) -> &'static str {
+    #[cfg(feature = "reloc-names")]
+    return full_name(t);
+    #[cfg(not(feature = "reloc-names"))]
+    {
+        let _ = t;
+        "R_RISCV_* (name left out: see the type number)"
+    }
+}
+
+#[cfg(feature = "reloc-names")]
+fn full_name(t: u32) -> &'static str {
     match t {
         0 => "R_RISCV_NONE",
         1 => "R_RISCV_32",

@@ -10,6 +10,17 @@ use crate::elf::Reloc;
 pub const SLOT_SIZE: usize = 16;
 
 fn name(t: u32) -> &'static str {
+    #[cfg(feature = "reloc-names")]
+    return full_name(t);
+    #[cfg(not(feature = "reloc-names"))]
+    {
+        let _ = t;
+        "R_X86_64_* (name left out: see the type number)"
+    }
+}
+
+#[cfg(feature = "reloc-names")]
+fn full_name(t: u32) -> &'static str {
     match t {
         0 => "R_X86_64_NONE",
         1 => "R_X86_64_64",
