@@ -16,8 +16,12 @@ pub trait Source {
     async fn seek_to(&mut self, offset: u64) -> Result<(), Error>;
     /// The current offset from the start of the file.
     fn position(&self) -> u64;
-    /// Whether [`Source::seek_to`] can go backwards.
-    fn is_seekable(&self) -> bool;
+    /// Whether [`Source::seek_to`] can go backwards (known at compile time).
+    const SEEKABLE: bool;
+    /// [`Source::SEEKABLE`], as a method.
+    fn is_seekable(&self) -> bool {
+        Self::SEEKABLE
+    }
 }
 
 fn io_error(kind: ErrorKind, offset: u64) -> Error {
@@ -87,9 +91,7 @@ impl<R: Read> Source for StreamSource<R> {
         self.pos
     }
 
-    fn is_seekable(&self) -> bool {
-        false
-    }
+    const SEEKABLE: bool = false;
 }
 
 /// A seekable source over any [`embedded_io_async::Read`] + [`Seek`]: a flash partition, a file.
@@ -125,9 +127,7 @@ impl<R: Read + Seek> Source for SeekSource<R> {
         self.pos
     }
 
-    fn is_seekable(&self) -> bool {
-        true
-    }
+    const SEEKABLE: bool = true;
 }
 
 /// An ELF already in memory (a test vector, a memory-mapped flash image).
@@ -166,7 +166,5 @@ impl Source for SliceSource<'_> {
         self.pos
     }
 
-    fn is_seekable(&self) -> bool {
-        true
-    }
+    const SEEKABLE: bool = true;
 }

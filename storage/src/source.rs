@@ -165,7 +165,5 @@ impl<F: ReadNorFlash> Source for CheckingSource<'_, F> {
         self.pos.into()
     }
 
-    fn is_seekable(&self) -> bool {
-        false
-    }
+    const SEEKABLE: bool = false;
 }

@@ -127,7 +127,7 @@ impl<R: Resolve + ?Sized> Resolver<'_, R> {
 
 /// Moves to a part, or says it came too late for a forward-only source.
 async fn goto<S: Source>(src: &mut S, part: Part, section: u32, offset: u64) -> Result<(), Error> {
-    if !src.is_seekable() && offset < src.position() {
+    if !S::SEEKABLE && offset < src.position() {
         return Err(Error::StreamOrder {
             part,
             section,
@@ -243,7 +243,7 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     report: &mut dyn FnMut(Report<'_>),
 ) -> Result<Extension, Error> {
     let lim = &params.limits;
-    let seekable = src.is_seekable();
+    let seekable = S::SEEKABLE;
 
     // --- ELF header -----------------------------------------------------------------------------
     let mut hb = [0u8; HEADER_READ];
