@@ -3,6 +3,7 @@
 use embedded_io_async::{ErrorKind, Read, Seek, SeekFrom};
 
 use crate::Error;
+pub use crate::load::{NameReader, Seeked, Streamed};
 
 /// Where the loader reads an extension from.
 ///
@@ -16,8 +17,11 @@ pub trait Source {
     async fn seek_to(&mut self, offset: u64) -> Result<(), Error>;
     /// The current offset from the start of the file.
     fn position(&self) -> u64;
+    /// How the loader reads string tables from this source: [`Streamed`] (forward-only, the
+    /// file in stream order) or [`Seeked`] (any order).
+    type Names: NameReader;
     /// Whether [`Source::seek_to`] can go backwards (known at compile time).
-    const SEEKABLE: bool;
+    const SEEKABLE: bool = <Self::Names as NameReader>::SEEKABLE;
     /// [`Source::SEEKABLE`], as a method.
     fn is_seekable(&self) -> bool {
         Self::SEEKABLE
@@ -91,7 +95,7 @@ impl<R: Read> Source for StreamSource<R> {
         self.pos
     }
 
-    const SEEKABLE: bool = false;
+    type Names = Streamed;
 }
 
 /// A seekable source over any [`embedded_io_async::Read`] + [`Seek`]: a flash partition, a file.
@@ -127,7 +131,7 @@ impl<R: Read + Seek> Source for SeekSource<R> {
         self.pos
     }
 
-    const SEEKABLE: bool = true;
+    type Names = Seeked;
 }
 
 /// An ELF already in memory (a test vector, a memory-mapped flash image).
@@ -166,5 +170,5 @@ impl Source for SliceSource<'_> {
         self.pos
     }
 
-    const SEEKABLE: bool = true;
+    type Names = Seeked;
 }

@@ -165,5 +165,5 @@ impl<F: ReadNorFlash> Source for CheckingSource<'_, F> {
         self.pos.into()
     }
 
-    const SEEKABLE: bool = false;
+    type Names = llext_loader::source::Streamed;
 }

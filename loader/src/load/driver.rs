@@ -1,8 +1,9 @@
 //! The load driver: reads each part where the stream order puts it and hands it to the
 //! synchronous code that classifies, lays out, resolves and relocates.
 
+use super::names::{NameReader, Tables};
 use super::sections::{self, LOADED, Layout, NAMED, Role, SecRec};
-use super::strings::{MAX_NAME, OrderCheck, Splitter};
+use super::strings::{MAX_NAME, OrderCheck};
 use super::symbols::{F_GLOBAL, F_NAMED, F_WEAK, Slot, Value, slot_for};
 use super::{LoadParams, Report, Table};
 use crate::arch::{Arch, RelocState, Site, Target, Trampolines};
@@ -126,7 +127,12 @@ impl<R: Resolve + ?Sized> Resolver<'_, R> {
 }
 
 /// Moves to a part, or says it came too late for a forward-only source.
-async fn goto<S: Source>(src: &mut S, part: Part, section: u32, offset: u64) -> Result<(), Error> {
+pub(super) async fn goto<S: Source>(
+    src: &mut S,
+    part: Part,
+    section: u32,
+    offset: u64,
+) -> Result<(), Error> {
     if !S::SEEKABLE && offset < src.position() {
         return Err(Error::StreamOrder {
             part,
@@ -136,79 +142,6 @@ async fn goto<S: Source>(src: &mut S, part: Part, section: u32, offset: u64) -> 
         });
     }
     src.seek_to(offset).await
-}
-
-/// Reads the NUL-terminated name at `off` of string table `table` (seekable sources only);
-/// `None` if longer than [`MAX_NAME`].
-async fn read_name<'b, S: Source>(
-    src: &mut S,
-    table: &SecRec,
-    off: u32,
-    buf: &'b mut [u8; MAX_NAME],
-) -> Result<Option<&'b [u8]>, Error> {
-    if off >= table.size {
-        return Err(Error::malformed(
-            "name offset past the end of its string table",
-            None,
-            off.into(),
-        ));
-    }
-    src.seek_to(u64::from(table.off) + u64::from(off)).await?;
-    let avail = ((table.size - off) as usize).min(MAX_NAME + 1);
-    let mut len = 0;
-    while len < avail {
-        let n = (avail - len).min(32);
-        let mut tmp = [0u8; 32];
-        src.read_exact(&mut tmp[..n]).await?;
-        if let Some(p) = tmp[..n].iter().position(|&c| c == 0) {
-            if len + p > MAX_NAME {
-                return Ok(None);
-            }
-            buf[len..len + p].copy_from_slice(&tmp[..p]);
-            return Ok(Some(&buf[..len + p]));
-        }
-        let keep = n.min(MAX_NAME.saturating_sub(len));
-        buf[len..len + keep].copy_from_slice(&tmp[..keep]);
-        len += n;
-    }
-    if len >= MAX_NAME {
-        Ok(None)
-    } else {
-        Err(Error::malformed(
-            "string table does not end with NUL",
-            None,
-            off.into(),
-        ))
-    }
-}
-
-/// Streams string table `table` and calls `each(k, name)` for its k-th string (k from 1; the
-/// leading empty string is 0). Returns the running check of the strings' offsets.
-async fn stream_names<S: Source>(
-    src: &mut S,
-    part: Part,
-    index: u32,
-    table: &SecRec,
-    mut each: impl FnMut(Option<&[u8]>) -> Result<(), Error>,
-) -> Result<OrderCheck, Error> {
-    goto(src, part, index, table.off.into()).await?;
-    let mut got = OrderCheck::default();
-    let mut split = Splitter::new();
-    let mut chunk = [0u8; 64];
-    let mut left = table.size as usize;
-    while left > 0 {
-        let k = left.min(chunk.len());
-        src.read_exact(&mut chunk[..k]).await?;
-        left -= k;
-        split.feed(&chunk[..k], |start, name| {
-            if start != 0 {
-                got.add(start);
-                each(name)?;
-            }
-            Ok(())
-        })?;
-    }
-    Ok(got)
 }
 
 /// Rejects sections that overlap each other or the headers.
@@ -243,7 +176,6 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     report: &mut dyn FnMut(Report<'_>),
 ) -> Result<Extension, Error> {
     let lim = &params.limits;
-    let seekable = S::SEEKABLE;
 
     // --- ELF header -----------------------------------------------------------------------------
     let mut hb = [0u8; HEADER_READ];
@@ -336,44 +268,18 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
 
     // --- Section names ------------------------------------------------------------------------------
     let shstr = w.secs.as_slice()[hdr.shstrndx as usize];
-    let mut nb = [0u8; MAX_NAME];
-    if seekable {
-        for i in 0..hdr.shnum as usize {
-            let rec = w.secs.as_slice()[i];
-            if rec.state & NAMED == 0 || rec.role.region().is_none() {
-                continue;
-            }
-            src.seek_to(hdr.shoff + (i * shsz) as u64).await?;
-            src.read_exact(&mut sb[..shsz]).await?;
-            let sh = Shdr::parse(class, &sb[..shsz]);
-            if let Some(name) = read_name(src, &shstr, sh.name, &mut nb).await? {
-                sections::apply_name(&mut w.secs.as_mut_slice()[i], name);
-            }
-        }
-    } else {
-        // Lock-step: the k-th string names the k-th named section (see docs/STREAM-ORDER.md).
-        let secs = w.secs.as_mut_slice();
-        let mut next = 0usize;
-        let got = stream_names(src, Part::SectionNames, hdr.shstrndx, &shstr, |name| {
-            next += 1;
-            while next < secs.len() && secs[next].state & NAMED == 0 {
-                next += 1;
-            }
-            if let (Some(s), Some(name)) = (secs.get_mut(next), name) {
-                sections::apply_name(s, name);
-            }
-            Ok(())
-        })
-        .await?;
-        if got != sh_names {
-            return Err(Error::StreamOrder {
-                part: Part::SectionNames,
-                section: hdr.shstrndx,
-                offset: shstr.off.into(),
-                position: src.position(),
-            });
-        }
-    }
+    let mut tables = Tables {
+        class,
+        shoff: hdr.shoff,
+        shstrndx: hdr.shstrndx,
+        shstr,
+        sh_names,
+        symtab_off: 0,
+        strtab,
+        strtab_rec: SecRec::default(),
+        st_names: OrderCheck::default(),
+    };
+    S::Names::section_names(src, &tables, w.secs.as_mut_slice()).await?;
     let mut layout = sections::lay_out(w.secs.as_mut_slice())?;
     for (i, s) in w.secs.as_slice().iter().enumerate() {
         if let Some(kind) = s.role.region() {
@@ -487,45 +393,14 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
         }
         Ok(())
     };
-    if seekable {
-        let syms = w.syms.as_mut_slice();
+    tables.symtab_off = symrec.off.into();
+    tables.strtab_rec = strrec;
+    tables.st_names = st_names;
+    {
         let exports = w.exports.as_mut_slice();
-        for (i, slot) in syms.iter_mut().enumerate() {
-            let s = *slot;
-            if !(s.has(F_NAMED) && (s.is_pending() || (s.is_defined() && s.has(F_GLOBAL)))) {
-                continue;
-            }
-            let mut eb = [0u8; 24];
-            src.seek_to(u64::from(symrec.off) + (i * symsz) as u64)
-                .await?;
-            src.read_exact(&mut eb[..symsz]).await?;
-            let sym = Sym::parse(class, &eb[..symsz]);
-            let name = read_name(src, &strrec, sym.name, &mut nb).await?;
-            on_name(slot, exports, name, i as u32)?;
-        }
-    } else {
-        let syms = w.syms.as_mut_slice();
-        let exports = w.exports.as_mut_slice();
-        let mut next = 0usize;
-        let got = stream_names(src, Part::SymbolNames, strtab, &strrec, |name| {
-            next += 1;
-            while next < syms.len() && !syms[next].has(F_NAMED) {
-                next += 1;
-            }
-            match syms.get_mut(next) {
-                Some(slot) => on_name(slot, exports, name, next as u32),
-                None => Ok(()),
-            }
-        })
-        .await?;
-        if got != st_names {
-            return Err(Error::StreamOrder {
-                part: Part::SymbolNames,
-                section: strtab,
-                offset: strrec.off.into(),
-                position: src.position(),
-            });
-        }
+        let mut each =
+            |slot: &mut Slot, name: Option<&[u8]>, i: u32| on_name(slot, exports, name, i);
+        S::Names::symbol_names(src, &tables, w.syms.as_mut_slice(), &mut each).await?;
     }
     for s in w.syms.as_slice() {
         if s.is_pending() {
@@ -556,7 +431,7 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
 
     // --- Contents and relocations -------------------------------------------------------------------
     // A stream delivers them in index order; a seekable source reads all contents first.
-    let passes: &[(bool, bool)] = if seekable {
+    let passes: &[(bool, bool)] = if S::SEEKABLE {
         &[(true, false), (false, true)]
     } else {
         &[(true, true)]

@@ -4,6 +4,7 @@
 //! symbols), regions, then section contents and the relocations that patch them.
 
 mod driver;
+mod names;
 mod sections;
 mod strings;
 mod symbols;
@@ -18,6 +19,7 @@ pub(crate) fn driver_resolver<'a, R: crate::symbols::Resolve>(
 ) -> driver::Resolver<'a, R> {
     driver::Resolver { firmware, loaded }
 }
+pub use names::{NameReader, Seeked, Streamed};
 pub use sections::Span;
 pub use strings::MAX_NAME;
 pub(crate) use table::Table;
