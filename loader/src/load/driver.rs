@@ -2,110 +2,19 @@
 //! synchronous code that classifies, lays out, resolves and relocates.
 
 use super::names::{NameReader, Tables};
-use super::sections::{self, LOADED, Layout, NAMED, Role, SecRec};
+use super::relocate::relocate;
+use super::sections::{self, LOADED, NAMED, Role, SecRec};
 use super::strings::{MAX_NAME, OrderCheck};
 use super::symbols::{F_GLOBAL, F_NAMED, F_WEAK, Slot, Value, slot_for};
+use super::work::Work;
 use super::{LoadParams, Report, Table};
-use crate::arch::{Arch, RelocState, Site, Target, Trampolines};
-use crate::elf::{Class, HEADER_READ, Header, Reloc, Shdr, Sym};
+use crate::arch::Arch;
+use crate::elf::{HEADER_READ, Header, Shdr, Sym};
 use crate::extension::{ExtExport, Extension, LoadStats};
-use crate::memory::{Block, MemKind, MemoryProvider};
+use crate::memory::{MemKind, MemoryProvider};
 use crate::source::Source;
 use crate::symbols::{Resolve, hash};
 use crate::{Error, Name, Part};
-
-/// Relocation entries read per chunk.
-const REL_CHUNK: usize = 16;
-
-/// Everything a load holds from the provider; dropping it (on any error, or if the load future
-/// is dropped half-way) gives every byte back.
-struct Work<'m, P: MemoryProvider> {
-    mem: &'m mut P,
-    secs: Table<SecRec>,
-    syms: Table<Slot>,
-    exports: Table<ExtExport>,
-    regions: [Option<Block>; 5],
-}
-
-impl<P: MemoryProvider> Drop for Work<'_, P> {
-    fn drop(&mut self) {
-        self.secs.free(self.mem);
-        self.syms.free(self.mem);
-        self.exports.free(self.mem);
-        for (kind, r) in MemKind::ALL.iter().zip(self.regions.iter_mut()) {
-            if let Some(b) = r.take() {
-                // SAFETY: allocated by `alloc_regions` from this provider with this kind; taken
-                // out so it is freed once.
-                unsafe { self.mem.free(*kind, b) };
-            }
-        }
-    }
-}
-
-impl<P: MemoryProvider> Work<'_, P> {
-    fn value(&self, slot: Slot) -> Option<u64> {
-        match slot.value() {
-            Value::Region(k, off) => Some(self.regions[k.index()]?.addr + u64::from(off)),
-            Value::Absolute(a) => Some(a),
-            Value::None => None,
-        }
-    }
-
-    /// The bytes and run-time address of loaded section `rec`.
-    // The bytes live in a provider block, not in `self`: `&self` only reads the block table.
-    #[allow(clippy::mut_from_ref)]
-    fn section_bytes(&self, rec: &SecRec) -> Option<(&mut [u8], u64)> {
-        let b = self.regions[rec.role.region()?.index()]?;
-        let (off, len) = (rec.place as usize, rec.size as usize);
-        if off.checked_add(len)? > b.size {
-            return None;
-        }
-        // SAFETY: `off..off+len` lies inside the live block (checked above), which this load
-        // owns. Callers hold one such slice at a time and never one over the metadata tables.
-        let bytes = unsafe { core::slice::from_raw_parts_mut(b.ptr.as_ptr().add(off), len) };
-        Some((bytes, b.addr + off as u64))
-    }
-
-    fn alloc_regions(
-        &mut self,
-        layout: &Layout,
-        arch: Arch,
-        slots: u32,
-        max: u64,
-    ) -> Result<Trampolines, Error> {
-        let mut sizes = layout.size;
-        sizes[MemKind::Trampoline.index()] = u64::from(slots) * (8 + arch.slot_size() as u64);
-        let total: u64 = sizes.iter().sum();
-        if total > max {
-            return Err(Error::Limit {
-                what: "image size",
-                value: total,
-                limit: max,
-            });
-        }
-        for (i, kind) in MemKind::ALL[..5].iter().enumerate() {
-            let size = sizes[i] as usize;
-            if size == 0 {
-                continue;
-            }
-            let align = (layout.align[i] as usize).max(16);
-            let b = self
-                .mem
-                .alloc(*kind, size, align)
-                .ok_or(Error::OutOfMemory { kind: *kind, size })?;
-            // SAFETY: a fresh block of `size` writable bytes. Zeroing gives bss its zeros and
-            // padding between sections known values.
-            unsafe { core::ptr::write_bytes(b.ptr.as_ptr(), 0, size) };
-            self.regions[i] = Some(b);
-        }
-        Ok(Trampolines {
-            block: self.regions[MemKind::Trampoline.index()],
-            slots,
-            used: 0,
-            size: arch.slot_size(),
-        })
-    }
-}
 
 /// Where to resolve undefined symbols: the firmware first, then loaded extensions.
 pub(crate) struct Resolver<'a, R: Resolve + ?Sized> {
@@ -547,67 +456,6 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
         stats,
     })
 }
-
-/// Streams one relocation section and applies each entry to `target`.
-#[allow(clippy::too_many_arguments)]
-async fn relocate<S: Source, P: MemoryProvider>(
-    src: &mut S,
-    w: &Work<'_, P>,
-    target: &SecRec,
-    target_index: u32,
-    class: Class,
-    rela: bool,
-    count: u32,
-    arch: Arch,
-    first_global: u32,
-    tramp: &mut Trampolines,
-) -> Result<(), Error> {
-    let esz = class.rel_size(rela);
-    let (bytes, addr) = w.section_bytes(target).ok_or(Error::malformed(
-        "section placement",
-        Some(target_index),
-        0,
-    ))?;
-    let mut site = Site {
-        bytes,
-        addr,
-        section: target_index,
-    };
-    let mut state = RelocState::default();
-    let syms = w.syms.as_slice();
-    let mut buf = [0u8; REL_CHUNK * 24];
-    let mut left = count as usize;
-    while left > 0 {
-        let k = left.min(REL_CHUNK);
-        src.read_exact(&mut buf[..k * esz]).await?;
-        left -= k;
-        for e in buf[..k * esz].chunks_exact(esz) {
-            let r = Reloc::parse(class, rela, e);
-            let slot = *syms.get(r.sym as usize).ok_or(Error::malformed(
-                "relocation symbol index",
-                Some(target_index),
-                r.sym.into(),
-            ))?;
-            let value = if r.sym == 0 {
-                0
-            } else {
-                w.value(slot).ok_or(Error::SymbolNotLoaded {
-                    symbol: r.sym,
-                    section: target_index,
-                    offset: r.offset,
-                })?
-            };
-            let t = Target {
-                value,
-                slot: r.sym.checked_sub(first_global),
-                weak_zero: slot.is_weak_zero(),
-            };
-            arch.apply(&r, &mut site, &t, tramp, &mut state)?;
-        }
-    }
-    arch.finish(&state, target_index)
-}
-
 /// Shell sort by hash: a few dozen bytes of code instead of core's sort (this runs once per load
 /// on a handful of exports, and code size matters more on a microcontroller).
 fn sort_by_hash(e: &mut [ExtExport]) {

@@ -5,10 +5,12 @@
 
 mod driver;
 mod names;
+mod relocate;
 mod sections;
 mod strings;
 mod symbols;
 mod table;
+mod work;
 
 pub(crate) use driver::load;
 

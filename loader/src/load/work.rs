@@ -1,0 +1,99 @@
+//! What a load holds from the memory provider, given back on drop.
+
+use super::Table;
+use super::sections::{Layout, SecRec};
+use super::symbols::{Slot, Value};
+use crate::Error;
+use crate::arch::{Arch, Trampolines};
+use crate::extension::ExtExport;
+use crate::memory::{Block, MemKind, MemoryProvider};
+
+/// Everything a load holds from the provider; dropping it (on any error, or if the load future
+/// is dropped half-way) gives every byte back.
+pub(super) struct Work<'m, P: MemoryProvider> {
+    pub mem: &'m mut P,
+    pub secs: Table<SecRec>,
+    pub syms: Table<Slot>,
+    pub exports: Table<ExtExport>,
+    pub regions: [Option<Block>; 5],
+}
+
+impl<P: MemoryProvider> Drop for Work<'_, P> {
+    fn drop(&mut self) {
+        self.secs.free(self.mem);
+        self.syms.free(self.mem);
+        self.exports.free(self.mem);
+        for (kind, r) in MemKind::ALL.iter().zip(self.regions.iter_mut()) {
+            if let Some(b) = r.take() {
+                // SAFETY: allocated by `alloc_regions` from this provider with this kind; taken
+                // out so it is freed once.
+                unsafe { self.mem.free(*kind, b) };
+            }
+        }
+    }
+}
+
+impl<P: MemoryProvider> Work<'_, P> {
+    pub fn value(&self, slot: Slot) -> Option<u64> {
+        match slot.value() {
+            Value::Region(k, off) => Some(self.regions[k.index()]?.addr + u64::from(off)),
+            Value::Absolute(a) => Some(a),
+            Value::None => None,
+        }
+    }
+
+    /// The bytes and run-time address of loaded section `rec`.
+    // The bytes live in a provider block, not in `self`: `&self` only reads the block table.
+    #[allow(clippy::mut_from_ref)]
+    pub fn section_bytes(&self, rec: &SecRec) -> Option<(&mut [u8], u64)> {
+        let b = self.regions[rec.role.region()?.index()]?;
+        let (off, len) = (rec.place as usize, rec.size as usize);
+        if off.checked_add(len)? > b.size {
+            return None;
+        }
+        // SAFETY: `off..off+len` lies inside the live block (checked above), which this load
+        // owns. Callers hold one such slice at a time and never one over the metadata tables.
+        let bytes = unsafe { core::slice::from_raw_parts_mut(b.ptr.as_ptr().add(off), len) };
+        Some((bytes, b.addr + off as u64))
+    }
+
+    pub fn alloc_regions(
+        &mut self,
+        layout: &Layout,
+        arch: Arch,
+        slots: u32,
+        max: u64,
+    ) -> Result<Trampolines, Error> {
+        let mut sizes = layout.size;
+        sizes[MemKind::Trampoline.index()] = u64::from(slots) * (8 + arch.slot_size() as u64);
+        let total: u64 = sizes.iter().sum();
+        if total > max {
+            return Err(Error::Limit {
+                what: "image size",
+                value: total,
+                limit: max,
+            });
+        }
+        for (i, kind) in MemKind::ALL[..5].iter().enumerate() {
+            let size = sizes[i] as usize;
+            if size == 0 {
+                continue;
+            }
+            let align = (layout.align[i] as usize).max(16);
+            let b = self
+                .mem
+                .alloc(*kind, size, align)
+                .ok_or(Error::OutOfMemory { kind: *kind, size })?;
+            // SAFETY: a fresh block of `size` writable bytes. Zeroing gives bss its zeros and
+            // padding between sections known values.
+            unsafe { core::ptr::write_bytes(b.ptr.as_ptr(), 0, size) };
+            self.regions[i] = Some(b);
+        }
+        Ok(Trampolines {
+            block: self.regions[MemKind::Trampoline.index()],
+            slots,
+            used: 0,
+            size: arch.slot_size(),
+        })
+    }
+}
