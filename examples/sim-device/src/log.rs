@@ -34,6 +34,12 @@ fn push(bytes: &[u8]) {
     }
 }
 
+/// Adds a line of the firmware's own to the log (sent to the next host that connects).
+pub fn line(text: &str) {
+    push(text.as_bytes());
+    push(b"\n");
+}
+
 /// Called by `shim.c` with text an extension printed.
 #[unsafe(no_mangle)]
 pub extern "C" fn sim_log_write(s: *const c_char, n: usize) {

@@ -1,14 +1,18 @@
 //! `sim-device`: the device stack (the same protocol server and loader a firmware runs) on a PC.
 //!
-//! `sim-device [--listen tcp:HOST:PORT|pty]` prints `listening on ADDRESS` once ready and serves
-//! clients one after another; extensions are x86-64 objects that run in this process.
+//! `sim-device [--listen tcp:HOST:PORT|pty] [--flash FILE]` prints `listening on ADDRESS` once
+//! ready and serves clients one after another; extensions are x86-64 objects that run in this
+//! process. With `--flash`, installs go into FILE and what is marked for boot loads at start
+//! (the boot report is printed before `listening on`).
 
 mod budget;
 mod exports;
+mod flash;
 mod log;
 
 use std::io::{self, Write as _};
 use std::net::{Shutdown, TcpListener};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -16,7 +20,7 @@ use clap::Parser;
 use futures::executor::block_on;
 use llext_loader::memory::{Counting, HostProvider};
 use llext_transports::host_io::thread_link;
-use llext_transports::server::{Config, Device, DeviceInfo};
+use llext_transports::server::{Config, DEFAULT_FRAME, Device, DeviceInfo, ExtStore, NoStore};
 
 use crate::budget::Budget;
 use crate::log::SimLogs;
@@ -40,12 +44,17 @@ struct Args {
     /// Push bytes a host may have in flight.
     #[arg(long, default_value_t = 8192)]
     window: u32,
+    /// Keep installed extensions in FILE, a simulated 2 MiB NOR flash (created erased on first
+    /// use; 4 KiB pages, a 128 KiB catalog and fifteen 128 KiB slots), and load those marked
+    /// for boot at start
+    #[arg(long, value_name = "FILE")]
+    flash: Option<PathBuf>,
     /// Print connections and device log lines on standard error.
     #[arg(long, short)]
     verbose: bool,
 }
 
-type Sim = Device<Counting<Budget<HostProvider>>, SimLogs, 32>;
+type Sim<S> = Device<Counting<Budget<HostProvider>>, SimLogs, 32, DEFAULT_FRAME, S>;
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -71,11 +80,39 @@ fn run(args: &Args) -> io::Result<()> {
         ..Config::default()
     };
     let memory = Counting::new(Budget::new(HostProvider::near_host(), args.memory));
-    let mut device: Sim = Device::new(memory, info, config, SimLogs);
+    match &args.flash {
+        None => {
+            let mut device: Sim<NoStore> = Device::new(memory, info, config, SimLogs);
+            listen(&mut device, args)
+        }
+        Some(path) => {
+            let store = flash::open(path)?;
+            let mut device: Sim<flash::SimFlash> =
+                Device::with_store(memory, info, config, SimLogs, store);
+            let booted = block_on(device.boot());
+            let mut out = io::stdout().lock();
+            let lines = flash::report_lines(device.store());
+            for line in &lines {
+                writeln!(out, "{line}")?;
+            }
+            if device.store().boot_event(0).is_some() {
+                // Also to the first host that connects, as `[device] boot: ...`.
+                lines.iter().for_each(|l| log::line(l));
+            }
+            if let Err(e) = booted {
+                writeln!(out, "boot: stopped: {e}")?;
+            }
+            drop(out);
+            listen(&mut device, args)
+        }
+    }
+}
+
+fn listen<S: ExtStore>(device: &mut Sim<S>, args: &Args) -> io::Result<()> {
     match args.listen.as_str() {
-        "pty" => serve_pty(&mut device, args.verbose),
+        "pty" => serve_pty(device, args.verbose),
         l => match l.strip_prefix("tcp:") {
-            Some(addr) => serve_tcp(&mut device, addr, args.verbose),
+            Some(addr) => serve_tcp(device, addr, args.verbose),
             None => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("--listen {l}: expected tcp:HOST:PORT or pty"),
@@ -90,7 +127,7 @@ fn ready(address: &str) -> io::Result<()> {
     out.flush()
 }
 
-fn serve_tcp(device: &mut Sim, addr: &str, verbose: bool) -> io::Result<()> {
+fn serve_tcp<S: ExtStore>(device: &mut Sim<S>, addr: &str, verbose: bool) -> io::Result<()> {
     let listener = TcpListener::bind(addr)?;
     ready(&format!("tcp:{}", listener.local_addr()?))?;
     for conn in listener.incoming() {
@@ -116,7 +153,7 @@ fn serve_tcp(device: &mut Sim, addr: &str, verbose: bool) -> io::Result<()> {
     Ok(())
 }
 
-fn serve_pty(device: &mut Sim, verbose: bool) -> io::Result<()> {
+fn serve_pty<S: ExtStore>(device: &mut Sim<S>, verbose: bool) -> io::Result<()> {
     let (mut master, slave) = serialport::TTYPort::pair().map_err(io::Error::from)?;
     let path = serialport::SerialPort::name(&slave)
         .ok_or_else(|| io::Error::other("the pty has no name"))?;

@@ -2,11 +2,16 @@
 
 mod call;
 mod check;
+mod confirm;
+mod install;
 mod link;
+mod list;
 mod monitor;
 mod pack;
 mod ports;
 mod push;
+mod remove;
+mod rollback;
 mod status;
 mod unload;
 
@@ -49,6 +54,16 @@ enum Command {
     Call(call::CallArgs),
     /// Unload an extension
     Unload(unload::UnloadArgs),
+    /// Install an extension into the device's flash (resumes an install cut off)
+    Install(install::InstallArgs),
+    /// List the extensions installed in flash and loaded, with versions, states and the boot report
+    List(list::ListArgs),
+    /// Remove an extension from the device's flash
+    Remove(remove::RemoveArgs),
+    /// Confirm the active version of an installed extension
+    Confirm(confirm::ConfirmArgs),
+    /// Go back to the previous version of an installed extension
+    Rollback(rollback::RollbackArgs),
     /// List every problem that would stop an extension loading (against a device or a file)
     Check(check::CheckArgs),
     /// Print the device's log lines until Ctrl-C
@@ -70,6 +85,11 @@ impl Cli {
             Some(Command::Status(a)) => a.json,
             Some(Command::Call(a)) => a.json,
             Some(Command::Unload(a)) => a.json,
+            Some(Command::Install(a)) => a.json,
+            Some(Command::List(a)) => a.json,
+            Some(Command::Remove(a)) => a.json,
+            Some(Command::Confirm(a)) => a.json,
+            Some(Command::Rollback(a)) => a.json,
             Some(Command::Check(a)) => a.json,
             Some(Command::Monitor(a)) => a.json,
             Some(Command::Ports(a)) => a.json,
@@ -86,6 +106,11 @@ impl Cli {
             Some(Command::Status(args)) => status::run(&args),
             Some(Command::Call(args)) => call::run(&args),
             Some(Command::Unload(args)) => unload::run(&args),
+            Some(Command::Install(args)) => install::run(&args),
+            Some(Command::List(args)) => list::run(&args),
+            Some(Command::Remove(args)) => remove::run(&args),
+            Some(Command::Confirm(args)) => confirm::run(&args),
+            Some(Command::Rollback(args)) => rollback::run(&args),
             Some(Command::Check(args)) => check::run(&args),
             Some(Command::Monitor(args)) => monitor::run(&args),
             Some(Command::Ports(args)) => ports::run(&args),

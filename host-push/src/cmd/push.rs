@@ -41,7 +41,8 @@ pub struct PushArgs {
 
 /// Subcommand names: a file named like one must be written `./NAME`.
 const SUBCOMMANDS: &[&str] = &[
-    "push", "status", "call", "unload", "check", "monitor", "ports", "pack", "link", "help",
+    "push", "status", "call", "unload", "install", "list", "remove", "confirm", "rollback",
+    "check", "monitor", "ports", "pack", "link", "help",
 ];
 
 /// Runs the push.

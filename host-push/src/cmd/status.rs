@@ -26,6 +26,13 @@ pub fn run(args: &StatusArgs) -> Result<()> {
         .client
         .status()
         .map_err(|e| Failure::client(e, "status"))?;
+    // The boot report of a device with flash storage (an older or flash-less device has none).
+    let boot_report = conn
+        .client
+        .list()
+        .ok()
+        .filter(|l| l.storage)
+        .map(|l| l.boot_report);
     let info = &conn.info;
     if args.json {
         output::json(&json!({
@@ -39,6 +46,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
             "pushes_failed": st.pushes_failed,
             "bad_frames": st.bad_frames,
             "extensions": st.extensions,
+            "boot_report": boot_report,
         }));
         return Ok(());
     }
@@ -61,6 +69,9 @@ pub fn run(args: &StatusArgs) -> Result<()> {
         "  exports: {} (table {:#010x}); pushes: {} ok, {} failed; bad frames: {}",
         info.exports, info.exports_id, st.pushes_ok, st.pushes_failed, st.bad_frames
     );
+    if let Some(events) = &boot_report {
+        super::list::print_boot_report(events);
+    }
     if st.extensions.is_empty() {
         println!("no extensions loaded");
         return Ok(());

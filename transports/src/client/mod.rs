@@ -11,6 +11,7 @@
 //! ```
 
 mod error;
+mod install;
 mod link;
 mod push;
 mod types;
@@ -22,8 +23,12 @@ use std::vec;
 use std::vec::Vec;
 
 pub use error::ClientError;
+pub use install::InstallOptions;
 pub use link::{Link, OpenOptions, SerialLink, TcpLink, open};
-pub use types::{DeviceInfo, Export, ExtensionStatus, Progress, Pushed, Region, Status};
+pub use types::{
+    BootReportEvent, DeviceInfo, Export, ExtensionStatus, Installed, InterruptedInstall,
+    ListedExtension, Listing, Progress, Pushed, Region, Status, StoredExtension, StoredImage,
+};
 
 use crate::protocol::{
     ErrorReply, FrameDecoder, Request, Response, VERSION, decode, encode, max_frame_len,

@@ -5,7 +5,11 @@ use std::vec::Vec;
 
 use serde::Serialize;
 
-use crate::protocol::{DeviceHello, RegionInfo};
+use std::string::ToString;
+
+use crate::protocol::{
+    BootEventInfo, BootEventKind, DeviceHello, ImageInfo, RegionInfo, StoredEntry,
+};
 
 /// The device's answer to `Hello`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -155,4 +159,160 @@ pub struct Pushed {
     pub resent_bytes: u64,
     /// Time from `PushBegin` to `PushDone`, in microseconds.
     pub micros: u64,
+}
+
+/// A completed install.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Installed {
+    /// The version now active in flash.
+    pub version: u32,
+    /// Its flash slot.
+    pub slot: u16,
+    /// Its state (`pending`: tried at the next boot).
+    pub state: String,
+    /// The same image was already installed: nothing was written but the flags.
+    pub unchanged: bool,
+    /// It loads at boot.
+    pub boot: bool,
+    /// The version kept to roll back to.
+    pub previous: Option<u32>,
+    /// Bytes in the file.
+    pub file_bytes: u64,
+    /// Where the device said to start: more than 0 when flash already held the start of this
+    /// image (an install cut off earlier), the whole file when it held all of it.
+    pub resumed_from: u64,
+    /// Data bytes sent in all (resends included).
+    pub sent_bytes: u64,
+    /// Bytes sent again after losses.
+    pub resent_bytes: u64,
+    /// Time from the first `InstallBegin` to `InstallDone`, in microseconds.
+    pub micros: u64,
+}
+
+/// What `List` answered: the device's flash, its extensions and the boot report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Listing {
+    /// The device keeps extensions in flash.
+    pub storage: bool,
+    /// Flash slots.
+    pub slots: u16,
+    /// Slots free.
+    pub free_slots: u16,
+    /// Bytes per slot (the largest extension it can install).
+    pub slot_size: u32,
+    /// An install cut off before it finished, which installing the same file resumes.
+    pub interrupted: Option<InterruptedInstall>,
+    /// Installed and loaded extensions.
+    pub extensions: Vec<ListedExtension>,
+    /// What happened at the last boot.
+    pub boot_report: Vec<BootReportEvent>,
+}
+
+/// An install cut off before it finished.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InterruptedInstall {
+    /// The extension.
+    pub name: String,
+    /// Bytes in its file.
+    pub total_len: u32,
+    /// CRC-32 of its file.
+    pub crc32: u32,
+    /// Where it resumes.
+    pub offset: u32,
+}
+
+/// One extension: installed, loaded, or both.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ListedExtension {
+    /// Its name.
+    pub name: String,
+    /// It is loaded now.
+    pub loaded: bool,
+    /// What flash holds of it (`None`: loaded by a push, not installed).
+    pub stored: Option<StoredExtension>,
+}
+
+/// An extension in flash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoredExtension {
+    /// It loads at boot.
+    pub boot: bool,
+    /// The version that loads.
+    pub active: StoredImage,
+    /// The version kept to roll back to.
+    pub previous: Option<StoredImage>,
+    /// Extensions it is loaded after.
+    pub dependencies: Vec<String>,
+}
+
+/// One version in flash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoredImage {
+    /// Its version number.
+    pub version: u32,
+    /// `pending`, `trying`, `confirmed` or `failed`.
+    pub state: String,
+    /// Its flash slot.
+    pub slot: u16,
+    /// Bytes.
+    pub len: u32,
+    /// CRC-32, as installed.
+    pub crc32: u32,
+}
+
+/// One event of the boot report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BootReportEvent {
+    /// The extension.
+    pub name: String,
+    /// `loaded`, `confirmed`, `failed`, `rolled-back`, `skipped` or `missing-symbol`.
+    pub event: String,
+    /// The version it happened to (0 when none).
+    pub version: u32,
+    /// For `rolled-back`, the version now active.
+    pub to_version: Option<u32>,
+    /// Why (failures, skips), or the missing symbol.
+    pub reason: Option<String>,
+    /// The event in words.
+    pub text: String,
+}
+
+impl From<&ImageInfo> for StoredImage {
+    fn from(i: &ImageInfo) -> Self {
+        Self {
+            version: i.version,
+            state: i.state.name().into(),
+            slot: i.slot,
+            len: i.len,
+            crc32: i.crc32,
+        }
+    }
+}
+
+impl From<&StoredEntry<'_>> for ListedExtension {
+    fn from(e: &StoredEntry<'_>) -> Self {
+        Self {
+            name: e.name.into(),
+            loaded: e.loaded,
+            stored: e.stored.as_ref().map(|s| StoredExtension {
+                boot: s.boot,
+                active: (&s.active).into(),
+                previous: s.previous.as_ref().map(Into::into),
+                dependencies: s.deps.iter().flatten().map(|d| (*d).into()).collect(),
+            }),
+        }
+    }
+}
+
+impl From<&BootEventInfo<'_>> for BootReportEvent {
+    fn from(e: &BootEventInfo<'_>) -> Self {
+        Self {
+            name: e.name.into(),
+            event: e.kind.name().into(),
+            version: e.version,
+            to_version: (e.kind == BootEventKind::RolledBack).then_some(e.to_version),
+            reason: (!e.reason.is_empty()).then(|| e.reason.into()),
+            text: e.to_string(),
+        }
+    }
 }

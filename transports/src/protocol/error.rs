@@ -46,6 +46,16 @@ pub enum ErrorCode {
     TooLarge,
     /// Any other load failure (the message says which).
     LoadFailed,
+    /// The device keeps no extensions in flash.
+    NoStorage,
+    /// No extension of that name is installed in flash.
+    NotInstalled,
+    /// The extension has no previous version to roll back to.
+    NoPrevious,
+    /// No free slot or catalog entry in flash.
+    StorageFull,
+    /// The flash or its catalog failed (the message says how).
+    FlashFailed,
 }
 
 impl ErrorCode {
@@ -72,6 +82,11 @@ impl ErrorCode {
             ErrorCode::ChecksumMismatch => "checksum-mismatch",
             ErrorCode::TooLarge => "too-large",
             ErrorCode::LoadFailed => "load-failed",
+            ErrorCode::NoStorage => "no-storage",
+            ErrorCode::NotInstalled => "not-installed",
+            ErrorCode::NoPrevious => "no-previous",
+            ErrorCode::StorageFull => "storage-full",
+            ErrorCode::FlashFailed => "flash-failed",
         }
     }
 

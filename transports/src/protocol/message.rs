@@ -55,6 +55,45 @@ pub enum Request<'a> {
         /// Most entries in this page.
         max: u32,
     },
+    /// Start (or, with the same `push_id`, resume) an install into the device's flash. The
+    /// device answers with an [`Response::Ack`] whose `next_offset` is where to send from (0,
+    /// more when flash already holds the start of this image, `total_len` when it holds all
+    /// of it); then [`Request::Data`] frames flow as in a push, and [`Response::InstallDone`]
+    /// ends it.
+    InstallBegin {
+        /// Chosen by the host, new for every install; repeating it resumes or re-asks the result.
+        push_id: u32,
+        /// The extension's name in flash.
+        name: &'a str,
+        /// Bytes in the (packed) file.
+        total_len: u32,
+        /// CRC-32 (ISO-HDLC) of the whole file.
+        crc32: u32,
+        /// Load it at boot.
+        boot: bool,
+        /// Its version; `None` counts up from the installed one.
+        version: Option<u32>,
+    },
+    /// What is installed in flash and what is loaded, and the boot report: answered by
+    /// [`Response::ListHead`], then one [`Response::Stored`] each, then one
+    /// [`Response::BootEvent`] each.
+    List,
+    /// Remove an extension from flash (a loaded copy stays loaded): answered by
+    /// [`Response::Removed`].
+    Remove {
+        /// Extension name.
+        name: &'a str,
+    },
+    /// Confirm the active version of an installed extension: answered by [`Response::Stored`].
+    Confirm {
+        /// Extension name.
+        name: &'a str,
+    },
+    /// Make the previous version active again: answered by [`Response::Stored`].
+    Rollback {
+        /// Extension name.
+        name: &'a str,
+    },
 }
 
 /// What the device sends: answers (with the request's `seq`) and log lines (`seq` 0).
@@ -120,6 +159,26 @@ pub enum Response<'a> {
     /// The request failed.
     #[serde(borrow)]
     Error(ErrorReply<'a>),
+    /// The install ended: stored in flash, or why not.
+    InstallDone {
+        /// The install this is about.
+        push_id: u32,
+        /// What is now stored, or the error.
+        #[serde(borrow)]
+        result: Result<InstallInfo, ErrorReply<'a>>,
+    },
+    /// The head of a list answer.
+    #[serde(borrow)]
+    ListHead(ListHead<'a>),
+    /// One extension, installed or loaded (a list answer, or the answer to `Confirm` and
+    /// `Rollback`).
+    #[serde(borrow)]
+    Stored(StoredEntry<'a>),
+    /// One event of the boot report, in a list answer.
+    #[serde(borrow)]
+    BootEvent(BootEventInfo<'a>),
+    /// The extension was removed from flash.
+    Removed,
 }
 
 /// The device's answer to `Hello`.
@@ -273,4 +332,193 @@ pub struct ErrorReply<'a> {
     pub code: ErrorCode,
     /// What happened and what to do, in words.
     pub message: &'a str,
+}
+
+/// What an install stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallInfo {
+    /// The version now active.
+    pub version: u32,
+    /// Its flash slot.
+    pub slot: u16,
+    /// Its state (pending: tried at the next boot).
+    pub state: ImageState,
+    /// The same image was already installed: nothing was written but the flags.
+    pub unchanged: bool,
+    /// It loads at boot.
+    pub boot: bool,
+    /// The version kept to roll back to.
+    pub previous: Option<u32>,
+}
+
+/// Where a stored version is in its life (`llext_storage::State`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImageState {
+    /// Installed, not yet tried: the next boot loads it on trial.
+    Pending,
+    /// A boot is trying it (found at the next boot: that boot never finished).
+    Trying,
+    /// Came up at a boot, or confirmed explicitly.
+    Confirmed,
+    /// Failed on trial with nothing to roll back to; not loaded at boot.
+    Failed,
+}
+
+impl ImageState {
+    /// Its lower-case name (`pending`, `trying`, `confirmed`, `failed`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ImageState::Pending => "pending",
+            ImageState::Trying => "trying",
+            ImageState::Confirmed => "confirmed",
+            ImageState::Failed => "failed",
+        }
+    }
+}
+
+/// One stored version of an extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageInfo {
+    /// Its version number.
+    pub version: u32,
+    /// Its state.
+    pub state: ImageState,
+    /// The flash slot holding it.
+    pub slot: u16,
+    /// Its length in bytes.
+    pub len: u32,
+    /// CRC-32 of its bytes, as installed.
+    pub crc32: u32,
+}
+
+/// An install cut off before it finished, which the same `InstallBegin` resumes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interrupted<'a> {
+    /// The extension's name.
+    pub name: &'a str,
+    /// Bytes in its file.
+    pub total_len: u32,
+    /// CRC-32 of its file.
+    pub crc32: u32,
+    /// Where it resumes.
+    pub offset: u32,
+}
+
+/// The head of a list answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListHead<'a> {
+    /// The device keeps extensions in flash (without, only loaded ones are listed).
+    pub storage: bool,
+    /// This many [`Response::Stored`] follow.
+    pub entries: u8,
+    /// Then this many [`Response::BootEvent`].
+    pub boot_events: u8,
+    /// Flash slots.
+    pub slots: u16,
+    /// Slots free.
+    pub free_slots: u16,
+    /// Bytes per slot (the largest extension it can install).
+    pub slot_size: u32,
+    /// An install cut off before it finished.
+    #[serde(borrow)]
+    pub interrupted: Option<Interrupted<'a>>,
+}
+
+/// Most dependencies listed per stored extension.
+pub const STORED_DEPS: usize = 4;
+
+/// An extension in flash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredInfo<'a> {
+    /// It loads at boot.
+    pub boot: bool,
+    /// The version that loads.
+    pub active: ImageInfo,
+    /// The version kept to roll back to.
+    pub previous: Option<ImageInfo>,
+    /// Extensions it is loaded after.
+    #[serde(borrow)]
+    pub deps: [Option<&'a str>; STORED_DEPS],
+}
+
+/// One extension: installed in flash, loaded, or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEntry<'a> {
+    /// Its position in this answer (0-based).
+    pub index: u8,
+    /// Its name.
+    pub name: &'a str,
+    /// It is loaded now.
+    pub loaded: bool,
+    /// What flash holds of it (`None`: loaded by a push, not installed).
+    #[serde(borrow)]
+    pub stored: Option<StoredInfo<'a>>,
+}
+
+/// What happened to one extension at boot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BootEventKind {
+    /// Loaded and came up (`version`); already confirmed.
+    Loaded,
+    /// Loaded and came up on trial, and boot confirmed it.
+    Confirmed,
+    /// This version failed (`reason`).
+    Failed,
+    /// Went back from `version` to `to_version`.
+    RolledBack,
+    /// Not tried (`reason`).
+    Skipped,
+    /// Needs a symbol nothing exports (`reason` names it).
+    MissingSymbol,
+}
+
+impl BootEventKind {
+    /// Its lower-case name (`loaded`, `confirmed`, `failed`, `rolled-back`, `skipped`,
+    /// `missing-symbol`).
+    pub fn name(self) -> &'static str {
+        match self {
+            BootEventKind::Loaded => "loaded",
+            BootEventKind::Confirmed => "confirmed",
+            BootEventKind::Failed => "failed",
+            BootEventKind::RolledBack => "rolled-back",
+            BootEventKind::Skipped => "skipped",
+            BootEventKind::MissingSymbol => "missing-symbol",
+        }
+    }
+}
+
+/// One event of the boot report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootEventInfo<'a> {
+    /// Its position in this answer (0-based).
+    pub index: u8,
+    /// The extension.
+    pub name: &'a str,
+    /// What happened.
+    pub kind: BootEventKind,
+    /// The version it happened to (0 when none).
+    pub version: u32,
+    /// For `RolledBack`, the version now active (else 0).
+    pub to_version: u32,
+    /// Why (failures, skips), or the missing symbol; empty otherwise.
+    pub reason: &'a str,
+}
+
+impl core::fmt::Display for BootEventInfo<'_> {
+    /// The event in words: `hello v2 failed: corrupt in flash: ...`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (n, v, r) = (self.name, self.version, self.reason);
+        match self.kind {
+            BootEventKind::Loaded => write!(f, "{n} v{v} loaded"),
+            BootEventKind::Confirmed => {
+                write!(f, "{n} v{v} loaded and confirmed (its trial passed)")
+            }
+            BootEventKind::Failed => write!(f, "{n} v{v} failed: {r}"),
+            BootEventKind::RolledBack => {
+                write!(f, "{n} rolled back from v{v} to v{}", self.to_version)
+            }
+            BootEventKind::Skipped => write!(f, "{n} not loaded: {r}"),
+            BootEventKind::MissingSymbol => write!(f, "{n} needs `{r}`, which nothing exports"),
+        }
+    }
 }

@@ -10,8 +10,9 @@ mod message;
 pub use error::ErrorCode;
 pub use frame::{CRC32, FrameDecoder, FrameError, decode, encode, max_frame_len};
 pub use message::{
-    DeviceHello, ErrorReply, ExtState, ExtensionInfo, Loaded, RegionInfo, RegionKind, Request,
-    Response, StatusHead,
+    BootEventInfo, BootEventKind, DeviceHello, ErrorReply, ExtState, ExtensionInfo, ImageInfo,
+    ImageState, InstallInfo, Interrupted, ListHead, Loaded, RegionInfo, RegionKind, Request,
+    Response, STORED_DEPS, StatusHead, StoredEntry, StoredInfo,
 };
 
 /// The protocol version this code speaks; a host and a device must agree on it.

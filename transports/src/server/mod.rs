@@ -10,10 +10,14 @@
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
 mod exec;
+#[cfg(feature = "storage")]
+mod flash_store;
+mod install;
 mod link;
 mod logs;
 mod memory;
 mod push;
+mod store;
 mod text;
 
 use core::fmt::Write as _;
@@ -25,17 +29,22 @@ use llext_loader::source::StreamSource;
 use llext_loader::symbols::ExportTable;
 use llext_loader::{Limits, LoadParams, Name, Registry, Report};
 
+#[cfg(feature = "storage")]
+pub use flash_store::FlashStore;
 pub use link::LinkError;
 pub use logs::{LogSource, NoLogs};
 pub use memory::MemoryInfo;
+pub use store::{ExtStore, NoStore, Progress, STORE_MSG, Slots, StoreError};
+pub use text::Text;
 
 use crate::protocol::{
     DeviceHello, ErrorCode, ErrorReply, ExtState, ExtensionInfo, Loaded, RegionInfo, RegionKind,
     Request, Response, StatusHead, VERSION, decode,
 };
+use install::{CatalogOp, InstallRecord};
 use link::FrameLink;
 use push::{PushReader, Stop};
-use text::{Text, utf8_prefix};
+use text::utf8_prefix;
 
 /// The default receive frame size: 1 KiB of push data per frame plus overhead.
 pub const DEFAULT_FRAME: usize = 1088;
@@ -101,31 +110,15 @@ fn reply(f: &Failure) -> ErrorReply<'_> {
     }
 }
 
-/// The answer to a call or unload, kept to be sent again if the same request arrives again.
+/// The answer to a request that must run once (call, unload, remove, confirm, rollback), kept
+/// to be sent again if the same request arrives again.
 enum Answer {
     Value(i32),
     Unloaded(u16),
+    Removed,
+    /// The extension's entry, as it is when the answer is sent.
+    Entry(Name),
     Failed(Failure),
-}
-
-impl Answer {
-    async fn send<L: Read + Write, const F: usize>(
-        &self,
-        link: &mut FrameLink<L, F>,
-        seq: u16,
-    ) -> Result<(), LinkError> {
-        match self {
-            Answer::Value(value) => {
-                link.send(seq, &Response::CallResult { value: *value })
-                    .await
-            }
-            Answer::Unloaded(use_count) => {
-                let use_count = *use_count;
-                link.send(seq, &Response::Unloaded { use_count }).await
-            }
-            Answer::Failed(f) => link.send(seq, &Response::Error(reply(f))).await,
-        }
-    }
 }
 
 /// The last request handled on this link.
@@ -162,6 +155,24 @@ enum Cmd {
         start: u32,
         max: u32,
     },
+    InstallBegin {
+        push_id: u32,
+        name: Option<Name>,
+        total_len: u32,
+        crc32: u32,
+        boot: bool,
+        version: Option<u32>,
+    },
+    List,
+    Remove {
+        name: Option<Name>,
+    },
+    Confirm {
+        name: Option<Name>,
+    },
+    Rollback {
+        name: Option<Name>,
+    },
     Bad,
 }
 
@@ -197,41 +208,112 @@ impl Cmd {
                 name: ext_name(name),
             },
             Request::Exports { start, max } => Cmd::Exports { start, max },
+            Request::InstallBegin {
+                push_id,
+                name,
+                total_len,
+                crc32,
+                boot,
+                version,
+            } => Cmd::InstallBegin {
+                push_id,
+                name: ext_name(name),
+                total_len,
+                crc32,
+                boot,
+                version,
+            },
+            Request::List => Cmd::List,
+            Request::Remove { name } => Cmd::Remove {
+                name: ext_name(name),
+            },
+            Request::Confirm { name } => Cmd::Confirm {
+                name: ext_name(name),
+            },
+            Request::Rollback { name } => Cmd::Rollback {
+                name: ext_name(name),
+            },
         };
         (seq, cmd)
     }
 }
 
-/// The device: a registry of up to `N` extensions, what it tells hosts, and its log source.
-/// `F` is the largest frame it receives.
-pub struct Device<P, G, const N: usize, const F: usize = DEFAULT_FRAME> {
+/// The device: a registry of up to `N` extensions, what it tells hosts, its log source, and
+/// where it installs extensions (`S`, [`NoStore`] for none). `F` is the largest frame it
+/// receives.
+pub struct Device<P, G, const N: usize, const F: usize = DEFAULT_FRAME, S = NoStore> {
     registry: Registry<P, ExportTable, N>,
     info: DeviceInfo,
     config: Config,
     logs: G,
+    store: S,
     pushes_ok: u32,
     pushes_failed: u32,
     bad_frames: u32,
     last_push: Option<PushRecord>,
+    last_install: Option<InstallRecord>,
 }
 
-impl<P, G, const N: usize, const F: usize> Device<P, G, N, F>
+impl<P, G, const N: usize, const F: usize> Device<P, G, N, F, NoStore>
 where
     P: MemoryProvider + MemoryInfo,
     G: LogSource,
 {
-    /// A device whose extensions take memory from `provider` and link against `info.exports`.
+    /// A device whose extensions take memory from `provider` and link against `info.exports`,
+    /// without flash storage.
     pub fn new(provider: P, info: DeviceInfo, config: Config, logs: G) -> Self {
+        Self::with_store(provider, info, config, logs, NoStore)
+    }
+}
+
+impl<P, G, const N: usize, const F: usize, S> Device<P, G, N, F, S>
+where
+    P: MemoryProvider + MemoryInfo,
+    G: LogSource,
+    S: ExtStore,
+{
+    /// A device that also installs extensions into `store` (and loads them from it with
+    /// [`Device::boot`]).
+    pub fn with_store(provider: P, info: DeviceInfo, config: Config, logs: G, store: S) -> Self {
         Self {
             registry: Registry::new(provider, info.exports),
             info,
             config,
             logs,
+            store,
             pushes_ok: 0,
             pushes_failed: 0,
             bad_frames: 0,
             last_push: None,
+            last_install: None,
         }
+    }
+
+    /// The storage hook.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The storage hook, to change it.
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// Loads every installed extension marked for boot (dependencies first), running each
+    /// one's constructors; the report is kept for `List` ([`ExtStore::boot_event`]). Call it
+    /// once at start, before serving.
+    pub async fn boot(&mut self) -> Result<(), StoreError> {
+        let params = LoadParams {
+            limits: self.config.limits,
+            arch: llext_loader::arch::Arch::native(),
+        };
+        let mut bringup = |ext: &llext_loader::Extension| {
+            exec::bringup(ext);
+            true
+        };
+        self.store
+            .boot(&mut self.registry, &params, &mut bringup)
+            .await
     }
 
     /// The extensions loaded.
@@ -307,9 +389,10 @@ where
             Cmd::PushBegin { .. } => {}
             // The same request again (the host lost the answer, or the link duplicated the
             // frame): answer again, never run it twice.
+            Cmd::InstallBegin { .. } => {}
             _ if last.as_ref().is_some_and(|l| l.seq == seq) => {
                 if let Some(a) = last.as_ref().and_then(|l| l.answer.as_ref()) {
-                    a.send(link, seq).await?;
+                    self.send_answer(link, seq, a).await?;
                 }
                 return Ok(false);
             }
@@ -334,7 +417,7 @@ where
                     Err(f) => Answer::Failed(f),
                 };
                 self.flush_logs(link).await?;
-                a.send(link, seq).await?;
+                self.send_answer(link, seq, &a).await?;
                 *last = Some(LastRequest {
                     seq,
                     answer: Some(a),
@@ -346,11 +429,42 @@ where
                     Err(f) => Answer::Failed(f),
                 };
                 self.flush_logs(link).await?;
-                a.send(link, seq).await?;
+                self.send_answer(link, seq, &a).await?;
                 *last = Some(LastRequest {
                     seq,
                     answer: Some(a),
                 });
+            }
+            Cmd::InstallBegin {
+                push_id,
+                name,
+                total_len,
+                crc32,
+                boot,
+                version,
+            } => {
+                let begin = install::Begin {
+                    push_id,
+                    name,
+                    total_len,
+                    crc32,
+                    boot,
+                    version,
+                };
+                return self.install(link, seq, begin).await;
+            }
+            Cmd::List => self.list(link, seq).await?,
+            Cmd::Remove { name } => {
+                self.catalog(link, seq, last, CatalogOp::Remove, name)
+                    .await?;
+            }
+            Cmd::Confirm { name } => {
+                self.catalog(link, seq, last, CatalogOp::Confirm, name)
+                    .await?;
+            }
+            Cmd::Rollback { name } => {
+                self.catalog(link, seq, last, CatalogOp::Rollback, name)
+                    .await?;
             }
             Cmd::Exports { start, max } => {
                 let all = self.info.exports.entries();

@@ -145,7 +145,9 @@ impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
                         self.ack(true).await?;
                     }
                 }
-                Request::PushBegin { push_id, .. } if push_id == self.push_id => {
+                Request::PushBegin { push_id, .. } | Request::InstallBegin { push_id, .. }
+                    if push_id == self.push_id =>
+                {
                     // The host lost our acks, or reconnected: resume from here.
                     heard = Instant::now();
                     self.ack(true).await?;
@@ -171,6 +173,37 @@ impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
     pub fn position(&self) -> u32 {
         self.pos
     }
+
+    /// Starts at `pos` instead of 0 (an install resumed from where flash got to); the CRC then
+    /// covers only what follows.
+    pub fn skip_to(&mut self, pos: u32) {
+        self.pos = pos.min(self.total);
+    }
+
+    /// The unread payload of the current `Data` frame, waiting for the next one when it is used
+    /// up; empty at the end of the file. Mark what was used with [`PushReader::consume`].
+    pub async fn chunk(&mut self) -> Result<&[u8], Stopped> {
+        if self.pos == self.total {
+            return Ok(&[]);
+        }
+        if self.cur.0 == self.cur.1 {
+            self.next_data().await?;
+        }
+        Ok(&self.link.frame()[self.cur.0..self.cur.1])
+    }
+
+    /// Marks the first `n` bytes of [`PushReader::chunk`] consumed; the frame is acknowledged
+    /// once all of it is.
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.cur.1 - self.cur.0);
+        self.crc
+            .update(&self.link.frame()[self.cur.0..self.cur.0 + n]);
+        self.cur.0 += n;
+        self.pos += n as u32;
+        if self.cur.0 == self.cur.1 {
+            self.need_ack = true;
+        }
+    }
 }
 
 impl<L, const F: usize> ErrorType for PushReader<'_, L, F> {
@@ -182,18 +215,10 @@ impl<L: Read + Write, const F: usize> Read for PushReader<'_, L, F> {
         if buf.is_empty() || self.pos == self.total {
             return Ok(0);
         }
-        if self.cur.0 == self.cur.1 {
-            self.next_data().await?;
-        }
-        let n = buf.len().min(self.cur.1 - self.cur.0);
-        let src = &self.link.frame()[self.cur.0..self.cur.0 + n];
-        buf[..n].copy_from_slice(src);
-        self.crc.update(src);
-        self.cur.0 += n;
-        self.pos += n as u32;
-        if self.cur.0 == self.cur.1 {
-            self.need_ack = true;
-        }
+        let chunk = self.chunk().await?;
+        let n = buf.len().min(chunk.len());
+        buf[..n].copy_from_slice(&chunk[..n]);
+        self.consume(n);
         Ok(n)
     }
 }

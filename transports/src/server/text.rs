@@ -3,7 +3,7 @@
 use core::fmt;
 
 /// Up to `N` bytes of UTF-8; what does not fit is cut at a character boundary.
-pub(crate) struct Text<const N: usize> {
+pub struct Text<const N: usize> {
     buf: [u8; N],
     len: usize,
 }
@@ -33,6 +33,12 @@ impl<const N: usize> Text<N> {
     /// Whether nothing was written.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+impl<const N: usize> Default for Text<N> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -1,0 +1,200 @@
+//! `host-push install EXT --port PORT [--name N] [--boot]`: pack, check against the device,
+//! stream into its flash with a progress bar, resuming where the device's flash got to.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Args;
+use llext_loader::pack::pack;
+use llext_transports::client::InstallOptions;
+use serde_json::json;
+
+use super::check;
+use crate::device::{self, DeviceArgs};
+use crate::exit::{Failure, OTHER, PROBLEMS, REFUSED, UNREACHABLE};
+use crate::output;
+
+/// Longest extension name a device accepts.
+const MAX_NAME: usize = 32;
+
+/// Install an extension into the device's flash (tried at its next boot; loaded at every boot
+/// with --boot).
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The extension (a relocatable ELF object, packed on the fly)
+    #[arg(value_name = "EXT")]
+    ext: PathBuf,
+    #[command(flatten)]
+    device: DeviceArgs,
+    /// Name on the device [default: the file stem]
+    #[arg(long, short = 'n', value_name = "NAME")]
+    name: Option<String>,
+    /// Load it whenever the device starts (an update keeps the installed version's setting)
+    #[arg(long, conflicts_with = "no_boot")]
+    boot: bool,
+    /// Do not load it at boot (only when installed on purpose, e.g. by another extension)
+    #[arg(long)]
+    no_boot: bool,
+    /// Its version number [default: one more than the installed one, or 1]
+    #[arg(long, value_name = "N")]
+    version: Option<u32>,
+    /// Print one JSON object on stdout (no progress bar)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `host-push install`.
+pub fn run(args: &InstallArgs) -> Result<()> {
+    let ext = &args.ext;
+    let bytes = std::fs::read(ext)
+        .map_err(|e| Failure::new(OTHER, format!("cannot read {}: {e}", ext.display())))?;
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => ext
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    if name.is_empty() || name.len() > MAX_NAME {
+        return Err(Failure::new(
+            OTHER,
+            format!("extension name `{name}` must be 1 to {MAX_NAME} bytes"),
+        )
+        .hint("pass --name NAME")
+        .into());
+    }
+    let packed = pack(&bytes, &Default::default()).map_err(|e| {
+        Failure::new(PROBLEMS, format!("cannot pack {}: {e}", ext.display()))
+            .hint("is it a relocatable object (`cc -c`)?")
+    })?;
+
+    let mut conn = device::connect(&args.device)?;
+    let device_name = device::describe(&conn.info);
+    let client = &mut conn.client;
+    let listing = client.list().map_err(|e| Failure::client(e, "list"))?;
+    if !listing.storage {
+        return Err(Failure::new(
+            REFUSED,
+            format!("{device_name} keeps no extensions in flash; nothing was sent"),
+        )
+        .hint("push it instead (`host-push push`), or start sim-device with --flash FILE")
+        .into());
+    }
+    if packed.len() as u64 > listing.slot_size as u64 {
+        return Err(Failure::new(
+            REFUSED,
+            format!(
+                "{} packed is {}, larger than a flash slot of {device_name} ({}); nothing was sent",
+                ext.display(),
+                output::bytes(packed.len() as u64),
+                output::bytes(listing.slot_size as u64)
+            ),
+        )
+        .into());
+    }
+    // Symbols the firmware lacks may come from extensions loaded now or at boot.
+    let others: Vec<String> = listing
+        .extensions
+        .iter()
+        .filter(|e| e.name != name && (e.loaded || e.stored.as_ref().is_some_and(|s| s.boot)))
+        .map(|e| e.name.clone())
+        .collect();
+    let exports = client
+        .exports()
+        .map_err(|e| Failure::client(e, "exports"))?;
+    let found = check::against_device(&bytes, &conn.info, &exports, &others)?;
+    if !found.problems.is_empty() {
+        return Err(Failure::new(
+            PROBLEMS,
+            format!(
+                "{} would not load on {device_name}: {} problem(s); nothing was sent",
+                ext.display(),
+                found.problems.len()
+            ),
+        )
+        .details(found.problems)
+        .into());
+    }
+    if !found.deferred.is_empty() && !args.json {
+        output::note(&format!(
+            "note: the firmware does not export {}: the device will look for them in the extensions it loads first",
+            found.deferred.join(", ")
+        ));
+    }
+
+    let bar = output::start_progress(packed.len() as u64, &name, args.json);
+    let started = Instant::now();
+    let was_boot = listing
+        .extensions
+        .iter()
+        .any(|e| e.name == name && e.stored.as_ref().is_some_and(|s| s.boot));
+    let opts = InstallOptions {
+        boot: args.boot || (was_boot && !args.no_boot),
+        version: args.version,
+    };
+    let result = client.install(&name, &packed, opts, |p| bar.set_position(p.acked));
+    output::clear_progress();
+    let done = result.map_err(|e| {
+        let f = Failure::client(e, &format!("install {name}"));
+        let resumable = f.code == UNREACHABLE
+            || f.message.ends_with("[timeout]")
+            || f.message.ends_with("[interrupted]");
+        if resumable {
+            f.hint("install again: the device resumes from what its flash already holds")
+        } else {
+            f
+        }
+    })?;
+    let took = started.elapsed();
+    if args.json {
+        output::json(&json!({
+            "ok": true,
+            "port": conn.port,
+            "device": conn.info,
+            "name": name,
+            "file": ext.display().to_string(),
+            "install": done,
+            "install_ms": output::ms(took),
+            "deferred_symbols": found.deferred,
+            "log": output::device_lines(),
+        }));
+        return Ok(());
+    }
+    let what = if done.unchanged {
+        "already installed: nothing sent".to_string()
+    } else if done.resumed_from > 0 {
+        format!(
+            "resumed at byte {}: sent {} of {} in {} ({})",
+            done.resumed_from,
+            output::bytes(done.sent_bytes),
+            output::bytes(done.file_bytes),
+            output::duration(took),
+            output::rate(done.sent_bytes, took)
+        )
+    } else {
+        format!(
+            "{} in {} ({})",
+            output::bytes(done.file_bytes),
+            output::duration(took),
+            output::rate(done.file_bytes, took)
+        )
+    };
+    eprintln!(
+        "installed {name} v{} on {device_name}: {what}",
+        done.version
+    );
+    let boot = if done.boot {
+        "loads at boot"
+    } else {
+        "not loaded at boot (install with --boot for that)"
+    };
+    let previous = done
+        .previous
+        .map_or(String::new(), |v| format!("; v{v} kept to roll back to"));
+    println!(
+        "{name} v{}: {}, slot {}, {boot}{previous}",
+        done.version, done.state, done.slot
+    );
+    Ok(())
+}

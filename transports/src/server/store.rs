@@ -1,0 +1,211 @@
+//! The server's storage hook: where `InstallBegin`/`Data` go, and what `List`, `Remove`,
+//! `Confirm` and `Rollback` act on. [`NoStore`] is the hook of a firmware without flash (every
+//! storage request is refused with `no-storage`); `FlashStore` (feature `storage`) keeps
+//! extensions in flash with `llext-storage`.
+
+use core::fmt;
+
+use llext_loader::memory::MemoryProvider;
+use llext_loader::symbols::Resolve;
+use llext_loader::{Extension, LoadParams, Name, Registry};
+
+use super::text::Text;
+use crate::protocol::{BootEventInfo, ErrorCode, InstallInfo, StoredInfo};
+
+/// Longest message of a [`StoreError`].
+pub const STORE_MSG: usize = 160;
+
+/// A storage request failed: the code and message the host is sent.
+pub struct StoreError {
+    /// What kind of failure.
+    pub code: ErrorCode,
+    /// What happened and what to do.
+    pub message: Text<STORE_MSG>,
+}
+
+impl StoreError {
+    /// An error with a formatted message.
+    pub fn new(code: ErrorCode, args: fmt::Arguments<'_>) -> Self {
+        Self {
+            code,
+            message: Text::format(args),
+        }
+    }
+}
+
+impl fmt::Debug for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message.as_str())
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message.as_str())
+    }
+}
+
+/// An install cut off before it finished (the same `InstallBegin` resumes it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// The extension.
+    pub name: Name,
+    /// Bytes in its file.
+    pub total_len: u32,
+    /// CRC-32 of its file.
+    pub crc32: u32,
+    /// Where it resumes.
+    pub offset: u32,
+}
+
+/// Flash slots: how many, how many free, and their size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Slots {
+    /// Slots in all.
+    pub count: u16,
+    /// Slots holding nothing that must be kept.
+    pub free: u16,
+    /// Bytes per slot.
+    pub size: u32,
+}
+
+/// Where the server keeps installed extensions.
+///
+/// The server calls `begin`, then `write` with each `Data` payload in offset order straight
+/// from its frame buffer (no copy of the file), then `finish`; the data flow, its
+/// acknowledgements and the stall timeout are the push's. An install cut off (link lost,
+/// stall, another request) is left as it is: the next `begin` of the same image resumes it.
+#[allow(async_fn_in_trait)]
+pub trait ExtStore {
+    /// Whether there is storage at all (`List` says so; other requests are refused).
+    fn present(&self) -> bool;
+
+    /// Starts or resumes installing `len` bytes with CRC-32 `crc32` as `name`; returns the
+    /// offset to send from (`len`: already installed, nothing to send).
+    async fn begin(
+        &mut self,
+        name: &str,
+        len: u32,
+        crc32: u32,
+        boot: bool,
+        version: Option<u32>,
+    ) -> Result<u32, StoreError>;
+
+    /// Takes `bytes` at `offset` (in order); returns the next offset wanted.
+    async fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<u32, StoreError>;
+
+    /// Verifies what arrived and switches the extension to it.
+    async fn finish(&mut self) -> Result<InstallInfo, StoreError>;
+
+    /// Confirms the active version of `name`.
+    async fn confirm(&mut self, name: &str) -> Result<(), StoreError>;
+
+    /// Makes the previous version of `name` active again.
+    async fn rollback(&mut self, name: &str) -> Result<(), StoreError>;
+
+    /// Removes `name` from flash.
+    async fn remove(&mut self, name: &str) -> Result<(), StoreError>;
+
+    /// The `i`-th installed extension: its name and what flash holds of it.
+    fn entry(&self, i: usize) -> Option<(&str, StoredInfo<'_>)>;
+
+    /// The slots.
+    fn slots(&self) -> Slots;
+
+    /// The install cut off before it finished, if any.
+    fn interrupted(&self) -> Option<Progress>;
+
+    /// The `i`-th event of the last boot's report.
+    fn boot_event(&self, i: usize) -> Option<BootEventInfo<'_>>;
+
+    /// Loads every extension marked for boot into `reg` (dependencies first), bringing each up
+    /// with `bringup`, and keeps the report for [`ExtStore::boot_event`].
+    async fn boot<P: MemoryProvider, R: Resolve, const M: usize>(
+        &mut self,
+        reg: &mut Registry<P, R, M>,
+        params: &LoadParams,
+        bringup: &mut dyn FnMut(&Extension) -> bool,
+    ) -> Result<(), StoreError>;
+
+    /// The installed extension called `name`.
+    fn find(&self, name: &str) -> Option<StoredInfo<'_>> {
+        (0..)
+            .map_while(|i| self.entry(i))
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| s)
+    }
+}
+
+/// No storage: a firmware without flash for extensions.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoStore;
+
+/// The error of every storage request on a device without storage.
+pub(crate) fn no_storage() -> StoreError {
+    StoreError::new(
+        ErrorCode::NoStorage,
+        format_args!("this device keeps no extensions in flash: push them instead"),
+    )
+}
+
+impl ExtStore for NoStore {
+    fn present(&self) -> bool {
+        false
+    }
+
+    async fn begin(
+        &mut self,
+        _: &str,
+        _: u32,
+        _: u32,
+        _: bool,
+        _: Option<u32>,
+    ) -> Result<u32, StoreError> {
+        Err(no_storage())
+    }
+
+    async fn write(&mut self, _: u32, _: &[u8]) -> Result<u32, StoreError> {
+        Err(no_storage())
+    }
+
+    async fn finish(&mut self) -> Result<InstallInfo, StoreError> {
+        Err(no_storage())
+    }
+
+    async fn confirm(&mut self, _: &str) -> Result<(), StoreError> {
+        Err(no_storage())
+    }
+
+    async fn rollback(&mut self, _: &str) -> Result<(), StoreError> {
+        Err(no_storage())
+    }
+
+    async fn remove(&mut self, _: &str) -> Result<(), StoreError> {
+        Err(no_storage())
+    }
+
+    fn entry(&self, _: usize) -> Option<(&str, StoredInfo<'_>)> {
+        None
+    }
+
+    fn slots(&self) -> Slots {
+        Slots::default()
+    }
+
+    fn interrupted(&self) -> Option<Progress> {
+        None
+    }
+
+    fn boot_event(&self, _: usize) -> Option<BootEventInfo<'_>> {
+        None
+    }
+
+    async fn boot<P: MemoryProvider, R: Resolve, const M: usize>(
+        &mut self,
+        _: &mut Registry<P, R, M>,
+        _: &LoadParams,
+        _: &mut dyn FnMut(&Extension) -> bool,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
