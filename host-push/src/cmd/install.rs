@@ -33,7 +33,7 @@ pub struct InstallArgs {
     /// Load it whenever the device starts (an update keeps the installed version's setting)
     #[arg(long, conflicts_with = "no_boot")]
     boot: bool,
-    /// Do not load it at boot (only when installed on purpose, e.g. by another extension)
+    /// Do not load it at boot (clears the setting an update would otherwise keep)
     #[arg(long)]
     no_boot: bool,
     /// Its version number [default: one more than the installed one, or 1]
@@ -72,7 +72,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
     let mut conn = device::connect(&args.device)?;
     let device_name = device::describe(&conn.info);
     let client = &mut conn.client;
-    let listing = client.list().map_err(|e| Failure::client(e, "list"))?;
+    let listing = client.list().map_err(super::list::list_failure)?;
     if !listing.storage {
         return Err(Failure::new(
             REFUSED,

@@ -23,7 +23,7 @@ pub struct ListArgs {
 /// Runs `host-push list`.
 pub fn run(args: &ListArgs) -> Result<()> {
     let mut conn = device::connect(&args.device)?;
-    let l = conn.client.list().map_err(|e| Failure::client(e, "list"))?;
+    let l = conn.client.list().map_err(list_failure)?;
     if args.json {
         output::json(&json!({
             "ok": true,
@@ -80,6 +80,18 @@ pub fn run(args: &ListArgs) -> Result<()> {
     }
     print_boot_report(&l.boot_report);
     Ok(())
+}
+
+/// A failed `List`: a device that does not know the request predates flash installs.
+pub fn list_failure(e: llext_transports::client::ClientError) -> Failure {
+    let f = Failure::client(e, "list");
+    if f.message.ends_with("[bad-request]") {
+        f.hint(
+            "this firmware predates flash installs (`list`, `install`): update it, or push instead",
+        )
+    } else {
+        f
+    }
 }
 
 /// `hello v2 confirmed, slot 3, 1,234 B, crc 1c2f07f3, boot, loaded; previous v1 ...`.
