@@ -1,6 +1,8 @@
 //! Firmware code shared by the QEMU boards: C exports for extensions, the log, pool accounting.
 #![no_std]
 
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod exports;
 pub mod log;
 pub mod measure;

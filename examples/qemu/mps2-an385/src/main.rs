@@ -33,7 +33,7 @@ mod device {
     static mut POOL: [MaybeUninit<u8>; POOL_SIZE] = [MaybeUninit::uninit(); POOL_SIZE];
 
     /// Serves hosts over `uart` forever.
-    pub async fn run(mut uart: Uart) -> ! {
+    pub async fn run(uart: Uart) -> ! {
         qemu_common::measure::set_counter(crate::time::core_clocks);
         // SAFETY: `run` is called once; nothing else refers to POOL.
         let pool = unsafe { &mut *core::ptr::addr_of_mut!(POOL) };
@@ -42,10 +42,22 @@ mod device {
             float_abi: Some("soft"),
             exports: qemu_common::exports::EXPORTS,
         };
-        let memory = Measured(PoolProvider::new(pool));
+        #[cfg_attr(not(feature = "bench"), allow(unused_mut))]
+        let mut memory = Measured(PoolProvider::new(pool));
+        #[cfg(feature = "bench")]
+        let uart = {
+            let mut uart = uart;
+            // Bytes a host sends meanwhile wait: no receive interrupt inside the count.
+            uart.pause_rx();
+            let insns = crate::time::guest_instructions;
+            let outcome = qemu_common::bench::run(&mut memory.0, insns).await;
+            uart.resume_rx();
+            qemu_common::bench::Announce::new(uart, outcome)
+        };
+        let mut link = uart;
         let mut device: Device<_, _, 8> = Device::new(memory, info, Config::default(), Logs);
         loop {
-            let _ = device.serve(&mut uart).await;
+            let _ = device.serve(&mut link).await;
         }
     }
 }
@@ -57,7 +69,7 @@ mod device {
 
     use crate::uart::Uart;
 
-    pub async fn run(mut uart: Uart) -> ! {
+    pub async fn run(uart: Uart) -> ! {
         let mut buf = [0u8; 64];
         loop {
             let n = uart.read(&mut buf).await.unwrap_or(0);

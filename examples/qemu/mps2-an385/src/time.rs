@@ -53,6 +53,13 @@ pub fn core_clocks() -> u64 {
     })
 }
 
+/// Guest instructions since start, exact to 40 under QEMU's `-icount shift=0` (one instruction
+/// per virtual nanosecond, one 25 MHz core clock per 40 ns). QEMU has no DWT cycle counter.
+#[cfg(feature = "bench")]
+pub fn guest_instructions() -> u64 {
+    core_clocks() * u64::from(1_000_000_000 / CORE_HZ)
+}
+
 #[exception]
 fn SysTick() {
     critical_section::with(|cs| {

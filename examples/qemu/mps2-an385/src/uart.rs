@@ -67,6 +67,20 @@ impl Uart {
         unsafe { cortex_m::peripheral::NVIC::unmask(UART0_RX) };
         Uart(())
     }
+
+    /// Leaves received bytes in the UART (and QEMU's character device): no receive interrupt
+    /// until [`Uart::resume_rx`].
+    #[cfg(feature = "bench")]
+    pub fn pause_rx(&mut self) {
+        cortex_m::peripheral::NVIC::mask(UART0_RX);
+    }
+
+    /// Takes the receive interrupt again.
+    #[cfg(feature = "bench")]
+    pub fn resume_rx(&mut self) {
+        // SAFETY: as in `new`.
+        unsafe { cortex_m::peripheral::NVIC::unmask(UART0_RX) };
+    }
 }
 
 /// Moves bytes waiting in the UART into the ring while it has room. A byte left in the UART

@@ -26,7 +26,7 @@ static mut POOL: [MaybeUninit<u8>; POOL_SIZE] = [MaybeUninit::uninit(); POOL_SIZ
 #[embassy_executor::main]
 async fn main(_spawner: Spawner) {
     time::init();
-    let mut uart = Uart::new();
+    let uart = Uart::new();
     // SAFETY: interrupts are enabled once their handlers' state is set up (above).
     unsafe { riscv::interrupt::enable() };
     qemu_common::measure::set_counter(time::instret);
@@ -37,10 +37,21 @@ async fn main(_spawner: Spawner) {
         float_abi: Some("soft"),
         exports: qemu_common::exports::EXPORTS,
     };
-    let memory = Measured(PoolProvider::new(pool));
+    #[cfg_attr(not(feature = "bench"), allow(unused_mut))]
+    let mut memory = Measured(PoolProvider::new(pool));
+    #[cfg(feature = "bench")]
+    let uart = {
+        let mut uart = uart;
+        // Bytes a host sends meanwhile wait: no receive interrupt inside the count.
+        uart.pause_rx();
+        let outcome = qemu_common::bench::run(&mut memory.0, time::instret).await;
+        uart.resume_rx();
+        qemu_common::bench::Announce::new(uart, outcome)
+    };
+    let mut link = uart;
     let mut device: Device<_, _, 8> = Device::new(memory, info, Config::default(), Logs);
     loop {
-        let _ = device.serve(&mut uart).await;
+        let _ = device.serve(&mut link).await;
     }
 }
 

@@ -78,6 +78,21 @@ impl Uart {
         unsafe { riscv::register::mie::set_mext() };
         Uart(())
     }
+
+    /// Leaves received bytes in the UART's FIFO (and QEMU's character device): no receive
+    /// interrupt until [`Uart::resume_rx`].
+    #[cfg(feature = "bench")]
+    pub fn pause_rx(&mut self) {
+        // SAFETY: only masks the external interrupt.
+        unsafe { riscv::register::mie::clear_mext() };
+    }
+
+    /// Takes the receive interrupt again.
+    #[cfg(feature = "bench")]
+    pub fn resume_rx(&mut self) {
+        // SAFETY: as in `new`.
+        unsafe { riscv::register::mie::set_mext() };
+    }
 }
 
 /// Moves bytes waiting in the UART into the ring while it has room. Bytes left in the UART

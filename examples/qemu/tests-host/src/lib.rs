@@ -119,20 +119,29 @@ static BUILD: Mutex<()> = Mutex::new(());
 impl Qemu {
     /// Starts `run.sh BOARD ARGS` and waits for `listening on`.
     pub fn start(board: Board, args: &[&str]) -> Qemu {
+        // Held until QEMU runs its copy of the firmware, which a build with other features
+        // (`--bench`) would replace.
         let _build = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-        let status = Command::new("cargo")
-            .args(["build", "--release", "--quiet"])
-            .current_dir(qemu_dir().join(board.name()))
+        let run_sh = qemu_dir().join("run.sh");
+        let bench: &[&str] = if args.contains(&"--bench") {
+            &["--bench"]
+        } else {
+            &[]
+        };
+        let status = Command::new(&run_sh)
+            .arg(board.name())
+            .arg("--build-only")
+            .args(bench)
             .env_remove("CARGO_TARGET_DIR")
             .env_remove("RUSTFLAGS")
             .status()
-            .expect("run cargo");
+            .expect("run run.sh --build-only");
         assert!(
             status.success(),
             "building the {} firmware failed",
             board.name()
         );
-        let mut child = Command::new(qemu_dir().join("run.sh"))
+        let mut child = Command::new(&run_sh)
             .arg(board.name())
             .arg("--no-build")
             .args(args)
@@ -321,4 +330,5 @@ pub fn large_extension(n: usize) -> (String, i32) {
     (src, expect)
 }
 
+pub mod bench;
 pub mod suite;

@@ -56,6 +56,13 @@ fn load_figures_under_icount() {
 }
 
 #[test]
+fn start_up_bench_reports_guest_instructions_per_load() {
+    if !B.skip("bench") {
+        qemu_tests::bench::check(B);
+    }
+}
+
+#[test]
 fn host_push_pushes_and_calls() {
     if !B.skip("host_push_cli") {
         suite::host_push_cli(B);
