@@ -69,7 +69,7 @@ mod device {
 
     use crate::uart::Uart;
 
-    pub async fn run(uart: Uart) -> ! {
+    pub async fn run(mut uart: Uart) -> ! {
         let mut buf = [0u8; 64];
         loop {
             let n = uart.read(&mut buf).await.unwrap_or(0);

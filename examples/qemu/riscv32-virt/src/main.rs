@@ -7,21 +7,73 @@ mod time;
 mod uart;
 
 use core::fmt::Write as _;
-use core::mem::MaybeUninit;
 use core::panic::PanicInfo;
 
 use embassy_executor::Spawner;
-use llext_loader::memory::PoolProvider;
-use llext_transports::server::{Config, Device, DeviceInfo};
-use qemu_common::log::Logs;
-use qemu_common::measure::Measured;
 
 use crate::uart::Uart;
 
-/// Extension memory.
-const POOL_SIZE: usize = 8 << 20;
+#[cfg(feature = "loader")]
+mod device {
+    use core::mem::MaybeUninit;
 
-static mut POOL: [MaybeUninit<u8>; POOL_SIZE] = [MaybeUninit::uninit(); POOL_SIZE];
+    use llext_loader::memory::PoolProvider;
+    use llext_transports::server::{Config, Device, DeviceInfo};
+    use qemu_common::log::Logs;
+    use qemu_common::measure::Measured;
+
+    use crate::time;
+    use crate::uart::Uart;
+
+    /// Extension memory.
+    const POOL_SIZE: usize = 8 << 20;
+
+    static mut POOL: [MaybeUninit<u8>; POOL_SIZE] = [MaybeUninit::uninit(); POOL_SIZE];
+
+    /// Serves hosts over `uart` forever.
+    pub async fn run(uart: Uart) -> ! {
+        qemu_common::measure::set_counter(time::instret);
+        // SAFETY: `run` is called once; nothing else refers to POOL.
+        let pool = unsafe { &mut *core::ptr::addr_of_mut!(POOL) };
+        let info = DeviceInfo {
+            name: "riscv32-virt",
+            float_abi: Some("soft"),
+            exports: qemu_common::exports::EXPORTS,
+        };
+        #[cfg_attr(not(feature = "bench"), allow(unused_mut))]
+        let mut memory = Measured(PoolProvider::new(pool));
+        #[cfg(feature = "bench")]
+        let uart = {
+            let mut uart = uart;
+            // Bytes a host sends meanwhile wait: no receive interrupt inside the count.
+            uart.pause_rx();
+            let outcome = qemu_common::bench::run(&mut memory.0, time::instret).await;
+            uart.resume_rx();
+            qemu_common::bench::Announce::new(uart, outcome)
+        };
+        let mut link = uart;
+        let mut device: Device<_, _, 8> = Device::new(memory, info, Config::default(), Logs);
+        loop {
+            let _ = device.serve(&mut link).await;
+        }
+    }
+}
+
+/// Without the loader: the same board support, echoing the UART (the size baseline).
+#[cfg(not(feature = "loader"))]
+mod device {
+    use embedded_io_async::{Read, Write};
+
+    use crate::uart::Uart;
+
+    pub async fn run(mut uart: Uart) -> ! {
+        let mut buf = [0u8; 64];
+        loop {
+            let n = uart.read(&mut buf).await.unwrap_or(0);
+            let _ = uart.write_all(&buf[..n]).await;
+        }
+    }
+}
 
 #[embassy_executor::main]
 async fn main(_spawner: Spawner) {
@@ -29,30 +81,7 @@ async fn main(_spawner: Spawner) {
     let uart = Uart::new();
     // SAFETY: interrupts are enabled once their handlers' state is set up (above).
     unsafe { riscv::interrupt::enable() };
-    qemu_common::measure::set_counter(time::instret);
-    // SAFETY: `main` runs once; nothing else refers to POOL.
-    let pool = unsafe { &mut *core::ptr::addr_of_mut!(POOL) };
-    let info = DeviceInfo {
-        name: "riscv32-virt",
-        float_abi: Some("soft"),
-        exports: qemu_common::exports::EXPORTS,
-    };
-    #[cfg_attr(not(feature = "bench"), allow(unused_mut))]
-    let mut memory = Measured(PoolProvider::new(pool));
-    #[cfg(feature = "bench")]
-    let uart = {
-        let mut uart = uart;
-        // Bytes a host sends meanwhile wait: no receive interrupt inside the count.
-        uart.pause_rx();
-        let outcome = qemu_common::bench::run(&mut memory.0, time::instret).await;
-        uart.resume_rx();
-        qemu_common::bench::Announce::new(uart, outcome)
-    };
-    let mut link = uart;
-    let mut device: Device<_, _, 8> = Device::new(memory, info, Config::default(), Logs);
-    loop {
-        let _ = device.serve(&mut link).await;
-    }
+    device::run(uart).await
 }
 
 #[panic_handler]

@@ -83,6 +83,7 @@ impl Driver for ClintDriver {
 }
 
 /// Instructions retired since reset (exact under QEMU's `-icount`).
+#[cfg_attr(not(feature = "loader"), allow(dead_code))]
 pub fn instret() -> u64 {
     riscv::register::minstret::read64() as u64
 }
