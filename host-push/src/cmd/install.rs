@@ -6,17 +6,13 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
-use llext_loader::pack::pack;
 use llext_transports::client::InstallOptions;
 use serde_json::json;
 
-use super::check;
+use super::prepare::{check_before_sending, prepare};
 use crate::device::{self, DeviceArgs};
-use crate::exit::{Failure, OTHER, PROBLEMS, REFUSED, UNREACHABLE};
+use crate::exit::{Failure, REFUSED, UNREACHABLE};
 use crate::output;
-
-/// Longest extension name a device accepts.
-const MAX_NAME: usize = 32;
 
 /// Install an extension into the device's flash (tried at its next boot; loaded at every boot
 /// with --boot).
@@ -47,27 +43,8 @@ pub struct InstallArgs {
 /// Runs `host-push install`.
 pub fn run(args: &InstallArgs) -> Result<()> {
     let ext = &args.ext;
-    let bytes = std::fs::read(ext)
-        .map_err(|e| Failure::new(OTHER, format!("cannot read {}: {e}", ext.display())))?;
-    let name = match &args.name {
-        Some(n) => n.clone(),
-        None => ext
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-    };
-    if name.is_empty() || name.len() > MAX_NAME {
-        return Err(Failure::new(
-            OTHER,
-            format!("extension name `{name}` must be 1 to {MAX_NAME} bytes"),
-        )
-        .hint("pass --name NAME")
-        .into());
-    }
-    let packed = pack(&bytes, &Default::default()).map_err(|e| {
-        Failure::new(PROBLEMS, format!("cannot pack {}: {e}", ext.display()))
-            .hint("is it a relocatable object (`cc -c`)?")
-    })?;
+    let prepared = prepare(ext, args.name.as_deref())?;
+    let (name, packed) = (prepared.name.clone(), &prepared.packed);
 
     let mut conn = device::connect(&args.device)?;
     let device_name = device::describe(&conn.info);
@@ -103,25 +80,15 @@ pub fn run(args: &InstallArgs) -> Result<()> {
     let exports = client
         .exports()
         .map_err(|e| Failure::client(e, "exports"))?;
-    let found = check::against_device(&bytes, &conn.info, &exports, &others)?;
-    if !found.problems.is_empty() {
-        return Err(Failure::new(
-            PROBLEMS,
-            format!(
-                "{} would not load on {device_name}: {} problem(s); nothing was sent",
-                ext.display(),
-                found.problems.len()
-            ),
-        )
-        .details(found.problems)
-        .into());
-    }
-    if !found.deferred.is_empty() && !args.json {
-        output::note(&format!(
-            "note: the firmware does not export {}: the device will look for them in the extensions it loads first",
-            found.deferred.join(", ")
-        ));
-    }
+    let deferred = check_before_sending(
+        ext,
+        &prepared,
+        &conn.info,
+        &exports,
+        &others,
+        &device_name,
+        args.json,
+    )?;
 
     let bar = output::start_progress(packed.len() as u64, &name, args.json);
     let started = Instant::now();
@@ -133,7 +100,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         boot: args.boot || (was_boot && !args.no_boot),
         version: args.version,
     };
-    let result = client.install(&name, &packed, opts, |p| bar.set_position(p.acked));
+    let result = client.install(&name, packed, opts, |p| bar.set_position(p.acked));
     output::clear_progress();
     let done = result.map_err(|e| {
         let f = Failure::client(e, &format!("install {name}"));
@@ -156,7 +123,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
             "file": ext.display().to_string(),
             "install": done,
             "install_ms": output::ms(took),
-            "deferred_symbols": found.deferred,
+            "deferred_symbols": deferred,
             "log": output::device_lines(),
         }));
         return Ok(());

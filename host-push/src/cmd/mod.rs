@@ -9,6 +9,7 @@ mod list;
 mod monitor;
 mod pack;
 mod ports;
+mod prepare;
 mod push;
 mod remove;
 mod rollback;

@@ -6,16 +6,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use llext_loader::pack::pack;
 use serde_json::json;
 
-use super::check;
+use super::prepare::{check_before_sending, prepare};
 use crate::device::{self, DeviceArgs};
-use crate::exit::{Failure, OTHER, PROBLEMS, REFUSED};
+use crate::exit::{Failure, REFUSED};
 use crate::output;
-
-/// Longest extension name a device accepts.
-const MAX_NAME: usize = 32;
 
 /// Push an extension to a device, load it, and optionally call functions in it.
 #[derive(Debug, Args)]
@@ -39,43 +35,11 @@ pub struct PushArgs {
     pub json: bool,
 }
 
-/// Subcommand names: a file named like one must be written `./NAME`.
-const SUBCOMMANDS: &[&str] = &[
-    "push", "status", "call", "unload", "install", "list", "remove", "confirm", "rollback",
-    "check", "monitor", "ports", "pack", "link", "help",
-];
-
 /// Runs the push.
 pub fn run(args: &PushArgs) -> Result<()> {
     let ext = args.ext.as_ref().context("no extension given")?;
-    let bytes = std::fs::read(ext).map_err(|e| {
-        let f = Failure::new(OTHER, format!("cannot read {}: {e}", ext.display()));
-        match ext.to_str() {
-            Some(s) if SUBCOMMANDS.contains(&s) => f.hint(format!(
-                "options go after the subcommand: `host-push {s} --port PORT`"
-            )),
-            _ => f,
-        }
-    })?;
-    let name = match &args.name {
-        Some(n) => n.clone(),
-        None => ext
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-    };
-    if name.is_empty() || name.len() > MAX_NAME {
-        return Err(Failure::new(
-            OTHER,
-            format!("extension name `{name}` must be 1 to {MAX_NAME} bytes"),
-        )
-        .hint("pass --name NAME")
-        .into());
-    }
-    let packed = pack(&bytes, &Default::default()).map_err(|e| {
-        Failure::new(PROBLEMS, format!("cannot pack {}: {e}", ext.display()))
-            .hint("is it a relocatable object (`cc -c`)?")
-    })?;
+    let prepared = prepare(ext, args.name.as_deref())?;
+    let (name, packed) = (prepared.name.clone(), &prepared.packed);
 
     let mut conn = device::connect(&args.device)?;
     let device_name = device::describe(&conn.info);
@@ -101,27 +65,20 @@ pub fn run(args: &PushArgs) -> Result<()> {
     let exports = client
         .exports()
         .map_err(|e| Failure::client(e, "exports"))?;
-    let found = check::against_device(&bytes, &conn.info, &exports, &loaded)?;
-    if !found.problems.is_empty() {
-        return Err(Failure::new(
-            PROBLEMS,
-            format!(
-                "{} would not load on {device_name}: {} problem(s); nothing was sent",
-                ext.display(),
-                found.problems.len()
-            ),
-        )
-        .details(found.problems)
-        .into());
-    }
-    if !found.deferred.is_empty() && !args.json {
-        output::note(&format!("note: {}", check::deferred_note(&found.deferred)));
-    }
+    let deferred = check_before_sending(
+        ext,
+        &prepared,
+        &conn.info,
+        &exports,
+        &loaded,
+        &device_name,
+        args.json,
+    )?;
 
     let bar = output::start_progress(packed.len() as u64, &name, args.json);
     let started = Instant::now();
     conn.marks.arm_push();
-    let result = client.push(&name, &packed, |p| bar.set_position(p.acked));
+    let result = client.push(&name, packed, |p| bar.set_position(p.acked));
     output::clear_progress();
     let pushed = result.map_err(|e| Failure::client(e, &format!("push {name}")))?;
     let took = started.elapsed();
@@ -165,7 +122,7 @@ pub fn run(args: &PushArgs) -> Result<()> {
             "first_byte_ms": conn.marks.first_byte().map(output::ms),
             "first_push_byte_ms": conn.marks.first_push_byte().map(output::ms),
             "total_ms": output::ms(output::since_start()),
-            "deferred_symbols": found.deferred,
+            "deferred_symbols": deferred,
             "calls": calls,
             "log": output::device_lines(),
         }));
