@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use llext_transports::protocol::{self, FrameDecoder, Request};
 
 use common::{
-    APP, HELLO, LIB, MISSING, SimDevice, compile, compile_with, host_push, sim_device_bin,
+    APP, HELLO, LIB, MISSING, compile, compile_with, host_push, sim_device_bin, start_sim,
 };
 
 /// Names of the loaded extensions, from `status --json`.
@@ -95,20 +95,20 @@ fn push_call_status_unload(port: &str) {
 
 #[test]
 fn pushes_calls_and_unloads_over_tcp() {
-    let dev = SimDevice::start("tcp:127.0.0.1:0");
+    let dev = start_sim("tcp:127.0.0.1:0");
     push_call_status_unload(&dev.address);
 }
 
 #[test]
 fn pushes_calls_and_unloads_over_a_pty() {
-    let dev = SimDevice::start("pty");
+    let dev = start_sim("pty");
     assert!(dev.address.starts_with("/dev/"), "{}", dev.address);
     push_call_status_unload(&dev.address);
 }
 
 #[test]
 fn push_json_reports_the_load_the_calls_and_the_time_to_the_first_byte() {
-    let dev = SimDevice::start("tcp:127.0.0.1:0");
+    let dev = start_sim("tcp:127.0.0.1:0");
     let hello = compile("hello_json", HELLO);
     let r = host_push(&[
         &hello,
@@ -134,7 +134,7 @@ fn push_json_reports_the_load_the_calls_and_the_time_to_the_first_byte() {
 
 #[test]
 fn missing_symbols_are_all_listed_before_a_byte_is_sent_with_exit_code_2() {
-    let dev = SimDevice::start("tcp:127.0.0.1:0");
+    let dev = start_sim("tcp:127.0.0.1:0");
     let ext = compile("missing", MISSING);
     let r = host_push(&[&ext, "--port", &dev.address, "--call", "entry"]);
     assert_eq!(r.code, 2, "{r}");
@@ -167,7 +167,7 @@ fn missing_symbols_are_all_listed_before_a_byte_is_sent_with_exit_code_2() {
 
 #[test]
 fn symbols_of_loaded_extensions_are_left_to_the_device_which_names_the_missing_ones() {
-    let dev = SimDevice::start("tcp:127.0.0.1:0");
+    let dev = start_sim("tcp:127.0.0.1:0");
     let app = compile("app_alone", APP);
     // Nothing loaded: lib's symbols are missing, found on the host.
     let r = host_push(&[&app, "--port", &dev.address]);
@@ -198,7 +198,7 @@ fn a_wrong_architecture_object_is_refused_before_a_byte_is_sent() {
     ) else {
         return;
     };
-    let dev = SimDevice::start("tcp:127.0.0.1:0");
+    let dev = start_sim("tcp:127.0.0.1:0");
     let r = host_push(&[&arm, "--port", &dev.address, "--call", "entry"]);
     assert_eq!(r.code, 2, "{r}");
     assert!(
@@ -210,7 +210,7 @@ fn a_wrong_architecture_object_is_refused_before_a_byte_is_sent() {
 
 #[test]
 fn an_extension_already_loaded_is_refused_unless_replaced() {
-    let dev = SimDevice::start("tcp:127.0.0.1:0");
+    let dev = start_sim("tcp:127.0.0.1:0");
     let hello = compile("again", HELLO);
     assert_eq!(host_push(&[&hello, "--port", &dev.address]).code, 0);
     let r = host_push(&[&hello, "--port", &dev.address, "--call", "hello_main"]);
@@ -231,7 +231,7 @@ fn an_extension_already_loaded_is_refused_unless_replaced() {
 
 #[test]
 fn device_errors_exit_4_with_the_device_message() {
-    let dev = SimDevice::start("tcp:127.0.0.1:0");
+    let dev = start_sim("tcp:127.0.0.1:0");
     let r = host_push(&["call", "nothing", "main", "--port", &dev.address]);
     assert_eq!(r.code, 4, "{r}");
     assert!(r.stderr.contains("not-loaded"), "{r}");
@@ -290,7 +290,7 @@ fn a_port_with_nothing_behind_it_exits_3_saying_no_device_answered() {
 
 #[test]
 fn monitor_ends_with_exit_code_3_when_the_device_goes_away() {
-    let dev = SimDevice::start("tcp:127.0.0.1:0");
+    let dev = start_sim("tcp:127.0.0.1:0");
     let mut mon = Command::new(env!("CARGO_BIN_EXE_host-push"))
         .args(["monitor", "--port", &dev.address])
         .stdout(Stdio::piped())
@@ -387,7 +387,7 @@ fn usage_errors_exit_1_and_help_lists_the_exit_codes() {
 #[ignore]
 fn measure_start_to_first_byte() {
     let _ = sim_device_bin();
-    let dev = SimDevice::start("tcp:127.0.0.1:0");
+    let dev = start_sim("tcp:127.0.0.1:0");
     let hello = compile("timing", HELLO);
     let (mut first, mut push, mut total) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..20 {

@@ -186,7 +186,7 @@ fn a_removed_extension_no_longer_loads_at_boot_and_its_slot_is_free() {
 
 #[test]
 fn a_device_without_flash_refuses_installs_and_lists_what_is_loaded() {
-    let dev = common::SimDevice::start("tcp:127.0.0.1:0");
+    let dev = common::start_sim("tcp:127.0.0.1:0");
     let v1 = compile("noflash", &versioned(1, 16));
     let r = host_push(&["install", &v1, "-p", &dev.address]);
     assert_eq!(r.code, 4, "{r}");

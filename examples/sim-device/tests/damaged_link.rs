@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use common::{SimDevice, build, table_extension};
+use common::{build, start, table_extension};
 use llext_transports::client::{Client, ClientError, Timeouts};
 use llext_transports::protocol::ErrorCode;
 
@@ -149,7 +149,7 @@ fn is_link_error(e: &ClientError) -> bool {
 
 #[test]
 fn pushes_through_a_damaged_link_complete_or_fail_clearly() {
-    let dev = SimDevice::start(&["--push-timeout-ms", "1000"]);
+    let dev = start(&["--push-timeout-ms", "1000"]);
     let (src, value) = table_extension(3000);
     let image = build("damaged", &src);
     let (seeds_tx, seeds_rx) = mpsc::channel();

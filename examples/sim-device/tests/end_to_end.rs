@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{APP, HELLO, LIB, SimDevice, build};
+use common::{APP, HELLO, LIB, build, start};
 use llext_transports::client::{Client, ClientError};
 use llext_transports::protocol::{self, ErrorCode, FrameDecoder, Request, Response};
 
@@ -55,14 +55,14 @@ fn push_call_status_unload(port: &str) {
 
 #[test]
 fn pushes_calls_and_unloads_over_tcp() {
-    let dev = SimDevice::start(&["--listen", "tcp:127.0.0.1:0"]);
+    let dev = start(&["--listen", "tcp:127.0.0.1:0"]);
     assert!(dev.address.starts_with("tcp:127.0.0.1:"));
     push_call_status_unload(&dev.address);
 }
 
 #[test]
 fn pushes_calls_and_unloads_over_a_pty() {
-    let dev = SimDevice::start(&["--listen", "pty"]);
+    let dev = start(&["--listen", "pty"]);
     assert!(dev.address.starts_with("/dev/"), "{}", dev.address);
     push_call_status_unload(&dev.address);
     // A second client on the same terminal, after the first closed it.
@@ -71,7 +71,7 @@ fn pushes_calls_and_unloads_over_a_pty() {
 
 #[test]
 fn extension_output_arrives_as_log_lines() {
-    let dev = SimDevice::start(&[]);
+    let dev = start(&[]);
     let mut c = Client::connect(&dev.address).expect("connect");
     let lines = Arc::new(Mutex::new(Vec::new()));
     let l = lines.clone();
@@ -92,7 +92,7 @@ fn extension_output_arrives_as_log_lines() {
 
 #[test]
 fn missing_symbols_are_named_and_memory_is_returned() {
-    let dev = SimDevice::start(&[]);
+    let dev = start(&[]);
     let mut c = Client::connect(&dev.address).expect("connect");
     let baseline = c.status().expect("status").used_memory;
     let src = "int nowhere_a(void); int nowhere_b(int);\nint f(void) { return nowhere_a() + nowhere_b(2); }\n";
@@ -112,7 +112,7 @@ fn missing_symbols_are_named_and_memory_is_returned() {
 
 #[test]
 fn a_loaded_name_is_refused_until_unloaded() {
-    let dev = SimDevice::start(&[]);
+    let dev = start(&[]);
     let mut c = Client::connect(&dev.address).expect("connect");
     let lib = build("lib2", LIB);
     c.push("lib", &lib, |_| {}).expect("push");
@@ -124,7 +124,7 @@ fn a_loaded_name_is_refused_until_unloaded() {
 
 #[test]
 fn calls_name_what_is_missing() {
-    let dev = SimDevice::start(&[]);
+    let dev = start(&[]);
     let mut c = Client::connect(&dev.address).expect("connect");
     let e = c.call("nothing", "f").expect_err("not loaded");
     assert_eq!(e.code(), Some(ErrorCode::NotLoaded));
@@ -136,7 +136,7 @@ fn calls_name_what_is_missing() {
 
 #[test]
 fn lists_the_firmware_exports() {
-    let dev = SimDevice::start(&[]);
+    let dev = start(&[]);
     let mut c = Client::connect(&dev.address).expect("connect");
     let n = c.info().expect("hello").exports as usize;
     let exports = c.exports().expect("exports");
@@ -209,7 +209,7 @@ fn begin_half_a_push(s: &mut TcpStream, image: &[u8]) {
 
 #[test]
 fn a_stalled_push_times_out_and_its_memory_returns() {
-    let dev = SimDevice::start(&["--push-timeout-ms", "300"]);
+    let dev = start(&["--push-timeout-ms", "300"]);
     let baseline = Client::connect(&dev.address)
         .expect("connect")
         .status()
@@ -253,7 +253,7 @@ fn a_stalled_push_times_out_and_its_memory_returns() {
 
 #[test]
 fn keeps_serving_after_a_client_disconnects_mid_push() {
-    let mut dev = SimDevice::start(&[]);
+    let mut dev = start(&[]);
     let baseline = Client::connect(&dev.address)
         .unwrap()
         .status()

@@ -3,11 +3,9 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{OnceLock, mpsc};
-use std::time::Duration;
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 
 /// The `sim-device` binary next to `host-push`'s, built (or brought up to date) by
 /// `cargo build -p sim-device` into the same target directory and profile.
@@ -45,46 +43,12 @@ pub fn sim_device_bin() -> &'static Path {
     })
 }
 
-/// A running `sim-device`, killed when dropped.
-pub struct SimDevice {
-    child: Child,
-    /// What it printed after `listening on ` (`tcp:127.0.0.1:PORT` or `/dev/pts/N`).
-    pub address: String,
-}
+#[allow(unused_imports)] // each test binary uses a different part
+pub use test_support::{APP, HELLO, LIB, SimDevice};
 
-impl SimDevice {
-    /// Starts `sim-device --listen LISTEN` and waits for its `listening on ADDRESS` line.
-    pub fn start(listen: &str) -> SimDevice {
-        let mut child = Command::new(sim_device_bin())
-            .args(["--listen", listen])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sim-device");
-        let stdout = child.stdout.take().expect("piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("sim-device printed nothing");
-        let address = line
-            .trim_end()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
-        SimDevice { child, address }
-    }
-}
-
-impl Drop for SimDevice {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts `sim-device --listen LISTEN` and waits for its `listening on ADDRESS` line.
+pub fn start_sim(listen: &str) -> SimDevice {
+    SimDevice::start(sim_device_bin(), &["--listen", listen])
 }
 
 /// What `host-push ARGS` did.
@@ -140,27 +104,11 @@ fn scratch() -> PathBuf {
 /// Compiles C `source` into `NAME.o` with `compiler -c -O2 FLAGS`; `None` (and a notice) when
 /// the compiler is not installed.
 pub fn compile_with(compiler: &str, name: &str, source: &str, flags: &[&str]) -> Option<String> {
-    if Command::new(compiler).arg("--version").output().is_err() {
+    let flags: Vec<&str> = ["-O2"].iter().chain(flags).copied().collect();
+    let Some(o) = test_support::compile_in(&scratch(), compiler, name, source, &flags) else {
         eprintln!("SKIPPED: {compiler} not installed");
         return None;
-    }
-    let dir = scratch();
-    let c = dir.join(format!("{name}.c"));
-    let o = dir.join(format!("{name}.o"));
-    std::fs::write(&c, source).expect("write source");
-    let out = Command::new(compiler)
-        .args(["-c", "-O2"])
-        .args(flags)
-        .arg("-o")
-        .arg(&o)
-        .arg(&c)
-        .output()
-        .expect("run compiler");
-    assert!(
-        out.status.success(),
-        "{compiler} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    };
     Some(o.to_str().expect("utf-8 path").to_string())
 }
 
@@ -168,36 +116,6 @@ pub fn compile_with(compiler: &str, name: &str, source: &str, flags: &[&str]) ->
 pub fn compile(name: &str, source: &str) -> String {
     compile_with("cc", name, source, &[]).expect("cc is needed")
 }
-
-/// The repository's sample extension: prints three lines, `hello_main` returns 112.
-pub const HELLO: &str = include_str!("../../../examples/sample/hello.c");
-
-/// An extension that exports a function and data to extensions loaded after it.
-pub const LIB: &str = r#"
-int lib_counter = 1000;
-const char *lib_name = "library";
-int lib_add(int a, int b) { lib_counter += 1; return a + b; }
-int lib_get_counter(void) { return lib_counter; }
-"#;
-
-/// Uses `LIB`'s function and data: `app_main` returns 431307 on its first call.
-pub const APP: &str = r#"
-extern int lib_counter;
-extern const char *lib_name;
-int lib_add(int a, int b);
-static int (*app_add_ptr)(int, int) = lib_add;
-int *app_counter_ptr = &lib_counter;
-int app_main(void)
-{
-    int a = lib_add(20, 22);
-    int b = app_add_ptr(5, 6);
-    lib_counter += 1;
-    int len = 0;
-    while (lib_name[len])
-        len++;
-    return a * 10000 + b * 1000 + (*app_counter_ptr - 1000) * 100 + len;
-}
-"#;
 
 /// Calls three functions no firmware exports.
 pub const MISSING: &str = r#"

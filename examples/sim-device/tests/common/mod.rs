@@ -3,57 +3,14 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
-/// A running `sim-device`, killed when dropped.
-pub struct SimDevice {
-    child: Child,
-    /// What it printed after `listening on `.
-    pub address: String,
-}
+#[allow(unused_imports)] // each test binary uses a different part
+pub use test_support::{APP, HELLO, LIB, SimDevice};
 
-impl SimDevice {
-    /// Starts `sim-device ARGS` and waits for its `listening on ADDRESS` line.
-    pub fn start(args: &[&str]) -> SimDevice {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sim-device"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start sim-device");
-        let stdout = child.stdout.take().expect("piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("sim-device printed nothing");
-        let address = line
-            .trim_end()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
-        SimDevice { child, address }
-    }
-
-    /// Whether the process is still running.
-    pub fn running(&mut self) -> bool {
-        self.child.try_wait().expect("try_wait").is_none()
-    }
-}
-
-impl Drop for SimDevice {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts this package's `sim-device ARGS`.
+pub fn start(args: &[&str]) -> SimDevice {
+    SimDevice::start(std::path::Path::new(env!("CARGO_BIN_EXE_sim-device")), args)
 }
 
 fn build_dir() -> PathBuf {
@@ -66,54 +23,11 @@ fn build_dir() -> PathBuf {
 
 /// Compiles C `source` with `cc -c -O2` and packs the object into stream order.
 pub fn build(name: &str, source: &str) -> Vec<u8> {
-    let dir = build_dir();
-    let c = dir.join(format!("{name}.c"));
-    let o = dir.join(format!("{name}.o"));
-    std::fs::write(&c, source).expect("write source");
-    let out = Command::new("cc")
-        .args(["-c", "-O2", "-o"])
-        .arg(&o)
-        .arg(&c)
-        .output()
-        .expect("run cc");
-    assert!(
-        out.status.success(),
-        "cc failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let o =
+        test_support::compile_in(&build_dir(), "cc", name, source, &["-O2"]).expect("cc is needed");
     let obj = std::fs::read(&o).expect("read object");
     llext_loader::pack::pack(&obj, &Default::default()).expect("pack")
 }
-
-/// An extension that exports a function and data to extensions loaded after it.
-pub const LIB: &str = r#"
-int lib_counter = 1000;
-const char *lib_name = "library";
-int lib_add(int a, int b) { lib_counter += 1; return a + b; }
-int lib_get_counter(void) { return lib_counter; }
-"#;
-
-/// Uses `LIB`'s function and data: `app_main` returns 431307 on its first call.
-pub const APP: &str = r#"
-extern int lib_counter;
-extern const char *lib_name;
-int lib_add(int a, int b);
-static int (*app_add_ptr)(int, int) = lib_add;
-int *app_counter_ptr = &lib_counter;
-int app_main(void)
-{
-    int a = lib_add(20, 22);
-    int b = app_add_ptr(5, 6);
-    lib_counter += 1;
-    int len = 0;
-    while (lib_name[len])
-        len++;
-    return a * 10000 + b * 1000 + (*app_counter_ptr - 1000) * 100 + len;
-}
-"#;
-
-/// Prints through the device log: `hello_main` returns 112.
-pub const HELLO: &str = include_str!("../../../sample/hello.c");
 
 /// An extension whose result depends on every byte of a `n`-entry table, and the value its
 /// `check` returns: a damaged byte that slipped through would change the value.

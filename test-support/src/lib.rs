@@ -1,0 +1,72 @@
+//! Helpers the integration tests of several crates share: a running `sim-device`, C extensions
+//! compiled by a real compiler, and the sample extensions the tests push.
+
+mod sim;
+
+pub use sim::SimDevice;
+
+use std::path::Path;
+use std::process::Command;
+
+/// Compiles C `source` as `dir/NAME.c` into `dir/NAME.o` with `compiler -c FLAGS`; `None` when
+/// the compiler is not installed (the caller prints a skip notice), a panic naming the compiler
+/// and its message when it fails.
+pub fn compile_in(
+    dir: &Path,
+    compiler: &str,
+    name: &str,
+    source: &str,
+    flags: &[&str],
+) -> Option<std::path::PathBuf> {
+    if Command::new(compiler).arg("--version").output().is_err() {
+        return None;
+    }
+    std::fs::create_dir_all(dir).expect("build dir");
+    let c = dir.join(format!("{name}.c"));
+    let o = dir.join(format!("{name}.o"));
+    std::fs::write(&c, source).expect("write source");
+    let out = Command::new(compiler)
+        .args(flags)
+        .arg("-c")
+        .arg(&c)
+        .arg("-o")
+        .arg(&o)
+        .output()
+        .expect("run compiler");
+    assert!(
+        out.status.success(),
+        "{compiler} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(o)
+}
+
+/// The repository's sample extension: prints three lines, `hello_main` returns 112.
+pub const HELLO: &str = include_str!("../../examples/sample/hello.c");
+
+/// An extension that exports a function and data to extensions loaded after it.
+pub const LIB: &str = r#"
+int lib_counter = 1000;
+const char *lib_name = "library";
+int lib_add(int a, int b) { lib_counter += 1; return a + b; }
+int lib_get_counter(void) { return lib_counter; }
+"#;
+
+/// Uses `LIB`'s function and data: `app_main` returns 431307 on its first call.
+pub const APP: &str = r#"
+extern int lib_counter;
+extern const char *lib_name;
+int lib_add(int a, int b);
+static int (*app_add_ptr)(int, int) = lib_add;
+int *app_counter_ptr = &lib_counter;
+int app_main(void)
+{
+    int a = lib_add(20, 22);
+    int b = app_add_ptr(5, 6);
+    lib_counter += 1;
+    int len = 0;
+    while (lib_name[len])
+        len++;
+    return a * 10000 + b * 1000 + (*app_counter_ptr - 1000) * 100 + len;
+}
+"#;

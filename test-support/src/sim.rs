@@ -1,0 +1,71 @@
+//! A running `sim-device`, started from its binary and killed when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running `sim-device`, killed when dropped.
+pub struct SimDevice {
+    child: Child,
+    /// What it printed after `listening on ` (`tcp:127.0.0.1:PORT` or `/dev/pts/N`).
+    pub address: String,
+}
+
+impl SimDevice {
+    /// Starts `BIN ARGS` and waits (at most a minute) for its `listening on ADDRESS` line; lines
+    /// before it (a boot report) are skipped.
+    pub fn start(bin: &Path, args: &[&str]) -> SimDevice {
+        let mut child = Command::new(bin)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sim-device");
+        let stdout = child.stdout.take().expect("piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                if line.starts_with("listening on ") {
+                    break;
+                }
+                line.clear();
+            }
+            let _ = tx.send(line);
+            // Keep draining so the device never blocks on a full pipe.
+            let mut sink = String::new();
+            while reader.read_line(&mut sink).is_ok_and(|n| n > 0) {
+                sink.clear();
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("sim-device printed nothing");
+        let address = line
+            .trim_end()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("no `listening on` line, got {line:?}"))
+            .to_string();
+        SimDevice { child, address }
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait").is_none()
+    }
+
+    /// Its process id (for tests that kill it their own way).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for SimDevice {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
