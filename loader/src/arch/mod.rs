@@ -238,13 +238,16 @@ impl Trampolines {
         target: u64,
         fill: impl FnOnce(&mut [u8], u64),
     ) -> Option<u64> {
-        for i in 0..self.used {
-            if self.key(i)? == target.to_le_bytes() {
-                return self.bytes(i).map(|(_, a)| a);
-            }
+        let b = self.block?;
+        let want = target.to_le_bytes();
+        // SAFETY: the first `slots * 8` bytes of the block are the keys and `used <= slots`; the
+        // slice is dropped before anything else touches the block.
+        let keys = unsafe { core::slice::from_raw_parts(b.ptr.as_ptr(), self.used as usize * 8) };
+        if let Some(i) = keys.chunks_exact(8).position(|k| k == want) {
+            return self.bytes(i as u32).map(|(_, a)| a);
         }
         let i = self.used;
-        self.key(i)?.copy_from_slice(&target.to_le_bytes());
+        self.key(i)?.copy_from_slice(&want);
         self.used += 1;
         let (bytes, addr) = self.bytes(i)?;
         fill(bytes, addr);
