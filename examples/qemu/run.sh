@@ -5,7 +5,8 @@
 # Builds the firmware for BOARD (mps2-an385 or riscv32-virt) and runs it in QEMU in the
 # foreground, with the board's UART on tcp:127.0.0.1:PORT (a free port unless --port is given).
 # Prints `listening on tcp:127.0.0.1:PORT` once a client can connect. Stops QEMU when killed.
-#   --flash FILE  riscv32-virt: the CFI flash image (created, 32 MiB, if missing)
+#   --flash FILE  riscv32-virt: the CFI flash bank 1 image, where installs go (created, 32 MiB,
+#                 if missing)
 #   --icount      run with -icount shift=0 (one guest instruction per virtual nanosecond)
 #   --bench       firmware built with `--features bench`, run with --icount: it loads a large
 #                 generated extension at start-up and logs `llext-fw: bench ...` (guest instructions)
@@ -58,12 +59,14 @@ listening() { # is something listening on 127.0.0.1:$1?
   else (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; fi
 }
 
-args=("${machine[@]}" -nographic -monitor none -kernel "$elf")
-if [ "$board" = riscv32-virt ]; then
-  if [ -n "$flash" ]; then
-    [ -e "$flash" ] || truncate -s 32M "$flash"
-    args+=(-drive "if=pflash,unit=1,format=raw,file=$flash")
-  fi
+args=("${machine[@]}" -nographic -monitor none)
+if [ "$board" = riscv32-virt ] && [ -n "$flash" ]; then
+  [ -e "$flash" ] || truncate -s 32M "$flash"
+  # With pflash unit 1, virt ignores -kernel (it expects firmware there, for EDK2); the generic
+  # loader places the ELF and starts hart 0 at its entry instead.
+  args+=(-device "loader,file=$elf,cpu-num=0" -drive "if=pflash,unit=1,format=raw,file=$flash")
+else
+  args+=(-kernel "$elf")
 fi
 [ $icount = 1 ] && args+=(-icount shift=0)
 

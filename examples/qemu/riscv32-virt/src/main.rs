@@ -1,8 +1,12 @@
 //! llext device firmware for QEMU's RISC-V virt board (RV32IMAC): the protocol server and the
-//! loader over the NS16550 UART, extensions in a pool in RAM.
+//! loader over the NS16550 UART, extensions in a pool in RAM, installs in the CFI flash.
 #![no_std]
 #![no_main]
 
+#[cfg(feature = "flash")]
+mod flash;
+#[cfg(feature = "flash")]
+mod store;
 mod time;
 mod uart;
 
@@ -18,6 +22,8 @@ mod device {
     use core::mem::MaybeUninit;
 
     use llext_loader::memory::PoolProvider;
+    #[cfg(feature = "flash")]
+    use llext_transports::server::DEFAULT_FRAME;
     use llext_transports::server::{Config, Device, DeviceInfo};
     use qemu_common::log::Logs;
     use qemu_common::measure::Measured;
@@ -52,7 +58,16 @@ mod device {
             qemu_common::bench::Announce::new(uart, outcome)
         };
         let mut link = uart;
+        #[cfg(not(feature = "flash"))]
         let mut device: Device<_, _, 8> = Device::new(memory, info, Config::default(), Logs);
+        #[cfg(feature = "flash")]
+        let mut device: Device<_, _, 8, DEFAULT_FRAME, _> = {
+            let store = crate::store::open().await;
+            let mut device = Device::with_store(memory, info, Config::default(), Logs, store);
+            let booted = device.boot().await;
+            crate::store::report(device.store(), booted);
+            device
+        };
         loop {
             let _ = device.serve(&mut link).await;
         }

@@ -1,0 +1,65 @@
+//! Installs kept in the CFI flash: `Storage` over bank 1 and the boot report in the device log.
+
+use core::fmt::Write as _;
+
+use embedded_storage_async::nor_flash::{NorFlash, ReadNorFlash};
+use llext_storage::{Layout, Storage};
+use llext_transports::server::{ExtStore, FlashStore, StoreError};
+use qemu_common::log::Writer;
+
+use crate::flash::{CAPACITY, Pflash};
+
+/// Extensions the catalog holds.
+const CATALOG: usize = 16;
+
+/// A 512 KiB catalog (two erase blocks), then 63 slots of 512 KiB.
+const LAYOUT: Layout = Layout::uniform(CAPACITY as u32, 512 << 10);
+
+/// The server's storage hook.
+pub type Store = FlashStore<Pflash, CATALOG>;
+
+/// Opens the storage. A catalog that does not read is erased first, and the log says so: a new
+/// flash file (`truncate`) or a bank without one is zeros, not erased flash.
+pub async fn open() -> Store {
+    // SAFETY: called once at start; every other `Pflash` below exists after this one is dropped.
+    let mut flash = unsafe { Pflash::new() };
+    let mut head = [0u8; 64];
+    let blank = match flash.read(LAYOUT.catalog.start, &mut head).await {
+        Ok(()) => head.iter().all(|&b| b == 0),
+        Err(_) => false,
+    };
+    let err = match Storage::open(flash, LAYOUT).await {
+        Ok(s) => return FlashStore::new(s),
+        Err(e) => e,
+    };
+    if blank {
+        let _ = writeln!(
+            Writer,
+            "llext-fw: flash: blank (zeros): erasing the catalog"
+        );
+    } else {
+        let _ = writeln!(Writer, "llext-fw: flash: {err}: erasing the catalog");
+    }
+    // SAFETY: the first `Pflash` was dropped with the failed open.
+    let mut flash = unsafe { Pflash::new() };
+    if let Err(e) = flash.erase(LAYOUT.catalog.start, LAYOUT.catalog.end).await {
+        panic!("flash: erasing the catalog: {e:?}");
+    }
+    match Storage::open(flash, LAYOUT).await {
+        Ok(s) => FlashStore::new(s),
+        Err(e) => panic!("flash: {e}"),
+    }
+}
+
+/// Writes the boot report to the log, one line per event: `llext-fw: boot: hello v1 loaded`.
+pub fn report(store: &Store, booted: Result<(), StoreError>) {
+    if store.boot_event(0).is_none() {
+        let _ = writeln!(Writer, "llext-fw: boot: nothing marked for boot");
+    }
+    for e in (0..).map_while(|i| store.boot_event(i)) {
+        let _ = writeln!(Writer, "llext-fw: boot: {e}");
+    }
+    if let Err(e) = booted {
+        let _ = writeln!(Writer, "llext-fw: boot: stopped: {}", e.message.as_str());
+    }
+}
