@@ -330,5 +330,21 @@ pub fn large_extension(n: usize) -> (String, i32) {
     (src, expect)
 }
 
+/// The real `host-push`, built by the workspace next to the tests; `None` (with a notice that
+/// `test` is skipped) when it is not built.
+pub fn host_push(test: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().expect("test path");
+    let found = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .map(|d| d.join("host-push"))
+        .filter(|p| p.exists());
+    if found.is_none() {
+        eprintln!("SKIPPED {test}: host-push is not built (cargo build -p host-push)");
+    }
+    found
+}
+
 pub mod bench;
+pub mod flash;
 pub mod suite;

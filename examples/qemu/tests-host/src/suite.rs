@@ -341,14 +341,7 @@ pub fn figures(board: Board, functions: usize) -> (LoadFigures, usize) {
 
 /// The real `host-push` (built by the workspace next to the tests) packs, pushes and calls.
 pub fn host_push_cli(board: Board) {
-    let exe = std::env::current_exe().expect("test path");
-    let Some(host_push) = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .map(|d| d.join("host-push"))
-        .filter(|p| p.exists())
-    else {
-        eprintln!("SKIPPED host_push_cli: host-push is not built (cargo build -p host-push)");
+    let Some(host_push) = crate::host_push("host_push_cli") else {
         return;
     };
     let q = Qemu::start(board, &[]);

@@ -68,3 +68,10 @@ fn host_push_pushes_and_calls() {
         suite::host_push_cli(B);
     }
 }
+
+#[test]
+fn installed_for_boot_runs_after_a_restart_on_the_same_flash() {
+    if !B.skip("install_boot_restart") {
+        qemu_tests::flash::install_boot_restart(B);
+    }
+}

@@ -1,0 +1,79 @@
+//! Installs into riscv32-virt's CFI flash with the real `host-push`: install with `--boot`,
+//! restart QEMU on the same flash file, and the extension runs without being pushed again.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::{Board, Qemu, compile, corpus};
+
+/// `host-push ARGS`: its standard output, after checking that it succeeded.
+fn host_push(exe: &Path, args: &[&str]) -> String {
+    let out = Command::new(exe)
+        .args(args)
+        .output()
+        .expect("run host-push");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "host-push {args:?}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Installs `calls` for boot, restarts QEMU on the same flash file, and calls it unpushed.
+pub fn install_boot_restart(board: Board) {
+    let Some(exe) = crate::host_push("install_boot_restart") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join("llext-qemu-tests");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let id = std::process::id();
+    let flash = dir.join(format!("flash-{}-{id}.img", board.name()));
+    let _ = std::fs::remove_file(&flash);
+    let obj = dir.join(format!("calls-install-{}-{id}.o", board.name()));
+    std::fs::write(
+        &obj,
+        compile(board, "calls_install", &[corpus("calls")], &[]),
+    )
+    .expect("write");
+    let (flash_arg, obj) = (flash.to_str().expect("utf-8"), obj.to_str().expect("utf-8"));
+
+    let mut q = Qemu::start(board, &["--flash", flash_arg]);
+    let out = host_push(
+        &exe,
+        &["install", obj, "--name", "fib", "--boot", "--port", &q.port],
+    );
+    assert!(
+        out.contains("fib v1: pending, slot 0, loads at boot"),
+        "{out}"
+    );
+    q.stop();
+    let len = std::fs::metadata(&flash).expect("the flash file").len();
+    assert_eq!(len, 32 << 20, "run.sh makes a 32 MiB flash file");
+
+    let q = Qemu::start(board, &["--flash", flash_arg]);
+    let out = host_push(&exe, &["call", "fib", "calls_fib20", "--port", &q.port]);
+    assert_eq!(out, "calls_fib20 = 6765\n");
+    let status = host_push(&exe, &["status", "--port", &q.port]);
+    assert!(status.contains("pushes: 0 ok, 0 failed"), "{status}");
+    assert!(
+        status.contains("boot report:\n  fib v1 loaded and confirmed"),
+        "{status}"
+    );
+    // serde_json writes keys in order: the entry says loaded, installed for boot, confirmed.
+    let list = host_push(&exe, &["list", "--json", "--port", &q.port]);
+    assert!(list.contains(r#""storage":true"#), "{list}");
+    let entry = list
+        .split(r#"{"loaded":true,"name":"fib","stored":"#)
+        .nth(1)
+        .unwrap_or_else(|| panic!("fib is not listed as loaded and installed: {list}"));
+    let entry = entry.split(r#""previous""#).next().expect("split");
+    assert!(
+        entry.contains(r#""state":"confirmed","version":1"#),
+        "{list}"
+    );
+    assert!(entry.contains(r#""boot":true"#), "{list}");
+    drop(q);
+    let _ = std::fs::remove_file(&flash);
+}
