@@ -183,7 +183,7 @@ impl Site<'_> {
 pub(crate) struct Target {
     /// Its address (S); for a Thumb function bit 0 is set.
     pub value: u64,
-    /// Its trampoline slot on x86-64 (global symbols), if it has one.
+    /// Its trampoline slot: on x86-64 one per global symbol; elsewhere its import rank.
     #[cfg_attr(not(feature = "arch-x86_64"), allow(dead_code))]
     pub slot: Option<u32>,
     /// An undefined weak symbol nobody exports: calls to it become no-ops, as GNU ld makes them.
@@ -231,25 +231,44 @@ impl Trampolines {
     }
 
     /// The trampoline for `target`: the existing one, or a new one that `fill(bytes, addr)`
-    /// writes. `None` when every slot is taken (the area was sized from the symbol table, so this
-    /// means a malformed file).
+    /// writes. `hint` is the slot the target's symbol owns (its import rank), found at once; a
+    /// target without one (or whose slot holds another target) is looked up among all slots.
+    /// `None` when every slot is taken (the area was sized from the symbol table).
     pub(crate) fn for_target(
         &mut self,
+        hint: Option<u32>,
         target: u64,
         fill: impl FnOnce(&mut [u8], u64),
     ) -> Option<u64> {
         let b = self.block?;
         let want = target.to_le_bytes();
-        // SAFETY: the first `slots * 8` bytes of the block are the keys and `used <= slots`; the
-        // slice is dropped before anything else touches the block.
-        let keys = unsafe { core::slice::from_raw_parts(b.ptr.as_ptr(), self.used as usize * 8) };
-        if let Some(i) = keys.chunks_exact(8).position(|k| k == want) {
-            return self.bytes(i as u32).map(|(_, a)| a);
-        }
-        let i = self.used;
-        self.key(i)?.copy_from_slice(&want);
+        // A key of 0 marks a free slot (the area is zeroed); a target of 0 is never shared.
+        let free = [0u8; 8];
+        let slot = match hint.filter(|&i| i < self.slots).map(|i| {
+            (
+                i,
+                self.key(i)
+                    .map(|k| <[u8; 8]>::try_from(&*k).unwrap_or(free)),
+            )
+        }) {
+            Some((i, Some(k))) if k == want && target != 0 => return self.bytes(i).map(|(_, a)| a),
+            Some((i, Some(k))) if k == free => i,
+            _ => {
+                // SAFETY: the first `slots * 8` bytes of the block are the keys; the slice is
+                // dropped before anything else touches the block.
+                let keys =
+                    unsafe { core::slice::from_raw_parts(b.ptr.as_ptr(), self.slots as usize * 8) };
+                if target != 0
+                    && let Some(i) = keys.chunks_exact(8).position(|k| k == want)
+                {
+                    return self.bytes(i as u32).map(|(_, a)| a);
+                }
+                keys.chunks_exact(8).position(|k| k == free)? as u32
+            }
+        };
+        self.key(slot)?.copy_from_slice(&want);
         self.used += 1;
-        let (bytes, addr) = self.bytes(i)?;
+        let (bytes, addr) = self.bytes(slot)?;
         fill(bytes, addr);
         Some(addr)
     }

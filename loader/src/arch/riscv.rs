@@ -293,8 +293,8 @@ fn fill_veneer(arch: Arch, bytes: &mut [u8], target: u64) {
 }
 
 /// The address of a veneer to `target`, made on first use; `None` when no slot is left.
-fn veneer(arch: Arch, tramp: &mut Trampolines, target: u64) -> Option<u64> {
-    tramp.for_target(target, |bytes, _| fill_veneer(arch, bytes, target))
+fn veneer(arch: Arch, tramp: &mut Trampolines, hint: Option<u32>, target: u64) -> Option<u64> {
+    tramp.for_target(hint, target, |bytes, _| fill_veneer(arch, bytes, target))
 }
 
 // --- Applying ----------------------------------------------------------------------------------
@@ -454,7 +454,7 @@ pub(crate) fn apply(
         t if t == R_RISCV_JAL.0 => {
             let mut v = pcrel(arch, sa, p);
             if !fits_branch(v, 21) {
-                let via = veneer(arch, tramp, sa).ok_or(overflow(v))?;
+                let via = veneer(arch, tramp, sym.slot, sa).ok_or(overflow(v))?;
                 v = pcrel(arch, via, p);
             }
             if !fits_branch(v, 21) {
@@ -466,7 +466,7 @@ pub(crate) fn apply(
         t if t == R_RISCV_CALL.0 || t == R_RISCV_CALL_PLT.0 => {
             let mut v = pcrel(arch, sa, p);
             if !hi20_fits(arch, v) {
-                let via = veneer(arch, tramp, sa).ok_or(overflow(v))?;
+                let via = veneer(arch, tramp, sym.slot, sa).ok_or(overflow(v))?;
                 v = pcrel(arch, via, p);
             }
             if !hi20_fits(arch, v) {

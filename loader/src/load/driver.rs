@@ -9,7 +9,7 @@ use super::symbols::{F_GLOBAL, F_NAMED, F_WEAK, Slot, Value, slot_for};
 use super::work::Work;
 use super::{LoadParams, Report, Table};
 use crate::arch::Arch;
-use crate::elf::{HEADER_READ, Header, Shdr, Sym};
+use crate::elf::{Class, HEADER_READ, Header, Shdr, Sym};
 use crate::extension::{ExtExport, Extension, LoadStats};
 use crate::memory::{MemKind, MemoryProvider};
 use crate::source::Source;
@@ -286,8 +286,11 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
             if let Some(k) = from {
                 deps |= 1 << k;
             }
+            *slot = match u32::try_from(addr) {
+                Ok(a) if class == Class::Elf32 => slot.imported(a, n_imports),
+                _ => slot.resolved(addr),
+            };
             n_imports += 1;
-            *slot = slot.resolved(addr);
         } else if slot.has(F_WEAK) {
             *slot = slot.resolved(0);
         } else {

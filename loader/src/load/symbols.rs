@@ -21,6 +21,8 @@ const DEFINED: u64 = 1;
 const ABSOLUTE: u64 = 2;
 /// Undefined, waiting for its name.
 const PENDING: u64 = 3;
+/// Resolved to a 32-bit address, with its rank among the imports (its veneer slot).
+const IMPORT: u64 = 4;
 
 /// Has a name in the string table.
 pub(crate) const F_NAMED: u64 = 1;
@@ -79,6 +81,21 @@ impl Slot {
         Slot::new(ABSOLUTE, self.flags(), sign_fold(addr))
     }
 
+    /// Resolves an undefined symbol of a 32-bit extension to `addr`, remembering that it is the
+    /// `rank`-th import: its veneer, if it needs one, is slot `rank`.
+    pub(crate) fn imported(self, addr: u32, rank: u32) -> Self {
+        Slot::new(
+            IMPORT,
+            self.flags(),
+            u64::from(rank & 0xff_ffff) << 32 | u64::from(addr),
+        )
+    }
+
+    /// The import rank given by [`Slot::imported`].
+    pub(crate) fn import_rank(self) -> Option<u32> {
+        (self.tag() == IMPORT).then_some(((self.0 & PAYLOAD) >> 32) as u32)
+    }
+
     /// `_GLOBAL_OFFSET_TABLE_`: the start of the loader-made area, which holds the GOT.
     pub(crate) fn got_base(self) -> Self {
         Slot::new(
@@ -104,6 +121,7 @@ impl Slot {
         match self.tag() {
             DEFINED => Value::Region(MemKind::ALL[(p >> 32) as usize & 7], p as u32),
             ABSOLUTE => Value::Absolute(sign_unfold(p)),
+            IMPORT => Value::Absolute(u64::from(p as u32)),
             _ => Value::None,
         }
     }
