@@ -767,3 +767,80 @@ fn excess_alignment_padding_from_relaxed_assembly_stays_as_nops() {
     );
     assert_eq!(file.symbol_by_name("aligned_target").unwrap().address(), 12);
 }
+
+/// `.text` of `obj` linked alone by GNU ld at `base` (`--no-relax`: only `R_RISCV_ALIGN` is done).
+fn ld_text(dir: &Path, label: &str, obj: &[u8], t: &Target) -> Vec<u8> {
+    let input = dir.join(format!("{label}.o"));
+    let out = dir.join(format!("{label}.elf"));
+    std::fs::write(&input, obj).unwrap();
+    let r = Command::new(LD)
+        .args(["-m", t.emulation, "--no-relax", "-e", "0"])
+        .arg(format!("-Ttext=0x{:x}", t.base))
+        .arg("-o")
+        .arg(&out)
+        .arg(&input)
+        .output()
+        .expect("run ld");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let bytes = std::fs::read(&out).unwrap();
+    let file = object::File::parse(&bytes[..]).unwrap();
+    file.section_by_name(".text")
+        .unwrap()
+        .data()
+        .unwrap()
+        .to_vec()
+}
+
+#[test]
+fn pack_deletes_excess_alignment_padding_like_gnu_ld() {
+    if !have_toolchain() {
+        return;
+    }
+    let dir = scratch("ld-riscv-align-pack");
+    let t = &RV32IMAC;
+    let obj = asm(&dir, t, "align.S", &[]);
+    assert!(reloc_types(&obj).contains(&R_RISCV_ALIGN));
+    let p = packed(&obj);
+    assert!(
+        !reloc_types(&p).contains(&R_RISCV_ALIGN),
+        "the packer did the alignment"
+    );
+    // The packed object loads with `aligned_target` aligned, exactly as ld lays the original out.
+    let linked = link(&p, ExportList::new([]), t.base, Some(t.arch)).unwrap();
+    let text = section(&p, &linked, ".text");
+    assert_eq!(
+        text.bytes.as_deref(),
+        Some(&ld_text(&dir, "orig", &obj, t)[..])
+    );
+    let file = object::File::parse(&p[..]).unwrap();
+    assert_eq!(file.symbol_by_name("aligned_target").unwrap().address(), 8);
+    assert_eq!((text.addr + 8) % 8, 0);
+    // Packing again changes nothing, and ld links the packed object the same way.
+    assert_eq!(packed(&p), p);
+    assert_eq!(
+        ld_text(&dir, "packed", &p, t),
+        ld_text(&dir, "orig2", &obj, t)
+    );
+}
+
+#[test]
+fn packing_mutated_relaxed_riscv_objects_never_panics() {
+    if !have_toolchain() {
+        return;
+    }
+    let dir = scratch("ld-riscv-align-mutate");
+    let obj = asm(&dir, &RV32IMAC, "align.S", &[]);
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..3000 {
+        let mut m = obj.clone();
+        for _ in 0..3 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let at = (x % m.len() as u64) as usize;
+            m[at] = (x >> 24) as u8;
+        }
+        // An error is fine; a panic (or an endless loop) is not.
+        let _ = pack(&m, &PackOptions::default());
+    }
+}

@@ -7,10 +7,10 @@
 //! (`-mno-relax`): gas then pads to the alignment itself, relative to the section start, and the
 //! padding stays right because the loader places every section at its `sh_addralign`. With
 //! relaxation on, gas instead writes the worst case of NOPs (alignment minus the smallest
-//! instruction) and leaves ld to delete the excess; a loader cannot delete bytes, so the extra
-//! NOPs stay. The code still runs (they execute as NOPs), but what follows them may sit less
-//! aligned than asked, and differs from ld's output (ld deletes the excess even with
-//! `--no-relax`). When the worst case happens to be exactly the padding needed, both agree.
+//! instruction) and leaves the linker to delete the excess. `pack` does that deletion as ld does
+//! (`pack/align.rs`), so a packed object — everything `host-push` sends or installs — loads with
+//! its alignment and the same bytes as ld's output. An unpacked one loaded directly keeps the
+//! extra NOPs: the code still runs, but what follows may sit less aligned than asked.
 //!
 //! Veneers are keyed by target, one per distinct target, in the area the driver sizes with one
 //! slot per imported symbol (calls within an extension are expected to be in reach).

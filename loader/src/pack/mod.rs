@@ -10,6 +10,7 @@
 //! Stages: `read` (validate), `plan` (keep, order, renumber), `write` (emit); `class` hides
 //! the ELF32/ELF64 difference and `strings` holds the string-table helpers.
 
+mod align;
 mod class;
 mod error;
 mod plan;
@@ -67,6 +68,8 @@ pub fn pack(input: &[u8], options: &PackOptions) -> Result<Vec<u8>, PackError> {
 }
 
 fn pack_class<C: Class>(input: &[u8], options: &PackOptions) -> Result<Vec<u8>, PackError> {
+    let relaxed = align::relax_align(input);
+    let input = relaxed.as_deref().unwrap_or(input);
     let file = read::read::<C>(input)?;
     let plan = plan::plan(&file, options)?;
     write::write::<C>(&file, &plan)
