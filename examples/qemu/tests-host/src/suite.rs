@@ -69,7 +69,11 @@ pub fn corpus_runs(board: Board) {
             // A Thumb function pointer has bit 0 set, so align.c's 256-byte check of align_fn
             // (bit 16) fails by design on Cortex-M. On riscv32-virt the packer deletes the excess
             // R_RISCV_ALIGN padding as ld does, so the function is 256-aligned.
-            let want = if sym == "align_bits" && board == Board::Mps2 { 15 } else { want };
+            let want = if sym == "align_bits" && board == Board::Mps2 {
+                15
+            } else {
+                want
+            };
             let got = d.call(file, sym);
             if got != want {
                 wrong.push(format!("{file}.{sym} = {got}, expected {want}"));
