@@ -269,7 +269,7 @@ pub(crate) fn apply(
                 // Out of reach, or a B.W that cannot change state: through a Thumb veneer.
                 let v = (dest & !1) - (p + 4);
                 let veneer = tramp
-                    .for_target(sym.slot, dest as u64, |b, at| {
+                    .for_target(sym.import_rank(), dest as u64, |b, at| {
                         fill_thumb_veneer(b, at, dest as u32)
                     })
                     .ok_or_else(|| {
@@ -405,7 +405,9 @@ pub(crate) fn apply(
                 // Out of reach, or a B that cannot change state: through an ARM veneer.
                 let key = dest as u64 | ARM_VENEER_KEY;
                 let veneer = tramp
-                    .for_target(sym.slot, key, |b, _| fill_arm_veneer(b, dest as u32))
+                    .for_target(sym.import_rank(), key, |b, _| {
+                        fill_arm_veneer(b, dest as u32)
+                    })
                     .ok_or_else(|| {
                         no_slot(v, 26, "R_ARM_JUMP24 (B to Thumb code, no veneer slot left)")
                     })? as i64;

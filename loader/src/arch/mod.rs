@@ -183,12 +183,29 @@ impl Site<'_> {
 pub(crate) struct Target {
     /// Its address (S); for a Thumb function bit 0 is set.
     pub value: u64,
-    /// Its trampoline slot: on x86-64 one per global symbol; elsewhere its import rank.
+    /// Its global symbol number: its GOT entry and stub slot on x86-64.
     #[cfg_attr(not(feature = "arch-x86_64"), allow(dead_code))]
     pub slot: Option<u32>,
+    /// The loader's state of the symbol, decoded only when a veneer is needed.
+    #[cfg_attr(
+        not(any(feature = "arch-arm", feature = "arch-riscv")),
+        allow(dead_code)
+    )]
+    pub sym_bits: u64,
     /// An undefined weak symbol nobody exports: calls to it become no-ops, as GNU ld makes them.
     #[cfg_attr(not(feature = "arch-arm"), allow(dead_code))]
     pub weak_zero: bool,
+}
+
+impl Target {
+    /// The veneer slot the symbol owns (its rank among the imports), if it has one.
+    #[cfg_attr(
+        not(any(feature = "arch-arm", feature = "arch-riscv")),
+        allow(dead_code)
+    )]
+    pub(crate) fn import_rank(&self) -> Option<u32> {
+        crate::load::import_rank(self.sym_bits)
+    }
 }
 
 /// The loader-made area: `slots` keys (8 bytes each: the target address) then `slots`

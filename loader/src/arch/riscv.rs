@@ -454,7 +454,7 @@ pub(crate) fn apply(
         t if t == R_RISCV_JAL.0 => {
             let mut v = pcrel(arch, sa, p);
             if !fits_branch(v, 21) {
-                let via = veneer(arch, tramp, sym.slot, sa).ok_or(overflow(v))?;
+                let via = veneer(arch, tramp, sym.import_rank(), sa).ok_or(overflow(v))?;
                 v = pcrel(arch, via, p);
             }
             if !fits_branch(v, 21) {
@@ -466,7 +466,7 @@ pub(crate) fn apply(
         t if t == R_RISCV_CALL.0 || t == R_RISCV_CALL_PLT.0 => {
             let mut v = pcrel(arch, sa, p);
             if !hi20_fits(arch, v) {
-                let via = veneer(arch, tramp, sym.slot, sa).ok_or(overflow(v))?;
+                let via = veneer(arch, tramp, sym.import_rank(), sa).ok_or(overflow(v))?;
                 v = pcrel(arch, via, p);
             }
             if !hi20_fits(arch, v) {

@@ -63,10 +63,8 @@ pub(super) async fn relocate<S: Source, P: MemoryProvider>(
             };
             let t = Target {
                 value,
-                slot: match arch {
-                    Arch::X86_64 => r.sym.checked_sub(first_global),
-                    _ => slot.import_rank(),
-                },
+                slot: r.sym.checked_sub(first_global),
+                sym_bits: slot.0,
                 weak_zero: slot.is_weak_zero(),
             };
             arch.apply(&r, &mut site, &t, tramp, &mut state)?;
