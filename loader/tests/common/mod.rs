@@ -6,7 +6,6 @@ pub mod gnu_ld;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::Command;
 use std::ptr::NonNull;
 
 use llext_loader::memory::{Block, MemKind, MemoryProvider};
@@ -27,22 +26,7 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Compiles C `source` with `cc -c FLAGS`, returning the object's bytes.
 pub fn cc(dir: &std::path::Path, stem: &str, source: &str, flags: &[&str]) -> Vec<u8> {
-    let c = dir.join(format!("{stem}.c"));
-    let o = dir.join(format!("{stem}.o"));
-    std::fs::write(&c, source).unwrap();
-    let out = Command::new("cc")
-        .args(flags)
-        .arg("-c")
-        .arg(&c)
-        .arg("-o")
-        .arg(&o)
-        .output()
-        .expect("run cc");
-    assert!(
-        out.status.success(),
-        "cc {flags:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let o = test_support::compile_in(dir, "cc", stem, source, flags).expect("cc is needed");
     std::fs::read(&o).unwrap()
 }
 

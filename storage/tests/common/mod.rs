@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use embedded_storage_async::nor_flash::NorFlash;
 use futures::executor::block_on;
@@ -47,21 +46,7 @@ pub fn build(stem: &str, source: &str) -> Vec<u8> {
 /// Compiles C `source` with `cc -O2 -c` (the compiler's section order, not stream order).
 pub fn build_raw(stem: &str, source: &str) -> Vec<u8> {
     let dir = scratch(stem);
-    let c = dir.join(format!("{stem}.c"));
-    let o = dir.join(format!("{stem}.o"));
-    std::fs::write(&c, source).unwrap();
-    let out = Command::new("cc")
-        .args(["-O2", "-c"])
-        .arg(&c)
-        .arg("-o")
-        .arg(&o)
-        .output()
-        .expect("run cc");
-    assert!(
-        out.status.success(),
-        "cc failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let o = test_support::compile_in(&dir, "cc", stem, source, &["-O2"]).expect("cc is needed");
     let obj = std::fs::read(&o).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     obj
