@@ -77,14 +77,11 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         .filter(|e| e.name != name && (e.loaded || e.stored.as_ref().is_some_and(|s| s.boot)))
         .map(|e| e.name.clone())
         .collect();
-    let exports = client
-        .exports()
-        .map_err(|e| Failure::client(e, "exports"))?;
     let deferred = check_before_sending(
         ext,
         &prepared,
+        client,
         &conn.info,
-        &exports,
         &others,
         &device_name,
         args.json,

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use llext_loader::pack::pack;
-use llext_transports::client::{DeviceInfo, Export};
+use llext_transports::client::{Client, DeviceInfo};
 
 use super::check;
 use crate::exit::{Failure, OTHER, PROBLEMS};
@@ -65,19 +65,23 @@ pub fn prepare(ext: &Path, name: Option<&str>) -> Result<Prepared, Failure> {
     })
 }
 
-/// Checks the extension against the device's architecture, float ABI and exports (symbols it
+/// Checks the extension against the device's architecture, float ABI and exports, asked from
+/// `client` (symbols it
 /// lacks may come from the extensions named in `others`); every problem fails before sending.
 /// Returns the symbols left for the device to find in its extensions.
 pub fn check_before_sending(
     ext: &Path,
     p: &Prepared,
+    client: &mut Client,
     info: &DeviceInfo,
-    exports: &[Export],
     others: &[String],
     device_name: &str,
     json: bool,
 ) -> anyhow::Result<Vec<String>> {
-    let found = check::against_device(&p.bytes, info, exports, others)?;
+    let exports = client
+        .exports()
+        .map_err(|e| Failure::client(e, "exports"))?;
+    let found = check::against_device(&p.bytes, info, &exports, others)?;
     if !found.problems.is_empty() {
         return Err(Failure::new(
             PROBLEMS,

@@ -62,14 +62,11 @@ pub fn run(args: &PushArgs) -> Result<()> {
             .map_err(|e| Failure::client(e, &format!("unload {name} (--replace)")))?;
         loaded.retain(|n| n != &name);
     }
-    let exports = client
-        .exports()
-        .map_err(|e| Failure::client(e, "exports"))?;
     let deferred = check_before_sending(
         ext,
         &prepared,
+        client,
         &conn.info,
-        &exports,
         &loaded,
         &device_name,
         args.json,
