@@ -3,10 +3,8 @@
 //! (seekable path) and from a forward-only stream of the packed file, against a plain memcpy
 //! of the same bytes. Figures go to docs/PERFORMANCE.md.
 
-use std::fmt::Write as _;
 use std::hint::black_box;
 use std::mem::MaybeUninit;
-use std::process::Command;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use llext_loader::arch::Arch;
@@ -17,62 +15,10 @@ use llext_loader::source::{SliceSource, StreamSource};
 use llext_loader::symbols::ExportList;
 use llext_loader::{LoadParams, Registry};
 
-const EXPORTS: usize = 300;
-const FUNCS: usize = 100;
-const CALLS: usize = 250;
-
-/// C source: FUNCS functions each making CALLS calls to firmware exports, plus a table of
-/// pointers to all exports (data relocations).
-fn big_source() -> String {
-    let mut s = String::new();
-    for i in 0..EXPORTS {
-        writeln!(s, "int fw_{i}(int);").unwrap();
-    }
-    for f in 0..FUNCS {
-        writeln!(s, "int f{f}(int x) {{").unwrap();
-        for c in 0..CALLS {
-            writeln!(s, "  x = fw_{}(x);", (f * 7 + c * 13) % EXPORTS).unwrap();
-        }
-        writeln!(s, "  return x; }}").unwrap();
-    }
-    write!(s, "int (*const table[])(int) = {{").unwrap();
-    for i in 0..EXPORTS {
-        write!(s, "fw_{i},").unwrap();
-    }
-    writeln!(s, "}};").unwrap();
-    s
-}
-
-const SMALL: &str = r#"
-#include <stdio.h>
-#include <string.h>
-static int counter = 5;
-const char *msg = "hello";
-int helper(int x) { return x * 3 + counter; }
-int go(void) { char buf[32]; snprintf(buf, sizeof buf, "%s-%d", msg, helper(2)); return (int)strlen(buf); }
-"#;
+use test_support::bench::{EXPORTS, SMALL, big_source, compile_object};
 
 fn compile(name: &str, src: &str) -> Vec<u8> {
-    compile_with("cc", &["-O1"], name, src).expect("host cc")
-}
-
-/// Compiles with `compiler` if it is installed.
-fn compile_with(compiler: &str, flags: &[&str], name: &str, src: &str) -> Option<Vec<u8>> {
-    let dir = std::env::temp_dir().join(format!("llext-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let c = dir.join(format!("{name}.c"));
-    let o = dir.join(format!("{name}.o"));
-    std::fs::write(&c, src).unwrap();
-    let st = Command::new(compiler)
-        .args(flags)
-        .arg("-c")
-        .arg(&c)
-        .arg("-o")
-        .arg(&o)
-        .status()
-        .ok()?;
-    assert!(st.success(), "{compiler} failed");
-    std::fs::read(&o).ok()
+    compile_object("cc", &["-O1"], name, src).expect("host cc")
 }
 
 /// The large extension linked on the host for a microcontroller target (`host-push link`'s
@@ -96,7 +42,7 @@ fn bench_cross(c: &mut Criterion) {
     ];
     let src = big_source();
     for (label, cc, flags, arch, thumb) in targets {
-        let Some(obj) = compile_with(cc, flags, label, &src) else {
+        let Some(obj) = compile_object(cc, flags, label, &src) else {
             eprintln!("{label}: {cc} not installed, skipped");
             continue;
         };

@@ -2,9 +2,7 @@
 //! bytes from the same flash (RAM double and file), and flash wear per install (erases per KiB
 //! stored, counted by the RAM double). Figures go to docs/PERFORMANCE.md.
 
-use std::fmt::Write as _;
 use std::mem::MaybeUninit;
-use std::process::Command;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use embedded_storage_async::nor_flash::NorFlash;
@@ -17,7 +15,7 @@ use llext_loader::{LoadParams, Registry};
 use llext_storage::flash::{FileFlash, RamFlash};
 use llext_storage::{CRC32, InstallOptions, Layout, Storage};
 
-const EXPORTS: usize = 300;
+use test_support::bench::{EXPORTS, SMALL, big_source, compile_object};
 
 /// 4-byte words, 4 KiB pages (a common external NOR geometry).
 type Ram = RamFlash<4, 4096>;
@@ -30,53 +28,8 @@ const LAYOUT: Layout = Layout {
 };
 const CAPACITY: usize = (32 << 10) + (3 << 20);
 
-/// The loader benchmark's large extension: 100 functions making 250 calls each to 300
-/// firmware exports, and a table of all 300 (25,300 relocations).
-fn big_source() -> String {
-    let mut s = String::new();
-    for i in 0..EXPORTS {
-        writeln!(s, "int fw_{i}(int);").unwrap();
-    }
-    for f in 0..100 {
-        writeln!(s, "int f{f}(int x) {{").unwrap();
-        for c in 0..250 {
-            writeln!(s, "  x = fw_{}(x);", (f * 7 + c * 13) % EXPORTS).unwrap();
-        }
-        writeln!(s, "  return x; }}").unwrap();
-    }
-    write!(s, "int (*const table[])(int) = {{").unwrap();
-    for i in 0..EXPORTS {
-        write!(s, "fw_{i},").unwrap();
-    }
-    writeln!(s, "}};").unwrap();
-    s
-}
-
-const SMALL: &str = r#"
-#include <stdio.h>
-#include <string.h>
-static int counter = 5;
-const char *msg = "hello";
-int helper(int x) { return x * 3 + counter; }
-int go(void) { char buf[32]; snprintf(buf, sizeof buf, "%s-%d", msg, helper(2)); return (int)strlen(buf); }
-"#;
-
 fn compile(name: &str, src: &str) -> Vec<u8> {
-    let dir = std::env::temp_dir().join(format!("llext-storage-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let c = dir.join(format!("{name}.c"));
-    let o = dir.join(format!("{name}.o"));
-    std::fs::write(&c, src).unwrap();
-    let st = Command::new("cc")
-        .args(["-O1", "-c"])
-        .arg(&c)
-        .arg("-o")
-        .arg(&o)
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let obj = std::fs::read(&o).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+    let obj = compile_object("cc", &["-O1"], name, src).expect("host cc");
     pack(&obj, &PackOptions::default()).unwrap()
 }
 

@@ -1,6 +1,7 @@
 //! Helpers the integration tests of several crates share: a running `sim-device`, C extensions
 //! compiled by a real compiler, and the sample extensions the tests push.
 
+pub mod bench;
 mod sim;
 
 pub use sim::SimDevice;
