@@ -213,7 +213,6 @@ impl Target {
 pub(crate) struct Trampolines {
     pub block: Option<Block>,
     pub slots: u32,
-    pub used: u32,
     pub size: usize,
 }
 
@@ -243,7 +242,6 @@ impl Trampolines {
     #[cfg(feature = "arch-x86_64")]
     pub(crate) fn slot(&mut self, i: Option<u32>) -> Option<(&mut [u8], u64)> {
         let i = i?;
-        self.used = self.used.max(i + 1);
         self.bytes(i)
     }
 
@@ -284,7 +282,6 @@ impl Trampolines {
             }
         };
         self.key(slot)?.copy_from_slice(&want);
-        self.used += 1;
         let (bytes, addr) = self.bytes(slot)?;
         fill(bytes, addr);
         Some(addr)

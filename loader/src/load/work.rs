@@ -92,7 +92,6 @@ impl<P: MemoryProvider> Work<'_, P> {
         Ok(Trampolines {
             block: self.regions[MemKind::Trampoline.index()],
             slots,
-            used: 0,
             size: arch.slot_size(),
         })
     }
