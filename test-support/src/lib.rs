@@ -19,11 +19,16 @@ pub fn compile_in(
     source: &str,
     flags: &[&str],
 ) -> Option<std::path::PathBuf> {
+    static UNIQUE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     if Command::new(compiler).arg("--version").output().is_err() {
         return None;
     }
     std::fs::create_dir_all(dir).expect("build dir");
-    let c = dir.join(format!("{name}.c"));
+    // Tests running side by side may build the same NAME: each writes its own files and moves
+    // the object into place in one step, so nobody reads a half-written object.
+    let n = UNIQUE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let c = dir.join(format!("{name}.{n}.c"));
+    let tmp = dir.join(format!("{name}.{n}.o"));
     let o = dir.join(format!("{name}.o"));
     std::fs::write(&c, source).expect("write source");
     let out = Command::new(compiler)
@@ -31,7 +36,7 @@ pub fn compile_in(
         .arg("-c")
         .arg(&c)
         .arg("-o")
-        .arg(&o)
+        .arg(&tmp)
         .output()
         .expect("run compiler");
     assert!(
@@ -39,6 +44,8 @@ pub fn compile_in(
         "{compiler} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let _ = std::fs::remove_file(&c);
+    std::fs::rename(&tmp, &o).expect("move the object into place");
     Some(o)
 }
 
