@@ -157,9 +157,9 @@ struct Ctx<'r, 'c, P, R, const M: usize> {
 impl<F: NorFlash, const N: usize> Storage<F, N> {
     /// Loads every extension marked for boot into `reg`, each after the ones it depends on.
     ///
-    /// A version on trial (just installed) is marked as trying, brought up with `bringup` (which
-    /// should run its constructors, e.g. `unsafe { ext.bringup() }`, and any check, and return
-    /// whether it came up), and confirmed if it did. A version that is corrupt, fails to load
+    /// A version on trial (just installed) is marked as trying before it is loaded, brought up
+    /// with `bringup` (which should run its constructors, e.g. `unsafe { ext.bringup() }`, and
+    /// any check, and return whether it came up), and confirmed if it did. A version that is corrupt, fails to load
     /// or to come up is rolled back to the previous one, which is tried next. Dependencies are
     /// the declared ones plus those learned at earlier boots; an extension missing symbols is
     /// retried after the others, so undeclared dependencies load too (and are then recorded).
@@ -288,6 +288,12 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
                 }
                 State::Trying => Failure::Interrupted,
                 State::Pending | State::Confirmed => {
+                    // Recorded before the load: a start that dies or hangs while loading or
+                    // bringing up this version rolls it back at the next start.
+                    let trial = img.state != State::Confirmed;
+                    if trial {
+                        self.set_state(i, State::Trying).await?;
+                    }
                     let report = &mut *cx.report;
                     let mut on_report = |r: Report<'_>| {
                         // While a retry is still possible, missing symbols are not final.
@@ -305,6 +311,9 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
                         Err(Failure::Load(llext_loader::Error::MissingSymbols { .. }))
                             if allow_defer =>
                         {
+                            if trial {
+                                self.set_state(i, img.state).await?;
+                            }
                             return Ok(Outcome::Deferred);
                         }
                         Err(Failure::Load(
@@ -312,6 +321,9 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
                             | llext_loader::Error::Io { .. }),
                         )) => {
                             // Not the image's fault: report, change nothing.
+                            if trial {
+                                self.set_state(i, img.state).await?;
+                            }
                             (cx.report)(BootEvent::Failed {
                                 name: name.as_str(),
                                 version: img.version,
@@ -321,10 +333,6 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
                         }
                         Err(reason) => reason,
                         Ok(index) => {
-                            let trial = img.state != State::Confirmed;
-                            if trial {
-                                self.set_state(i, State::Trying).await?;
-                            }
                             let ext = cx.reg.get(index).expect("just loaded");
                             if (cx.bringup)(ext) {
                                 if trial {

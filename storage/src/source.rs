@@ -25,6 +25,13 @@ impl core::fmt::Display for ReadError {
 
 impl core::error::Error for ReadError {}
 
+/// The flash address of `n` bytes at `pos` in an image at `base`, if the range fits in `u32`.
+fn flash_addr(base: u32, pos: u32, n: usize) -> Option<u32> {
+    let at = base.checked_add(pos)?;
+    at.checked_add(u32::try_from(n).ok()?)?;
+    Some(at)
+}
+
 fn kind<E: NorFlashError>(e: &E) -> ErrorKind {
     use embedded_storage_async::nor_flash::NorFlashErrorKind as K;
     match e.kind() {
@@ -75,8 +82,14 @@ impl<F: ReadNorFlash> ErrorType for SlotReader<'_, F> {
 
 impl<F: ReadNorFlash> Read for SlotReader<'_, F> {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        // Offsets come from the image (a section's `sh_offset`): past the end reads nothing,
+        // and no sum of them may wrap.
         let n = (self.len.saturating_sub(self.pos) as usize).min(buf.len());
-        read::read(self.flash, self.base + self.pos, &mut buf[..n])
+        if n == 0 {
+            return Ok(0);
+        }
+        let at = flash_addr(self.base, self.pos, n).ok_or(ReadError(ErrorKind::InvalidInput))?;
+        read::read(self.flash, at, &mut buf[..n])
             .await
             .map_err(|e| ReadError(kind(&e)))?;
         self.pos += n as u32;
@@ -122,20 +135,29 @@ impl<'a, F: ReadNorFlash> CheckingSource<'a, F> {
 
     /// Reads what the load did not, and returns the CRC of the whole image.
     pub async fn finish(mut self) -> Result<u32, F::Error> {
+        // `pos <= len` always, and `base + len` was checked when the image was installed.
         let rest = self.len.saturating_sub(self.pos);
-        read::crc_range(self.flash, self.base + self.pos, rest, &mut self.digest).await?;
+        let at = self.base.saturating_add(self.pos);
+        read::crc_range(self.flash, at, rest, &mut self.digest).await?;
         Ok(self.digest.finalize())
     }
 }
 
 impl<F: ReadNorFlash> Source for CheckingSource<'_, F> {
     async fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), llext_loader::Error> {
-        if u64::from(self.pos) + buf.len() as u64 > u64::from(self.len) {
+        let end = u64::from(self.pos).checked_add(buf.len() as u64);
+        let at = flash_addr(self.base, self.pos, buf.len());
+        let (Some(at), Some(end)) = (at, end) else {
+            return Err(llext_loader::Error::UnexpectedEof {
+                offset: self.len.into(),
+            });
+        };
+        if end > u64::from(self.len) {
             return Err(llext_loader::Error::UnexpectedEof {
                 offset: self.len.into(),
             });
         }
-        read::read(self.flash, self.base + self.pos, buf)
+        read::read(self.flash, at, buf)
             .await
             .map_err(|e| llext_loader::Error::Io {
                 kind: kind(&e),

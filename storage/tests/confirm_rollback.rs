@@ -6,7 +6,10 @@ mod common;
 
 use common::*;
 use futures::executor::block_on;
+use llext_loader::memory::{Block, HostProvider, MemKind, MemoryProvider};
+use llext_loader::{LoadParams, Registry};
 use llext_storage::{Error, InstallOptions, State};
+use test_support::elf::{Field, set_section_field};
 
 /// Version 2 of "e", calling a function nothing exports.
 fn broken() -> Vec<u8> {
@@ -80,17 +83,15 @@ fn an_update_whose_bringup_fails_is_rolled_back() {
     unload_all(&mut reg);
 }
 
-#[test]
-fn a_boot_that_crashes_during_a_trial_rolls_back_at_the_next_boot() {
+/// Installs version 2 over a confirmed version 1, boots it with `boot` (which must die), then
+/// checks that the next boot finds the trial unfinished and rolls back to version 1.
+fn dies_during_trial_then_rolls_back(boot: impl FnOnce(&mut Store<'_, Flash>)) {
     let mut flash = Flash::new(PAGES);
     confirmed_v1(&mut flash);
     let mut st = open(&mut flash, LAYOUT);
     install(&mut st, "e", &versioned(2), boot_opts(), 512).unwrap();
-    // The bringup of version 2 never returns (the device crashes and resets).
-    let crashed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let _ = boot_with(&mut st, &mut |_| panic!("hard fault in a constructor"));
-    }));
-    assert!(crashed.is_err());
+    let died = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| boot(&mut st)));
+    assert!(died.is_err());
     reset(st);
     let mut st = open(&mut flash, LAYOUT);
     assert_eq!(st.entry("e").unwrap().active.state, State::Trying);
@@ -107,6 +108,14 @@ fn a_boot_that_crashes_during_a_trial_rolls_back_at_the_next_boot() {
             Ev::RolledBack("e".into(), 2, 1),
         ]
     );
+}
+
+#[test]
+fn a_boot_that_crashes_during_a_trial_rolls_back_at_the_next_boot() {
+    // The bringup of version 2 never returns (the device crashes and resets).
+    dies_during_trial_then_rolls_back(|st| {
+        let _ = boot_with(st, &mut |_| panic!("hard fault in a constructor"));
+    });
 }
 
 #[test]
@@ -236,4 +245,49 @@ fn names_deps_and_sizes_are_checked() {
         install(&mut st, "z", &v1, o, 4096),
         Err(Error::CatalogFull | Error::NoFreeSlot)
     ));
+}
+
+/// A provider that dies (panics, as a hard fault resets a board) on its first block of code.
+struct DiesOnText(HostProvider);
+
+// SAFETY: forwards to the host provider, which upholds the contract; only adds a panic.
+unsafe impl MemoryProvider for DiesOnText {
+    fn alloc(&mut self, kind: MemKind, size: usize, align: usize) -> Option<Block> {
+        assert!(kind != MemKind::Text, "the device died while loading");
+        self.0.alloc(kind, size, align)
+    }
+    unsafe fn free(&mut self, kind: MemKind, block: Block) {
+        // SAFETY: the caller's guarantee is passed on unchanged.
+        unsafe { self.0.free(kind, block) }
+    }
+}
+
+#[test]
+fn a_boot_that_dies_while_loading_a_trial_rolls_back_at_the_next_boot() {
+    dies_during_trial_then_rolls_back(|st| {
+        let provider = DiesOnText(HostProvider::near_host());
+        let mut reg: Registry<_, _, 4> = Registry::new(provider, firmware());
+        let params = LoadParams::default();
+        let _ = block_on(st.boot(&mut reg, &params, &mut |_| true, &mut |_| {}));
+    });
+}
+
+#[test]
+fn an_image_whose_section_points_past_four_gib_fails_and_the_previous_version_boots() {
+    let mut flash = Flash::new(PAGES);
+    confirmed_v1(&mut flash);
+    let mut st = open(&mut flash, LAYOUT);
+    // Unpacked (the compiler's order, loaded seekably), `.text` at 0xFFFFFF00 in the file.
+    let mut bad = build_raw("far_text", "int version(void) { return 2; }\n");
+    set_section_field(&mut bad, ".text", Field::Offset, 0xFFFF_FF00);
+    install(&mut st, "e", &bad, boot_opts(), 512).unwrap();
+    let (got, evs) = boot_version(&mut st);
+    assert_eq!(got, Some(1), "{evs:?}");
+    assert!(
+        matches!(&evs[0], Ev::Failed(n, 2, why) if n == "e" && why.starts_with("load failed")),
+        "{evs:?}"
+    );
+    assert_eq!(evs[1], Ev::RolledBack("e".into(), 2, 1));
+    let e = st.entry("e").unwrap();
+    assert_eq!((e.active.version, e.active.state), (1, State::Confirmed));
 }

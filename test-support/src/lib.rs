@@ -2,6 +2,7 @@
 //! compiled by a real compiler, and the sample extensions the tests push.
 
 pub mod bench;
+pub mod elf;
 mod sim;
 
 pub use sim::SimDevice;

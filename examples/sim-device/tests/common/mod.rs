@@ -23,10 +23,21 @@ fn build_dir() -> PathBuf {
 
 /// Compiles C `source` with `cc -c -O2` and packs the object into stream order.
 pub fn build(name: &str, source: &str) -> Vec<u8> {
+    llext_loader::pack::pack(&build_raw(name, source), &Default::default()).expect("pack")
+}
+
+/// Compiles C `source` with `cc -c -O2` (the object as the compiler wrote it).
+pub fn build_raw(name: &str, source: &str) -> Vec<u8> {
     let o =
         test_support::compile_in(&build_dir(), "cc", name, source, &["-O2"]).expect("cc is needed");
-    let obj = std::fs::read(&o).expect("read object");
-    llext_loader::pack::pack(&obj, &Default::default()).expect("pack")
+    std::fs::read(&o).expect("read object")
+}
+
+/// A fresh (missing) flash file for test `name`.
+pub fn flash_file(name: &str) -> PathBuf {
+    let f = build_dir().join(format!("{name}.flash"));
+    let _ = std::fs::remove_file(&f);
+    f
 }
 
 /// An extension whose result depends on every byte of a `n`-entry table, and the value its
