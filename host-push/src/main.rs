@@ -7,6 +7,7 @@ mod elfinfo;
 mod exit;
 mod exports;
 mod output;
+mod rustext;
 
 use std::process::ExitCode;
 

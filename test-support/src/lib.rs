@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod elf;
+pub mod rust;
 mod sim;
 
 pub use sim::SimDevice;

@@ -1,5 +1,6 @@
 //! The command line: one module per subcommand. `host-push EXT` with no subcommand is a push.
 
+mod build;
 mod call;
 mod check;
 mod confirm;
@@ -75,6 +76,8 @@ enum Command {
     Pack(pack::PackArgs),
     /// Link an extension at an address, as a device would, and write the images
     Link(link::LinkArgs),
+    /// Build a Rust extension crate into one relocatable object (its path: the last line)
+    Build(build::BuildArgs),
 }
 
 impl Cli {
@@ -96,6 +99,7 @@ impl Cli {
             Some(Command::Ports(a)) => a.json,
             Some(Command::Pack(a)) => a.json,
             Some(Command::Link(a)) => a.json,
+            Some(Command::Build(a)) => a.json,
         }
     }
 
@@ -117,6 +121,7 @@ impl Cli {
             Some(Command::Ports(args)) => ports::run(&args),
             Some(Command::Pack(args)) => pack::run(&args),
             Some(Command::Link(args)) => link::run(&args),
+            Some(Command::Build(args)) => build::run(&args),
         }
     }
 }
