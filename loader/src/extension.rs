@@ -4,7 +4,7 @@ use crate::Name;
 use crate::arch::Arch;
 use crate::load::Span;
 use crate::memory::{Block, MemKind};
-use crate::symbols::hash;
+use crate::symbols::SymName;
 
 /// One exported symbol of an extension: 16 bytes in metadata memory, sorted by hash.
 #[derive(Clone, Copy, Debug, Default)]
@@ -108,12 +108,17 @@ impl Extension {
     /// The address of a symbol it exports: first the `.exported_sym` table
     /// (`LL_EXTENSION_SYMBOL`), then its global symbols.
     pub fn find_symbol(&self, name: &str) -> Option<u64> {
-        self.find_exported_sym(name.as_bytes())
-            .or_else(|| self.find_global(name.as_bytes()))
+        self.find_name(&SymName::whole(name.as_bytes()))
     }
 
-    pub(crate) fn find_global(&self, name: &[u8]) -> Option<u64> {
-        let h = hash(name);
+    /// [`Extension::find_symbol`] for a name seen while streaming (other extensions resolve
+    /// against this one with it).
+    pub(crate) fn find_name(&self, name: &SymName<'_>) -> Option<u64> {
+        self.find_exported_sym(name)
+            .or_else(|| self.find_global(name.hash))
+    }
+
+    fn find_global(&self, h: u64) -> Option<u64> {
         let e = self.exports.as_slice();
         let i = e.partition_point(|x| x.hash < h);
         // Names are not kept, only their 64-bit hashes: two names of one extension that collide
@@ -121,13 +126,13 @@ impl Extension {
         e.get(i).filter(|x| x.hash == h).map(|x| x.addr)
     }
 
-    fn find_exported_sym(&self, name: &[u8]) -> Option<u64> {
+    fn find_exported_sym(&self, name: &SymName<'_>) -> Option<u64> {
         let n = self.ptr_size;
         let table = self.bytes(MemKind::Rodata, self.exported)?;
         table.chunks_exact(2 * n).find_map(|pair| {
             let name_addr = self.read_addr(&pair[..n]);
             let addr = self.read_addr(&pair[n..]);
-            (self.c_str(name_addr)? == name).then_some(addr)
+            name.matches(self.c_str(name_addr)?).then_some(addr)
         })
     }
 

@@ -143,7 +143,7 @@ fn symbol_and_section_indices_out_of_range_are_errors() {
 #[test]
 fn absurd_counts_and_sizes_hit_limits() {
     let mut b = sample();
-    b[0x3c..0x3e].copy_from_slice(&0xfe00u16.to_le_bytes());
+    b[0x3c..0x3e].copy_from_slice(&0xffffu16.to_le_bytes());
     assert!(matches!(
         expect_error(&b),
         Error::Limit {

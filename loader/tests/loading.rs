@@ -21,11 +21,15 @@ fn loads_packed_extension_from_a_forward_only_stream() {
         let b = load_slice(&mut reg, "original", &obj)
             .unwrap_or_else(|e| panic!("{flags:?}: {:?}", e.0));
         let (ea, eb) = (reg.get(a).unwrap(), reg.get(b).unwrap());
-        assert_eq!(
-            ea.image_bytes(),
-            eb.image_bytes(),
-            "{flags:?}: same image either way"
-        );
+        // The same sections either way; pack drops unused undefined symbols, which can save
+        // x86-64 GOT slots in the trampoline region.
+        let placed = |e: &llext_loader::Extension| -> Vec<(MemKind, usize)> {
+            e.regions()
+                .filter(|r| r.kind != MemKind::Trampoline)
+                .map(|r| (r.kind, r.size))
+                .collect()
+        };
+        assert_eq!(placed(ea), placed(eb), "{flags:?}: same image either way");
         assert_eq!(ea.stats().relocations, eb.stats().relocations);
         assert!(ea.find_symbol("go").is_some() && ea.find_symbol("helper").is_some());
         assert!(
@@ -88,7 +92,7 @@ fn lists_every_missing_symbol() {
 }
 
 #[test]
-fn transient_memory_is_sixteen_bytes_per_section_and_eight_per_symbol() {
+fn transient_memory_is_twenty_bytes_per_section_and_eight_per_symbol() {
     let dir = scratch("bound");
     for flags in FLAG_SETS {
         let obj = cc(&dir, "sample", SAMPLE, flags);
@@ -106,7 +110,7 @@ fn transient_memory_is_sixteen_bytes_per_section_and_eight_per_symbol() {
             }
             .unwrap_or_else(|e| panic!("{:?}", e.0));
             let st = reg.get(slot).unwrap().stats();
-            let formula = 16 * st.sections as usize + 8 * st.symbols as usize;
+            let formula = 20 * st.sections as usize + 8 * st.symbols as usize;
             assert_eq!(st.transient_peak, formula, "{flags:?}");
             // The provider saw exactly the image, the kept export index and the transient tables.
             assert_eq!(

@@ -1,10 +1,12 @@
 //! The load driver: reads each part where the stream order puts it and hands it to the
 //! synchronous code that classifies, lays out, resolves and relocates.
 
+use super::names::Missing;
 use super::names::{NameReader, Tables};
+use super::provided::provided;
 use super::relocate::relocate;
 use super::sections::{self, LOADED, NAMED, Role, SecRec};
-use super::strings::{MAX_NAME, OrderCheck};
+use super::strings::{MAX_NAME, OrderCheck, shown};
 use super::symbols::{F_GLOBAL, F_NAMED, F_WEAK, Slot, Value, slot_for};
 use super::work::Work;
 use super::{LoadParams, Report, Table};
@@ -13,7 +15,7 @@ use crate::elf::{Class, HEADER_READ, Header, Shdr, Sym};
 use crate::extension::{ExtExport, Extension, LoadStats};
 use crate::memory::{MemKind, MemoryProvider};
 use crate::source::Source;
-use crate::symbols::{Resolve, hash};
+use crate::symbols::{Resolve, SymName};
 use crate::{Error, Name, Part};
 
 /// Where to resolve undefined symbols: the firmware first, then loaded extensions.
@@ -23,14 +25,16 @@ pub(crate) struct Resolver<'a, R: Resolve + ?Sized> {
 }
 
 impl<R: Resolve + ?Sized> Resolver<'_, R> {
-    /// The address and, for an extension's export, its registry slot.
-    fn resolve(&self, name: &[u8]) -> Option<(u64, Option<usize>)> {
+    /// The address and, for an extension's export, its registry slot. The order
+    /// (docs/LINKING.md): the firmware, then each loaded extension in slot order, its
+    /// `.exported_sym` table before its global symbols.
+    fn resolve(&self, name: &SymName<'_>) -> Option<(u64, Option<usize>)> {
         if let Some(a) = self.firmware.resolve(name) {
             return Some((a, None));
         }
         self.loaded.iter().enumerate().find_map(|(i, e)| {
             let e = e.as_ref()?;
-            e.find_global(name).map(|a| (a, Some(i)))
+            e.find_name(name).map(|a| (a, Some(i)))
         })
     }
 }
@@ -251,37 +255,32 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
 
     // --- Symbol names: resolve undefined symbols, index exports -------------------------------------
     let strrec = w.secs.as_slice()[strtab as usize];
-    let mut missing = 0u32;
-    let mut first = Name::EMPTY;
+    let mut missing = Missing::default();
     let mut deps = 0u32;
     let mut n_exp = 0usize;
     let mut n_imports = 0u32;
+    let secs = w.secs.as_slice();
     let mut on_name = |slot: &mut Slot,
                        exports: &mut [ExtExport],
-                       name: Option<&[u8]>,
+                       name: &SymName<'_>,
                        i: u32|
      -> Result<(), Error> {
         let needs = slot.is_pending() || (slot.is_defined() && slot.has(F_GLOBAL));
         if !needs {
             return Ok(());
         }
-        let name = name.ok_or(Error::NameTooLong {
-            symbol: i,
-            limit: MAX_NAME,
-        })?;
         if slot.is_defined() {
             let e =
                 exports
                     .get_mut(n_exp)
                     .ok_or(Error::malformed("export count", None, i.into()))?;
             *e = ExtExport {
-                hash: hash(name),
+                hash: name.hash,
                 addr: slot.0,
             };
             n_exp += 1;
-        } else if name == b"_GLOBAL_OFFSET_TABLE_" {
-            // gas declares it whenever GOT-relative code exists; the loader's GOT stands in.
-            *slot = slot.got_base();
+        } else if let Some(p) = provided(name, secs, &layout) {
+            *slot = slot.provided(p);
         } else if let Some((addr, from)) = resolver.resolve(name) {
             if let Some(k) = from {
                 deps |= 1 << k;
@@ -294,14 +293,18 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
         } else if slot.has(F_WEAK) {
             *slot = slot.resolved(0);
         } else {
-            if missing == 0 {
-                first = Name::new(name);
-            }
-            missing += 1;
-            report(Report::MissingSymbol(
-                core::str::from_utf8(name).unwrap_or("?"),
-            ));
+            // A stream names it now; a seekable source first finds out whether a loaded
+            // section uses it (`Missing::confirm`).
             *slot = slot.missing();
+            if !S::SEEKABLE {
+                let mut buf = [0u8; MAX_NAME];
+                let shown = shown(name, &mut buf);
+                if missing.count == 0 {
+                    missing.first = Name::new(shown.as_bytes());
+                }
+                report(Report::MissingSymbol(shown));
+            }
+            missing.count += 1;
         }
         Ok(())
     };
@@ -311,7 +314,7 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     {
         let exports = w.exports.as_mut_slice();
         let mut each =
-            |slot: &mut Slot, name: Option<&[u8]>, i: u32| on_name(slot, exports, name, i);
+            |slot: &mut Slot, name: &SymName<'_>, i: u32| on_name(slot, exports, name, i);
         S::Names::symbol_names(src, &tables, w.syms.as_mut_slice(), &mut each).await?;
     }
     for s in w.syms.as_slice() {
@@ -324,11 +327,22 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
             ));
         }
     }
-    if missing > 0 {
-        return Err(Error::MissingSymbols {
-            count: missing,
-            first,
-        });
+    if missing.count > 0 {
+        missing = S::Names::confirm(
+            src,
+            &tables,
+            w.secs.as_slice(),
+            w.syms.as_mut_slice(),
+            missing,
+            report,
+        )
+        .await?;
+        if missing.count > 0 {
+            return Err(Error::MissingSymbols {
+                count: missing.count,
+                first: missing.first,
+            });
+        }
     }
 
     // --- Regions ----------------------------------------------------------------------------------------

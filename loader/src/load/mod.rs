@@ -5,6 +5,7 @@
 
 mod driver;
 mod names;
+mod provided;
 mod relocate;
 mod sections;
 mod strings;
@@ -34,7 +35,7 @@ pub(crate) fn import_rank(bits: u64) -> Option<u32> {
 /// Bounds on what one load may use, so a hostile or broken file cannot exhaust time or memory.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    /// Most section headers.
+    /// Most section headers (ELF without extended numbering has at most 0xff00).
     pub max_sections: u32,
     /// Most symbol table entries.
     pub max_symbols: u32,
@@ -47,7 +48,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_sections: 4096,
+            max_sections: 0xff00,
             max_symbols: 1 << 16,
             max_relocations: 1 << 20,
             max_image: 64 << 20,

@@ -7,12 +7,14 @@
 // the crate can implement or call them.
 #![allow(private_interfaces)]
 
-use super::sections::{self, NAMED, SecRec};
-use super::strings::{MAX_NAME, OrderCheck, Splitter};
+use super::sections::{self, NAMED, Role, SecRec};
+use super::strings::{MAX_NAME, shown};
+use super::strings::{NameBuf, OrderCheck, Splitter};
 use super::symbols::{F_GLOBAL, F_NAMED, Slot};
-use crate::elf::{Class, Shdr, Sym};
+use crate::elf::{Class, Reloc, Shdr, Sym};
 use crate::source::Source;
-use crate::{Error, Part};
+use crate::symbols::SymName;
+use crate::{Error, Name, Part, Report};
 
 /// Where the string tables and the tables they name are.
 pub struct Tables {
@@ -27,12 +29,18 @@ pub struct Tables {
     pub(crate) st_names: OrderCheck,
 }
 
-/// Called with each symbol that needs its name: the symbol, the name (`None` if longer than
-/// [`MAX_NAME`]) and its index.
-pub type OnName<'a> = dyn FnMut(&mut Slot, Option<&[u8]>, u32) -> Result<(), Error> + 'a;
+/// Called with each symbol that needs its name: the symbol, the name and its index.
+pub type OnName<'a> = dyn FnMut(&mut Slot, &SymName<'_>, u32) -> Result<(), Error> + 'a;
 
 mod sealed {
     pub trait Sealed {}
+}
+
+/// Strong undefined symbols nothing exports: how many, and the first one's name.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Missing {
+    pub(crate) count: u32,
+    pub(crate) first: Name,
 }
 
 /// How names are read; implemented by [`Streamed`] and [`Seeked`] only.
@@ -57,6 +65,19 @@ pub trait NameReader: sealed::Sealed {
         syms: &mut [Slot],
         each: &mut OnName<'_>,
     ) -> Result<(), Error>;
+
+    /// Of the symbols found missing, the ones a loaded section's relocation uses (ld requires
+    /// no other), each reported by name. A stream cannot look ahead: it keeps them all (pack
+    /// drops the undefined symbols only unloaded sections use, so none is left over).
+    #[doc(hidden)]
+    async fn confirm<S: Source>(
+        src: &mut S,
+        t: &Tables,
+        secs: &[SecRec],
+        syms: &mut [Slot],
+        missing: Missing,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<Missing, Error>;
 }
 
 /// Names read in one pass: the k-th string names the k-th named entry (`docs/STREAM-ORDER.md`).
@@ -82,8 +103,8 @@ impl NameReader for Streamed {
             while next < secs.len() && secs[next].state & NAMED == 0 {
                 next += 1;
             }
-            if let (Some(s), Some(name)) = (secs.get_mut(next), name) {
-                sections::apply_name(s, name);
+            if let Some(s) = secs.get_mut(next) {
+                sections::apply_name(s, &name);
             }
             Ok(())
         })
@@ -111,7 +132,7 @@ impl NameReader for Streamed {
                 next += 1;
             }
             match syms.get_mut(next) {
-                Some(slot) => each(slot, name, next as u32),
+                Some(slot) => each(slot, &name, next as u32),
                 None => Ok(()),
             }
         })
@@ -125,6 +146,17 @@ impl NameReader for Streamed {
             &t.strtab_rec,
         )
     }
+
+    async fn confirm<S: Source>(
+        _: &mut S,
+        _: &Tables,
+        _: &[SecRec],
+        _: &mut [Slot],
+        missing: Missing,
+        _: &mut dyn FnMut(Report<'_>),
+    ) -> Result<Missing, Error> {
+        Ok(missing)
+    }
 }
 
 impl NameReader for Seeked {
@@ -135,7 +167,7 @@ impl NameReader for Seeked {
         t: &Tables,
         secs: &mut [SecRec],
     ) -> Result<(), Error> {
-        let mut nb = [0u8; MAX_NAME];
+        let mut nb = NameBuf::new();
         let mut sb = [0u8; 64];
         let n = t.class.shdr_size();
         for (i, rec) in secs.iter_mut().enumerate() {
@@ -145,9 +177,8 @@ impl NameReader for Seeked {
             src.seek_to(t.shoff + (i * n) as u64).await?;
             src.read_exact(&mut sb[..n]).await?;
             let sh = Shdr::parse(t.class, &sb[..n]);
-            if let Some(name) = read_name(src, &t.shstr, sh.name, &mut nb).await? {
-                sections::apply_name(rec, name);
-            }
+            let name = read_name(src, &t.shstr, sh.name, &mut nb).await?;
+            sections::apply_name(rec, &name);
         }
         Ok(())
     }
@@ -158,7 +189,7 @@ impl NameReader for Seeked {
         syms: &mut [Slot],
         each: &mut OnName<'_>,
     ) -> Result<(), Error> {
-        let mut nb = [0u8; MAX_NAME];
+        let mut nb = NameBuf::new();
         let n = t.class.sym_size();
         for (i, slot) in syms.iter_mut().enumerate() {
             let s = *slot;
@@ -170,9 +201,60 @@ impl NameReader for Seeked {
             src.read_exact(&mut eb[..n]).await?;
             let sym = Sym::parse(t.class, &eb[..n]);
             let name = read_name(src, &t.strtab_rec, sym.name, &mut nb).await?;
-            each(slot, name, i as u32)?;
+            each(slot, &name, i as u32)?;
         }
         Ok(())
+    }
+
+    async fn confirm<S: Source>(
+        src: &mut S,
+        t: &Tables,
+        secs: &[SecRec],
+        syms: &mut [Slot],
+        _: Missing,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<Missing, Error> {
+        for (i, rec) in secs.iter().enumerate() {
+            let rela = rec.role == Role::Rela;
+            let loaded = |r: u32| secs.get(r as usize).is_some_and(|s| s.role.has_contents());
+            if !(rela || rec.role == Role::Rel) || !loaded(rec.place) {
+                continue;
+            }
+            let esz = t.class.rel_size(rela);
+            src.seek_to(rec.off.into()).await?;
+            let mut eb = [0u8; 24];
+            for _ in 0..rec.size as usize / esz {
+                src.read_exact(&mut eb[..esz]).await?;
+                let r = Reloc::parse(t.class, rela, &eb[..esz]);
+                let slot = syms.get_mut(r.sym as usize).ok_or(Error::malformed(
+                    "relocation symbol index",
+                    Some(i as u32),
+                    r.sym.into(),
+                ))?;
+                if slot.missing_state() == Some(false) {
+                    *slot = slot.missing_used();
+                }
+            }
+        }
+        let mut missing = Missing::default();
+        let (mut nb, mut eb, n) = (NameBuf::new(), [0u8; 24], t.class.sym_size());
+        for (i, slot) in syms.iter().enumerate() {
+            if slot.missing_state() != Some(true) {
+                continue;
+            }
+            src.seek_to(t.symtab_off + (i * n) as u64).await?;
+            src.read_exact(&mut eb[..n]).await?;
+            let sym = Sym::parse(t.class, &eb[..n]);
+            let name = read_name(src, &t.strtab_rec, sym.name, &mut nb).await?;
+            let mut buf = [0u8; MAX_NAME];
+            let shown = shown(&name, &mut buf);
+            if missing.count == 0 {
+                missing.first = Name::new(shown.as_bytes());
+            }
+            missing.count += 1;
+            report(Report::MissingSymbol(shown));
+        }
+        Ok(missing)
     }
 }
 
@@ -204,7 +286,7 @@ async fn stream<S: Source>(
     part: Part,
     index: u32,
     table: &SecRec,
-    mut each: impl FnMut(Option<&[u8]>) -> Result<(), Error>,
+    mut each: impl FnMut(SymName<'_>) -> Result<(), Error>,
 ) -> Result<OrderCheck, Error> {
     super::driver::goto(src, part, index, table.off.into()).await?;
     let mut got = OrderCheck::default();
@@ -226,14 +308,13 @@ async fn stream<S: Source>(
     Ok(got)
 }
 
-/// Reads the NUL-terminated name at `off` of string table `table` (seekable sources only);
-/// `None` if longer than [`MAX_NAME`].
+/// Reads the NUL-terminated name at `off` of string table `table` (seekable sources only).
 async fn read_name<'b, S: Source>(
     src: &mut S,
     table: &SecRec,
     off: u32,
-    buf: &'b mut [u8; MAX_NAME],
-) -> Result<Option<&'b [u8]>, Error> {
+    buf: &'b mut NameBuf,
+) -> Result<SymName<'b>, Error> {
     if off >= table.size {
         return Err(Error::malformed(
             "name offset past the end of its string table",
@@ -242,30 +323,23 @@ async fn read_name<'b, S: Source>(
         ));
     }
     src.seek_to(u64::from(table.off) + u64::from(off)).await?;
-    let avail = ((table.size - off) as usize).min(MAX_NAME + 1);
-    let mut len = 0;
-    while len < avail {
-        let n = (avail - len).min(32);
+    buf.clear();
+    let mut left = (table.size - off) as usize;
+    while left > 0 {
+        let n = left.min(32);
         let mut tmp = [0u8; 32];
         src.read_exact(&mut tmp[..n]).await?;
-        if let Some(p) = tmp[..n].iter().position(|&c| c == 0) {
-            if len + p > MAX_NAME {
-                return Ok(None);
+        left -= n;
+        for &c in &tmp[..n] {
+            if c == 0 {
+                return Ok(buf.name());
             }
-            buf[len..len + p].copy_from_slice(&tmp[..p]);
-            return Ok(Some(&buf[..len + p]));
+            buf.push(c);
         }
-        let keep = n.min(MAX_NAME.saturating_sub(len));
-        buf[len..len + keep].copy_from_slice(&tmp[..keep]);
-        len += n;
     }
-    if len >= MAX_NAME {
-        Ok(None)
-    } else {
-        Err(Error::malformed(
-            "string table does not end with NUL",
-            None,
-            off.into(),
-        ))
-    }
+    Err(Error::malformed(
+        "string table does not end with NUL",
+        None,
+        off.into(),
+    ))
 }

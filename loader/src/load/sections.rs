@@ -5,12 +5,13 @@ use object::elf;
 use crate::Error;
 use crate::elf::{Class, Shdr};
 use crate::memory::MemKind;
+use crate::symbols::SymName;
 
 /// What the loader does with a section.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(u8)]
 pub(crate) enum Role {
-    /// Not needed (debug info, notes, unwind tables, groups).
+    /// Not loaded: not `SHF_ALLOC` (debug info, groups, attributes), or an unwind table.
     #[default]
     Skip,
     Text,
@@ -52,7 +53,7 @@ impl Role {
 pub(crate) const LOADED: u8 = 1;
 pub(crate) const NAMED: u8 = 2;
 
-/// One section, 16 bytes: the loader keeps one per section for the length of a load.
+/// One section, 20 bytes: the loader keeps one per section for the length of a load.
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C)]
 pub(crate) struct SecRec {
@@ -61,11 +62,17 @@ pub(crate) struct SecRec {
     /// Offset in its region once laid out; the target section of a relocation section; the
     /// init/fini priority before layout.
     pub place: u32,
+    /// For a loaded section whose name is a C identifier (the ones `__start_NAME` and
+    /// `__stop_NAME` can bracket): the low 32 bits of the name's hash, never 0. Otherwise 0.
+    pub ident: u32,
     pub role: Role,
     pub align_log2: u8,
     pub state: u8,
     pub _pad: u8,
 }
+
+/// `SHT_ARM_EXIDX` and `SHT_X86_64_UNWIND` (the same number): unwind tables.
+const SHT_UNWIND: u32 = 0x7000_0001;
 
 /// Default priority of an unsuffixed `.init_array`: after every numbered one, as `ld` sorts.
 pub(crate) const NO_PRIORITY: u32 = 0x1_0000;
@@ -89,6 +96,7 @@ pub(crate) fn classify(
         off,
         size,
         place: 0,
+        ident: 0,
         role: Role::Skip,
         align_log2: align.trailing_zeros() as u8,
         state: if sh.name != 0 { NAMED } else { 0 },
@@ -131,7 +139,8 @@ pub(crate) fn classify(
         }
         rec.place = sh.info;
         if rela { Role::Rela } else { Role::Rel }
-    } else if !alloc || size == 0 && kind != elf::SHT_NOBITS.0 {
+    } else if !alloc || kind == SHT_UNWIND {
+        // Unwind tables are not loaded (docs/LINKING.md): nothing at run time unwinds.
         Role::Skip
     } else if sh.flags & elf::SHF_TLS.0 != 0 {
         return Err(Error::malformed(
@@ -149,27 +158,40 @@ pub(crate) fn classify(
         Role::Fini
     } else if kind == elf::SHT_PREINIT_ARRAY.0 {
         Role::Preinit
-    } else if kind == elf::SHT_PROGBITS.0 {
-        if sh.flags & elf::SHF_EXECINSTR.0 != 0 {
-            Role::Text
-        } else if sh.flags & elf::SHF_WRITE.0 != 0 {
-            Role::Data
-        } else {
-            Role::Rodata
-        }
+    } else if sh.flags & elf::SHF_EXECINSTR.0 != 0 {
+        // Every other allocated section, whatever its type (`PROGBITS`, `NOTE`, a processor's
+        // own), and even when empty, gets an address as ld gives it one.
+        Role::Text
+    } else if sh.flags & elf::SHF_WRITE.0 != 0 {
+        Role::Data
     } else {
-        // Alloc notes, unwind tables (`SHT_X86_64_UNWIND`, `.ARM.exidx`): not needed to run.
-        Role::Skip
+        Role::Rodata
     };
     Ok(rec)
 }
 
-/// Refines a loaded section's role from its name: `.exported_sym`, unwind tables, and the
-/// priority of `.init_array.NNNNN`/`.fini_array.NNNNN`.
-pub(crate) fn apply_name(rec: &mut SecRec, name: &[u8]) {
+/// Whether `name` is a C identifier (ld defines `__start_`/`__stop_` symbols for such sections).
+pub(crate) fn is_c_identifier(name: &[u8]) -> bool {
+    matches!(name.first(), Some(c) if c.is_ascii_alphabetic() || *c == b'_')
+        && name.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+/// The [`SecRec::ident`] of a section named `name`.
+pub(crate) fn ident_of(name: &SymName<'_>) -> u32 {
+    (name.hash as u32).max(1)
+}
+
+/// Refines a loaded section's role from its name: `.exported_sym`, unwind tables, the
+/// priority of `.init_array.NNNNN`/`.fini_array.NNNNN`, and the hash of identifier names.
+pub(crate) fn apply_name(rec: &mut SecRec, full: &SymName<'_>) {
+    let name = full.prefix;
+    if rec.role.region().is_some() && full.is_whole() && is_c_identifier(name) {
+        rec.ident = ident_of(full);
+    }
+    let unwind = name == b".eh_frame" || name.starts_with(b".ARM.extab");
     match rec.role {
         Role::Rodata | Role::Data if name == b".exported_sym" => rec.role = Role::ExportedSym,
-        Role::Rodata | Role::Data if name == b".eh_frame" => rec.role = Role::Skip,
+        Role::Rodata | Role::Data if unwind => rec.role = Role::Skip,
         Role::Init | Role::Fini => {
             let digits = name
                 .strip_prefix(b".init_array.")
@@ -200,6 +222,8 @@ pub struct Span {
 pub(crate) struct Layout {
     pub size: [u64; 5],
     pub align: [u64; 5],
+    /// Regions holding at least one section, even an empty one (it still needs an address).
+    pub used: u8,
     pub preinit: Span,
     pub init: Span,
     pub fini: Span,
@@ -223,12 +247,14 @@ impl Layout {
         }
         self.size[r] = end;
         self.align[r] = self.align[r].max(align);
+        self.used |= 1 << r;
         Ok(off as u32)
     }
 }
 
 /// Assigns every loaded section its offset: arrays first in rodata (preinit, init by priority,
-/// fini by priority, exported symbols), then the rest in index order.
+/// fini by priority, exported symbols), then the rest in index order, sections of one
+/// identifier name next to each other (so `__start_NAME`..`__stop_NAME` spans them all).
 pub(crate) fn lay_out(secs: &mut [SecRec]) -> Result<Layout, Error> {
     let mut l = Layout::default();
     for role in [Role::Preinit, Role::Init, Role::Fini, Role::ExportedSym] {
@@ -265,14 +291,42 @@ pub(crate) fn lay_out(secs: &mut [SecRec]) -> Result<Layout, Error> {
             _ => l.exported = span,
         }
     }
-    for s in secs.iter_mut() {
-        if s.state & LOADED != 0 {
-            s.state &= !LOADED;
+    for i in 0..secs.len() {
+        let s = secs[i];
+        let Some(region) = s.role.region() else {
             continue;
+        };
+        if s.state & LOADED == 0 {
+            secs[i].place = l.place(region, s.size.into(), 1 << s.align_log2)?;
+            secs[i].state |= LOADED;
         }
-        if let Some(region) = s.role.region() {
-            s.place = l.place(region, s.size.into(), 1 << s.align_log2)?;
+        if s.ident != 0 {
+            for t in secs[i + 1..].iter_mut() {
+                if t.ident == s.ident && t.role.region() == Some(region) && t.state & LOADED == 0 {
+                    t.place = l.place(region, t.size.into(), 1 << t.align_log2)?;
+                    t.state |= LOADED;
+                }
+            }
         }
     }
+    for s in secs.iter_mut() {
+        s.state &= !LOADED;
+    }
     Ok(l)
+}
+
+/// Where ld's `__start_NAME`/`__stop_NAME` point for sections with identifier hash `ident`:
+/// the region and the offsets of the first byte and one past the last.
+pub(crate) fn bracket(secs: &[SecRec], ident: u32) -> Option<(MemKind, u32, u32)> {
+    let mut found: Option<(MemKind, u32, u32)> = None;
+    for s in secs.iter().filter(|s| s.ident == ident) {
+        let region = s.role.region()?;
+        let (a, b) = (s.place, s.place + s.size);
+        found = Some(match found {
+            Some((k, lo, hi)) if k == region => (k, lo.min(a), hi.max(b)),
+            Some(f) => f,
+            None => (region, a, b),
+        });
+    }
+    found
 }

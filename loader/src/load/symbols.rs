@@ -96,12 +96,13 @@ impl Slot {
         (self.tag() == IMPORT).then_some(((self.0 & PAYLOAD) >> 32) as u32)
     }
 
-    /// `_GLOBAL_OFFSET_TABLE_`: the start of the loader-made area, which holds the GOT.
-    pub(crate) fn got_base(self) -> Self {
+    /// A symbol the linker provides (`docs/LINKING.md`), at `offset` in `kind`: local to the
+    /// extension, never one of its exports.
+    pub(crate) fn provided(self, (kind, offset): (MemKind, u32)) -> Self {
         Slot::new(
             DEFINED,
             self.flags() & !F_GLOBAL,
-            (MemKind::Trampoline.index() as u64) << 32,
+            (kind.index() as u64) << 32 | u64::from(offset),
         )
     }
 
@@ -113,6 +114,16 @@ impl Slot {
     /// Marks a strong undefined symbol as missing.
     pub(crate) fn missing(self) -> Self {
         Slot::new(NONE, self.flags() | F_MISSING, 0)
+    }
+
+    /// A missing symbol that a loaded section's relocation uses.
+    pub(crate) fn missing_used(self) -> Self {
+        Slot(self.0 | 1)
+    }
+
+    /// Missing (see [`Slot::missing`]), and whether a loaded section uses it.
+    pub(crate) fn missing_state(self) -> Option<bool> {
+        (self.tag() == NONE && self.has(F_MISSING)).then_some(self.0 & 1 != 0)
     }
 
     /// Where the symbol is.

@@ -75,7 +75,9 @@ impl<P: MemoryProvider> Work<'_, P> {
             });
         }
         for (i, kind) in MemKind::ALL[..5].iter().enumerate() {
-            let size = sizes[i] as usize;
+            // A region of only empty sections still gets an address (one byte).
+            let used = layout.used & (1 << i) != 0;
+            let size = if used { sizes[i].max(1) } else { sizes[i] } as usize;
             if size == 0 {
                 continue;
             }

@@ -32,7 +32,8 @@ pub const MAX_ALIGN: u64 = 1 << 16;
 /// Options of [`pack`].
 #[derive(Debug, Clone, Default)]
 pub struct PackOptions {
-    /// Keep every section, including `.comment`, `.debug*`, `.eh_frame` and `.note.*`.
+    /// Keep every section and symbol, including `.comment`, `.debug*`, unwind tables and
+    /// non-allocated `.note.*`, and undefined symbols no kept relocation uses.
     pub keep_all: bool,
 }
 
@@ -71,7 +72,7 @@ fn pack_class<C: Class>(input: &[u8], options: &PackOptions) -> Result<Vec<u8>, 
     let relaxed = align::relax_align(input);
     let input = relaxed.as_deref().unwrap_or(input);
     let file = read::read::<C>(input)?;
-    let plan = plan::plan(&file, options)?;
+    let plan = plan::plan::<C>(&file, options)?;
     write::write::<C>(&file, &plan)
 }
 

@@ -3,9 +3,11 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use object::elf::{SHF_ALLOC, SHN_LORESERVE};
+use object::elf::{SHF_ALLOC, SHN_LORESERVE, SHN_UNDEF, SHT_RELA};
+use object::pod;
 
 use super::PackOptions;
+use super::class::Class;
 use super::error::{PackError, SectionProblem};
 use super::read::Input;
 
@@ -35,18 +37,24 @@ pub(super) struct Plan {
     pub first_global: u32,
 }
 
-/// Whether a section is dropped by default (see `docs/STREAM-ORDER.md`).
-fn unneeded(name: &[u8], sh_type: u32) -> bool {
+/// `SHT_ARM_EXIDX` and `SHT_X86_64_UNWIND` (the same number).
+const SHT_UNWIND: u32 = 0x7000_0001;
+
+/// Whether a section is dropped by default (see `docs/STREAM-ORDER.md`): what the loader never
+/// loads (`docs/LINKING.md`). Allocated notes stay: every `SHF_ALLOC` section gets an address.
+fn unneeded(name: &[u8], sh_type: u32, flags: u64) -> bool {
     name == b".comment"
         || name.starts_with(b".debug")
         || name.starts_with(b".zdebug")
         || name == b".eh_frame"
-        || (name.starts_with(b".note.") && name != b".note.GNU-stack")
+        || name.starts_with(b".ARM.extab")
+        || sh_type == SHT_UNWIND
+        || (name.starts_with(b".note.") && name != b".note.GNU-stack" && flags & SHF_ALLOC.0 == 0)
         || name == b".llvm_addrsig"
         || sh_type == SHT_LLVM_ADDRSIG
 }
 
-pub(super) fn plan(input: &Input<'_>, options: &PackOptions) -> Result<Plan, PackError> {
+pub(super) fn plan<C: Class>(input: &Input<'_>, options: &PackOptions) -> Result<Plan, PackError> {
     let n = input.sections.len();
     let special = |i: usize| i == input.shstrndx || i == input.symtab || i == input.strtab;
     let keep = keep_set(input, options, &special)?;
@@ -107,7 +115,8 @@ pub(super) fn plan(input: &Input<'_>, options: &PackOptions) -> Result<Plan, Pac
         }
     }
 
-    let (symbol_map, first_global) = symbol_map(input, &section_map);
+    let used = (!options.keep_all).then(|| used_symbols::<C>(input, &keep));
+    let (symbol_map, first_global) = symbol_map(input, &section_map, used.as_deref());
     Ok(Plan {
         order,
         section_map,
@@ -140,7 +149,7 @@ fn keep_set(
     let mut keep = vec![true; n];
     keep[0] = false;
     for (i, s) in input.sections.iter().enumerate().skip(1) {
-        if !options.keep_all && !special(i) && unneeded(s.name, s.hdr.sh_type) {
+        if !options.keep_all && !special(i) && unneeded(s.name, s.hdr.sh_type, s.hdr.flags) {
             keep[i] = false;
         }
     }
@@ -182,8 +191,44 @@ fn keep_set(
     Ok(keep)
 }
 
-/// Renumbers symbols: those defined in dropped sections go, the rest keep their order.
-fn symbol_map(input: &Input<'_>, section_map: &[Option<u32>]) -> (Vec<Option<u32>>, u32) {
+/// Which symbols kept sections refer to: by relocation, or as a group's signature.
+fn used_symbols<C: Class>(input: &Input<'_>, keep: &[bool]) -> Vec<bool> {
+    let mut used = vec![false; input.symbols.len()];
+    let mut mark = |i: u32| {
+        if let Some(u) = used.get_mut(i as usize) {
+            *u = true;
+        }
+    };
+    for (i, s) in input.sections.iter().enumerate() {
+        if !keep[i] {
+            continue;
+        }
+        if s.is_group() {
+            mark(s.hdr.info);
+        } else if s.is_reloc() {
+            let size = if s.hdr.sh_type == SHT_RELA.0 {
+                C::RELA_SIZE
+            } else {
+                size_of::<C::Rel>()
+            };
+            for chunk in s.data.chunks_exact(size) {
+                if let Ok((rel, _)) = pod::from_bytes::<C::Rel>(chunk) {
+                    mark(C::r_sym(rel));
+                }
+            }
+        }
+    }
+    used
+}
+
+/// Renumbers symbols: those defined in dropped sections go, and (unless `used` is `None`)
+/// undefined ones nothing kept refers to, as ld requires only referenced symbols; the rest keep
+/// their order.
+fn symbol_map(
+    input: &Input<'_>,
+    section_map: &[Option<u32>],
+    used: Option<&[bool]>,
+) -> (Vec<Option<u32>>, u32) {
     let first_global_in = input.sections[input.symtab].hdr.info as usize;
     let mut next = 0u32;
     let mut first_global = 0;
@@ -192,10 +237,11 @@ fn symbol_map(input: &Input<'_>, section_map: &[Option<u32>]) -> (Vec<Option<u32
         let shndx = s.sym.shndx;
         let in_dropped =
             i != 0 && shndx != 0 && shndx < SHN_LORESERVE && section_map[shndx as usize].is_none();
+        let unused = i != 0 && shndx == SHN_UNDEF.0 && used.is_some_and(|u| !u[i]);
         if i == first_global_in {
             first_global = next;
         }
-        if in_dropped {
+        if in_dropped || unused {
             map.push(None);
         } else {
             map.push(Some(next));

@@ -4,7 +4,7 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use super::{Resolve, hash};
+use super::{Resolve, SymName, hash};
 
 /// Names and addresses sorted by name hash, looked up like [`super::ExportTable`].
 #[derive(Clone, Debug, Default)]
@@ -72,13 +72,13 @@ pub fn parse_addr(s: &str) -> Option<u64> {
 }
 
 impl Resolve for ExportList {
-    fn resolve(&self, name: &[u8]) -> Option<u64> {
-        let h = hash(name);
+    fn resolve(&self, name: &SymName<'_>) -> Option<u64> {
+        let h = name.hash;
         let start = self.entries.partition_point(|e| e.0 < h);
         self.entries[start..]
             .iter()
             .take_while(|e| e.0 == h)
-            .find(|e| e.1.as_bytes() == name)
+            .find(|e| name.matches(e.1.as_bytes()))
             .map(|e| e.2)
     }
 }

@@ -21,14 +21,50 @@ pub const fn hash(name: &[u8]) -> u64 {
     h
 }
 
+/// A symbol name as a streaming load sees it: its first bytes, its length and the [`hash`] of
+/// all of it. The loader holds at most [`crate::load::MAX_NAME`] bytes of a name; a longer name
+/// is still matched, by its length, its first bytes and the hash of the whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SymName<'a> {
+    /// The first bytes (all of them when [`SymName::is_whole`]).
+    pub prefix: &'a [u8],
+    /// Length of the whole name in bytes.
+    pub len: usize,
+    /// [`hash`] of the whole name.
+    pub hash: u64,
+}
+
+impl<'a> SymName<'a> {
+    /// A name held whole.
+    pub const fn whole(name: &'a [u8]) -> Self {
+        Self {
+            prefix: name,
+            len: name.len(),
+            hash: hash(name),
+        }
+    }
+
+    /// Whether [`SymName::prefix`] is the whole name.
+    pub fn is_whole(&self) -> bool {
+        self.prefix.len() == self.len
+    }
+
+    /// Whether `name` is this name (for a long name: same length, first bytes and hash).
+    pub fn matches(&self, name: &[u8]) -> bool {
+        name.len() == self.len
+            && name.starts_with(self.prefix)
+            && (self.is_whole() || hash(name) == self.hash)
+    }
+}
+
 /// Something that maps names to addresses: the firmware's exports, an exports file on the host.
 pub trait Resolve {
     /// The address exported under `name`, if any.
-    fn resolve(&self, name: &[u8]) -> Option<u64>;
+    fn resolve(&self, name: &SymName<'_>) -> Option<u64>;
 }
 
 impl<T: Resolve + ?Sized> Resolve for &T {
-    fn resolve(&self, name: &[u8]) -> Option<u64> {
+    fn resolve(&self, name: &SymName<'_>) -> Option<u64> {
         (**self).resolve(name)
     }
 }

@@ -1,6 +1,6 @@
 //! The firmware export table: entries sorted by name hash, looked up by binary search.
 
-use super::{Resolve, hash};
+use super::{Resolve, SymName, hash};
 
 /// One exported firmware symbol.
 #[derive(Clone, Copy, Debug)]
@@ -100,17 +100,22 @@ impl ExportTable {
 
     /// The entry for `name`.
     pub fn find(&self, name: &[u8]) -> Option<&'static Export> {
-        let h = hash(name);
+        self.find_name(&SymName::whole(name))
+    }
+
+    /// The entry for a name seen while streaming.
+    pub fn find_name(&self, name: &SymName<'_>) -> Option<&'static Export> {
+        let h = name.hash;
         let start = self.entries.partition_point(|e| e.hash < h);
         self.entries[start..]
             .iter()
             .take_while(|e| e.hash == h)
-            .find(|e| e.name.as_bytes() == name)
+            .find(|e| name.matches(e.name.as_bytes()))
     }
 }
 
 impl Resolve for ExportTable {
-    fn resolve(&self, name: &[u8]) -> Option<u64> {
-        self.find(name).map(|e| e.addr as usize as u64)
+    fn resolve(&self, name: &SymName<'_>) -> Option<u64> {
+        self.find_name(name).map(|e| e.addr as usize as u64)
     }
 }
