@@ -149,6 +149,9 @@ fn device_hint(code: ErrorCode) -> Option<&'static str> {
         ErrorCode::NoSymbol => {
             "the symbol must be a global (not static) `int SYM(void)` function of that extension"
         }
+        ErrorCode::NotCode => {
+            "call a function (`int SYM(void)`); to read data, export a function that returns it"
+        }
         ErrorCode::Timeout | ErrorCode::Interrupted | ErrorCode::ChecksumMismatch => {
             "the link lost or damaged data: push again"
         }

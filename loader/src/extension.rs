@@ -44,6 +44,41 @@ pub struct Region {
     pub size: usize,
 }
 
+/// Why an address of an extension cannot be jumped to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryError {
+    /// The extension exports no such symbol.
+    NotFound,
+    /// The address is not in the extension's code: calling it would run data (a fault on a
+    /// board, a crash on a PC).
+    NotCode {
+        /// Where it points.
+        addr: u64,
+        /// The extension's region holding it; `None` when it points outside the extension.
+        region: Option<MemKind>,
+    },
+}
+
+impl core::fmt::Display for EntryError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            EntryError::NotFound => f.write_str("not exported"),
+            EntryError::NotCode { addr, region } => {
+                let r = match region {
+                    None => "outside the extension",
+                    Some(MemKind::Rodata) => "into its read-only data",
+                    Some(MemKind::Data) => "into its data",
+                    Some(MemKind::Bss) => "into its zero-initialised data",
+                    Some(_) => "into its loader memory",
+                };
+                write!(f, "not code: it points {r} (0x{addr:x})")
+            }
+        }
+    }
+}
+
+impl core::error::Error for EntryError {}
+
 /// A loaded extension. Owned by a [`crate::Registry`], which frees it on unload.
 pub struct Extension {
     pub(crate) name: Name,
@@ -116,6 +151,34 @@ impl Extension {
     pub(crate) fn find_name(&self, name: &SymName<'_>) -> Option<u64> {
         self.find_exported_sym(name)
             .or_else(|| self.find_global(name.hash))
+    }
+
+    /// The address of function `name`, only if it lies in the extension's code: what may be
+    /// called (an exported table or a `.exported_sym` entry naming data is refused).
+    pub fn entry(&self, name: &str) -> Result<u64, EntryError> {
+        let addr = self.find_symbol(name).ok_or(EntryError::NotFound)?;
+        self.code_at(addr)
+    }
+
+    /// `addr` if it lies in the extension's code (text or loader-made stubs).
+    pub fn code_at(&self, addr: u64) -> Result<u64, EntryError> {
+        match self.locate(addr) {
+            Some((kind, _)) if kind.is_code() => Ok(addr),
+            found => Err(EntryError::NotCode {
+                addr,
+                region: found.map(|(k, _)| k),
+            }),
+        }
+    }
+
+    /// Checks that every constructor and destructor lies in the extension's code; the first
+    /// one that does not is the error. Run it before [`Extension::bringup`] when the
+    /// extension came from a host that may be hostile or broken.
+    pub fn check_entries(&self) -> Result<(), EntryError> {
+        for f in self.init_functions().chain(self.fini_functions()) {
+            self.code_at(f)?;
+        }
+        Ok(())
     }
 
     fn find_global(&self, h: u64) -> Option<u64> {
@@ -222,17 +285,19 @@ impl Extension {
     }
 
     /// Bringup, then `entry` (an `int entry(void)`), then teardown; returns what `entry` returned.
+    /// Nothing runs when `entry`, a constructor or a destructor is not in the extension's code.
     ///
     /// # Safety
     /// As [`Extension::bringup`]; `entry` must be an exported `int (void)` function.
-    pub unsafe fn bootstrap(&self, entry: &str) -> Option<i32> {
-        let addr = self.find_symbol(entry)?;
+    pub unsafe fn bootstrap(&self, entry: &str) -> Result<i32, EntryError> {
+        let addr = self.entry(entry)?;
+        self.check_entries()?;
         // SAFETY: the caller vouches for the extension's code and the signature of `entry`.
         unsafe {
             self.bringup();
             let r = call_int(addr);
             self.teardown();
-            Some(r)
+            Ok(r)
         }
     }
 }

@@ -329,7 +329,7 @@ fn honours_alignment_up_to_4_kib_and_bootstraps() {
         .unwrap();
         // SAFETY: compiled for this machine above; `entry` is `int (void)`.
         let r = unsafe { reg.get(slot).unwrap().bootstrap("entry") };
-        assert_eq!(r, Some(10 + 1 + 2 + 4 + 100 + 2000), "{flags:?}");
+        assert_eq!(r, Ok(10 + 1 + 2 + 4 + 100 + 2000), "{flags:?}");
         reg.unload(slot).unwrap();
         assert_eq!(reg.provider().usage().total, 0);
     }

@@ -113,6 +113,8 @@ fn run(args: &Args) -> Result<()> {
     }
     for l in &loaded {
         let ext = reg.get(l.slot).expect("loaded");
+        ext.check_entries()
+            .map_err(|e| anyhow!("{}: a constructor or destructor is {e}", l.file))?;
         // SAFETY: the extension was compiled for this machine and linked against this process's
         // C library; running its constructors is what the user asked for.
         unsafe { ext.bringup() };
@@ -120,11 +122,18 @@ fn run(args: &Args) -> Result<()> {
     flush_c_stdio();
     let mut results = Vec::new();
     for sym in &args.calls {
-        let addr = loaded
+        let ext = loaded
             .iter()
             .rev()
-            .find_map(|l| reg.get(l.slot)?.find_symbol(sym))
+            .filter_map(|l| reg.get(l.slot))
+            .find(|e| e.find_symbol(sym).is_some())
             .ok_or_else(|| anyhow!("no loaded extension exports `{sym}`"))?;
+        let addr = ext.entry(sym).map_err(|e| {
+            anyhow!(
+                "`{sym}` of {} is {e}; --call runs only functions",
+                ext.name()
+            )
+        })?;
         // SAFETY: the user names an `int SYM(void)` function of an extension built for this host.
         let v = unsafe { llext_loader::extension::call_int(addr) };
         flush_c_stdio();

@@ -6,7 +6,8 @@ mod common;
 use std::path::Path;
 
 use common::{SimDevice, build, build_raw, flash_file, start};
-use llext_transports::client::{Client, InstallOptions, Listing};
+use llext_transports::client::{Client, ClientError, InstallOptions, Listing};
+use llext_transports::protocol::ErrorCode;
 use test_support::elf::{Field, set_section_field};
 
 fn start_flash(flash: &Path) -> SimDevice {
@@ -68,4 +69,73 @@ fn an_image_that_reads_past_four_gib_is_reported_at_boot_and_the_rest_come_up() 
         }
         assert_eq!(c.call("keep", "keep").expect("call keep"), 41);
     }
+}
+
+/// Exports a table (read-only data), a `.exported_sym` entry naming data, and a function.
+const DATA_SYMBOLS: &str = r#"
+const int table[4] = {1, 2, 3, 4};
+int counter = 5;
+struct sym { const char *name; const void *addr; };
+__attribute__((section(".exported_sym"), used))
+static const struct sym exported[] = { {"counter_alias", &counter} };
+int sum(void) { return table[0] + table[1] + table[2] + table[3] + counter; }
+"#;
+
+fn refused_as_not_code(c: &mut Client, ext: &str, sym: &str) -> String {
+    match c.call(ext, sym) {
+        Err(ClientError::Device { code, message }) => {
+            assert_eq!(code, ErrorCode::NotCode, "{message}");
+            message
+        }
+        other => panic!("calling {sym}: {other:?}"),
+    }
+}
+
+#[test]
+fn calling_data_is_refused_and_every_extension_stays_loaded() {
+    let mut dev = start(&[]);
+    let mut c = Client::connect(&dev.address).expect("connect");
+    c.push(
+        "other",
+        &build("other", "int other(void) { return 9; }\n"),
+        |_| {},
+    )
+    .expect("push other");
+    c.push("data", &build("data", DATA_SYMBOLS), |_| {})
+        .expect("push data");
+    let m = refused_as_not_code(&mut c, "data", "table");
+    assert!(
+        m.contains("`table` of `data` is not code: it points into its read-only data (0x"),
+        "{m}"
+    );
+    let m = refused_as_not_code(&mut c, "data", "counter");
+    assert!(m.contains("into its data"), "{m}");
+    let m = refused_as_not_code(&mut c, "data", "counter_alias");
+    assert!(m.contains("`counter_alias` of `data` is not code"), "{m}");
+    assert!(dev.running());
+    assert_eq!(c.call("data", "sum").expect("sum"), 15);
+    assert_eq!(c.call("other", "other").expect("other"), 9);
+    assert_eq!(c.status().expect("status").extensions.len(), 2);
+}
+
+#[test]
+fn a_constructor_pointing_at_data_is_refused_and_its_memory_returns() {
+    let mut dev = start(&[]);
+    let mut c = Client::connect(&dev.address).expect("connect");
+    let before = c.status().expect("status").used_memory;
+    let src = "const int table[4] = {1, 2, 3, 4};\n\
+               __attribute__((section(\".init_array\"), used))\n\
+               static const void *ctor = table;\n\
+               int f(void) { return 1; }\n";
+    match c.push("ctor", &build("ctor", src), |_| {}) {
+        Err(ClientError::Device { code, message }) => {
+            assert_eq!(code, ErrorCode::NotCode, "{message}");
+            assert!(message.contains("a constructor or destructor of `ctor` is not code"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(dev.running());
+    let st = c.status().expect("status");
+    assert!(st.extensions.is_empty());
+    assert_eq!(st.used_memory, before);
 }

@@ -56,6 +56,9 @@ pub enum ErrorCode {
     StorageFull,
     /// The flash or its catalog failed (the message says how).
     FlashFailed,
+    /// A call, constructor or destructor names an address outside the extension's code (data,
+    /// a table): the device does not jump there.
+    NotCode,
 }
 
 impl ErrorCode {
@@ -87,6 +90,7 @@ impl ErrorCode {
             ErrorCode::NoPrevious => "no-previous",
             ErrorCode::StorageFull => "storage-full",
             ErrorCode::FlashFailed => "flash-failed",
+            ErrorCode::NotCode => "not-code",
         }
     }
 

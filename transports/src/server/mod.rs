@@ -24,6 +24,7 @@ use core::fmt::Write as _;
 
 use embassy_time::{Duration, with_timeout};
 use embedded_io_async::{Read, Write};
+use llext_loader::extension::EntryError;
 use llext_loader::memory::MemoryProvider;
 use llext_loader::source::StreamSource;
 use llext_loader::symbols::ExportTable;
@@ -308,8 +309,12 @@ where
             arch: llext_loader::arch::Arch::native(),
         };
         let mut bringup = |ext: &llext_loader::Extension| {
-            exec::bringup(ext);
-            true
+            // An image whose constructors point at data fails its trial instead of faulting.
+            let ok = ext.check_entries().is_ok();
+            if ok {
+                exec::bringup(ext);
+            }
+            ok
         };
         self.store
             .boot(&mut self.registry, &params, &mut bringup)
@@ -566,11 +571,18 @@ where
         })?;
         let slot = self.find(&ext)?;
         let e = self.registry.get(slot).expect("found");
-        let addr = e.find_symbol(sym.as_str()).ok_or_else(|| {
-            fail(
+        let addr = e.entry(sym.as_str()).map_err(|err| match err {
+            EntryError::NotFound => fail(
                 ErrorCode::NoSymbol,
                 format_args!("extension `{ext}` does not export `{}`", sym.as_str()),
-            )
+            ),
+            EntryError::NotCode { .. } => fail(
+                ErrorCode::NotCode,
+                format_args!(
+                    "`{}` of `{ext}` is {err}; the device calls only functions",
+                    sym.as_str()
+                ),
+            ),
         })?;
         Ok(exec::call_int(addr))
     }
@@ -698,29 +710,9 @@ where
         };
         let result = match loaded {
             Ok(slot) => {
-                let drained = reader.drain().await;
-                if drained.is_ok() && reader.verify(crc32) {
-                    let e = self.registry.get(slot).expect("just loaded");
-                    exec::bringup(e);
-                    let s = e.stats();
-                    Ok(Loaded {
-                        slot: slot as u8,
-                        image_bytes: e.image_bytes() as u32,
-                        relocations: s.relocations,
-                        symbols: s.symbols,
-                    })
-                } else {
-                    // Constructors never ran: nothing to tear down.
-                    let _ = self.registry.unload(slot);
-                    Err(drained.is_ok().then(|| {
-                        fail(
-                            ErrorCode::ChecksumMismatch,
-                            format_args!(
-                                "the file received does not match its CRC-32: push it again"
-                            ),
-                        )
-                    }))
-                }
+                let drained = reader.drain().await.is_ok();
+                let whole = drained && reader.verify(crc32);
+                start(&mut self.registry, slot, &name, whole).map_err(|f| f.filter(|_| drained))
             }
             Err(e) => Err(e.map(|e| {
                 if let llext_loader::Error::MissingSymbols { count, .. } = e {
@@ -757,6 +749,40 @@ where
             s => Ok((result, s == Some(Stop::Interrupted))),
         }
     }
+}
+
+/// Runs the constructors of the extension just pushed into `slot` if the file arrived `whole`
+/// and every constructor and destructor is code; otherwise unloads it.
+fn start<P: MemoryProvider, const N: usize>(
+    registry: &mut Registry<P, ExportTable, N>,
+    slot: usize,
+    name: &Name,
+    whole: bool,
+) -> Result<Loaded, Option<Failure>> {
+    let e = registry.get(slot).expect("just loaded");
+    let refused = match (whole, e.check_entries()) {
+        (true, Ok(())) => {
+            exec::bringup(e);
+            let s = e.stats();
+            return Ok(Loaded {
+                slot: slot as u8,
+                image_bytes: e.image_bytes() as u32,
+                relocations: s.relocations,
+                symbols: s.symbols,
+            });
+        }
+        (true, Err(err)) => fail(
+            ErrorCode::NotCode,
+            format_args!("a constructor or destructor of `{name}` is {err}: not loaded"),
+        ),
+        (false, _) => fail(
+            ErrorCode::ChecksumMismatch,
+            format_args!("the file received does not match its CRC-32: push it again"),
+        ),
+    };
+    // Constructors never ran: nothing to tear down.
+    let _ = registry.unload(slot);
+    Err(Some(refused))
 }
 
 fn arch_name() -> &'static str {
