@@ -3,11 +3,14 @@
 
 mod common;
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
+use std::time::Duration;
 
 use common::{SimDevice, build, build_raw, flash_file, start};
 use llext_transports::client::{Client, ClientError, InstallOptions, Listing};
-use llext_transports::protocol::ErrorCode;
+use llext_transports::protocol::{self, ErrorCode, FrameDecoder, Request, Response};
 use test_support::elf::{Field, set_section_field};
 
 fn start_flash(flash: &Path) -> SimDevice {
@@ -138,4 +141,182 @@ fn a_constructor_pointing_at_data_is_refused_and_its_memory_returns() {
     let st = c.status().expect("status");
     assert!(st.extensions.is_empty());
     assert_eq!(st.used_memory, before);
+}
+
+/// A host speaking raw frames, to choose its own request ids.
+struct Raw {
+    s: TcpStream,
+    dec: Box<FrameDecoder<4096>>,
+    buf: Vec<u8>,
+    pending: Vec<u8>,
+}
+
+impl Raw {
+    fn connect(dev: &SimDevice) -> Raw {
+        let s =
+            TcpStream::connect(dev.address.strip_prefix("tcp:").expect("tcp")).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        Raw {
+            s,
+            dec: Box::new(FrameDecoder::new()),
+            buf: vec![0; 4096],
+            pending: Vec::new(),
+        }
+    }
+
+    fn send<T: serde::Serialize>(&mut self, seq: u16, msg: &T) {
+        let (mut scratch, mut out) = (vec![0u8; 4096], vec![0u8; 4200]);
+        let n = protocol::encode(seq, msg, &mut scratch, &mut out).expect("encode");
+        self.s.write_all(&out[..n]).expect("send");
+    }
+
+    /// The next answer that is not a log line, as `(seq, frame content)`.
+    fn recv(&mut self) -> (u16, Vec<u8>) {
+        loop {
+            while !self.pending.is_empty() {
+                let (used, done) = self.dec.feed(&self.pending);
+                self.pending.drain(..used);
+                if done {
+                    let frame = self.dec.frame().to_vec();
+                    match protocol::decode::<Response<'_>>(&frame) {
+                        Ok((_, Response::Log { .. })) => {}
+                        Ok((seq, _)) => return (seq, frame),
+                        Err(e) => panic!("undecodable answer: {e:?}"),
+                    }
+                }
+            }
+            let n = self.s.read(&mut self.buf).expect("the device answers");
+            assert!(n > 0, "the device closed the link");
+            self.pending.extend_from_slice(&self.buf[..n]);
+        }
+    }
+
+    /// Sends `begin`, then the whole `image` from where the device asks, and returns the
+    /// content of the `PushDone` or `InstallDone` frame.
+    fn transfer(&mut self, begin: &Request<'_>, image: &[u8]) -> Vec<u8> {
+        self.send(1, begin);
+        loop {
+            let (_, frame) = self.recv();
+            match protocol::decode::<Response<'_>>(&frame).expect("decode").1 {
+                Response::Ack { next_offset, .. } => {
+                    for (i, chunk) in image[next_offset as usize..].chunks(512).enumerate() {
+                        let offset = next_offset + (i * 512) as u32;
+                        self.send(
+                            0,
+                            &Request::Data {
+                                offset,
+                                bytes: chunk,
+                            },
+                        );
+                    }
+                }
+                Response::PushDone { .. } | Response::InstallDone { .. } => return frame,
+                other => panic!("unexpected answer {other:?}"),
+            }
+        }
+    }
+}
+
+fn push_begin<'a>(push_id: u32, name: &'a str, image: &[u8]) -> Request<'a> {
+    Request::PushBegin {
+        push_id,
+        name,
+        total_len: image.len() as u32,
+        crc32: protocol::CRC32.checksum(image),
+    }
+}
+
+fn pushed_ok(frame: &[u8]) -> bool {
+    match protocol::decode::<Response<'_>>(frame).expect("decode").1 {
+        Response::PushDone { result, .. } => result.is_ok(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_reused_push_id_is_a_new_push_and_only_the_same_push_gets_its_answer_again() {
+    let dev = start(&[]);
+    let (a, b) = (
+        build("reuse_a", "int a(void) { return 1; }\n"),
+        build("reuse_b", "int b(void) { return 2; }\n"),
+    );
+    let mut raw = Raw::connect(&dev);
+    assert!(pushed_ok(&raw.transfer(&push_begin(77, "a", &a), &a)));
+    // The same request again (the host lost PushDone): answered, not loaded twice.
+    raw.send(2, &push_begin(77, "a", &a));
+    assert!(pushed_ok(&raw.recv().1));
+    drop(raw);
+    let mut c = Client::connect(&dev.address).expect("connect");
+    let st = c.status().expect("status");
+    assert_eq!(st.extensions.len(), 1, "{st:?}");
+    assert_eq!(st.extensions[0].use_count, 1, "{st:?}");
+    drop(c);
+    // Another extension under the same id, from another connection: a new push.
+    let mut raw = Raw::connect(&dev);
+    assert!(pushed_ok(&raw.transfer(&push_begin(77, "b", &b), &b)));
+    drop(raw);
+    let mut c = Client::connect(&dev.address).expect("connect");
+    assert_eq!(c.call("b", "b").expect("b was really loaded"), 2);
+    drop(c);
+    // The same name and id with other bytes is new too: refused as already loaded.
+    let mut raw = Raw::connect(&dev);
+    let b2 = build("reuse_b2", "int b(void) { return 3; }\n");
+    assert!(!pushed_ok(&raw.transfer(&push_begin(77, "b", &b2), &b2)));
+}
+
+#[test]
+fn a_reused_install_id_is_a_new_install() {
+    let flash = flash_file("reuse");
+    let dev = start_flash(&flash);
+    let (a, b) = (
+        build("inst_a", "int a(void) { return 1; }\n"),
+        build("inst_b", "int b(void) { return 2; }\n"),
+    );
+    let begin = |name, image: &[u8]| Request::InstallBegin {
+        push_id: 55,
+        name,
+        total_len: image.len() as u32,
+        crc32: protocol::CRC32.checksum(image),
+        boot: true,
+        version: None,
+    };
+    let installed = |frame: &[u8]| match protocol::decode::<Response<'_>>(frame).unwrap().1 {
+        Response::InstallDone { result, .. } => result.map(|i| i.version).map_err(|e| e.code),
+        other => panic!("{other:?}"),
+    };
+    let mut raw = Raw::connect(&dev);
+    assert_eq!(installed(&raw.transfer(&begin("a", &a), &a)), Ok(1));
+    drop(raw);
+    let mut raw = Raw::connect(&dev);
+    assert_eq!(installed(&raw.transfer(&begin("b", &b), &b)), Ok(1));
+    drop(raw);
+    let l = Client::connect(&dev.address).unwrap().list().unwrap();
+    let names: Vec<_> = l.extensions.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["a", "b"], "{l:?}");
+}
+
+#[test]
+fn every_undecodable_request_is_answered() {
+    let dev = start(&[]);
+    let mut raw = Raw::connect(&dev);
+    for seq in [9u16, 9, 10, 0, 0] {
+        // A request kind no version of the protocol has (variant 255).
+        raw.send(seq, &[0xffu8, 0x01, 0x00]);
+        let (got, frame) = raw.recv();
+        assert_eq!(got, seq);
+        match protocol::decode::<Response<'_>>(&frame).unwrap().1 {
+            Response::Error(e) => assert_eq!(e.code, ErrorCode::BadRequest, "{}", e.message),
+            other => panic!("{other:?}"),
+        }
+    }
+    // Still serving, and a real request under a seq a bad one used is run, not taken for a
+    // repeat.
+    raw.send(10, &Request::Status);
+    let (seq, frame) = raw.recv();
+    assert_eq!(seq, 10);
+    assert!(matches!(
+        protocol::decode::<Response<'_>>(&frame).unwrap().1,
+        Response::Status(_)
+    ));
 }

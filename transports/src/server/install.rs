@@ -9,7 +9,7 @@ use llext_loader::memory::MemoryProvider;
 use super::link::{FrameLink, LinkError};
 use super::push::{PushReader, Stop};
 use super::store::{ExtStore, StoreError, no_storage};
-use super::{Answer, Device, Failure, LastRequest, LogSource, MemoryInfo, fail, reply};
+use super::{Answer, Device, Failure, LastRequest, LogSource, MemoryInfo, Transfer, fail, reply};
 use crate::protocol::{
     BootEventInfo, ErrorCode, InstallInfo, Interrupted, ListHead, Response, StoredEntry,
 };
@@ -26,7 +26,7 @@ pub(super) struct Begin {
 
 /// The outcome of the last install, kept so a host that lost `InstallDone` can ask again.
 pub(super) struct InstallRecord {
-    push_id: u32,
+    key: Transfer,
     result: Result<InstallInfo, Failure>,
 }
 
@@ -57,7 +57,14 @@ where
         b: Begin,
     ) -> Result<bool, LinkError> {
         let push_id = b.push_id;
-        if let Some(rec) = self.last_install.as_ref().filter(|r| r.push_id == push_id) {
+        let key = Transfer {
+            push_id,
+            name: b.name,
+            total_len: b.total_len,
+            crc32: b.crc32,
+            install: Some((b.boot, b.version)),
+        };
+        if let Some(rec) = self.last_install.as_ref().filter(|r| r.key == key) {
             let result = rec.result.as_ref().copied().map_err(reply);
             link.send(seq, &Response::InstallDone { push_id, result })
                 .await?;
@@ -81,7 +88,7 @@ where
             ),
             Some(name) => self.stream_install(link, seq, name, &b).await?,
         };
-        let rec = self.last_install.insert(InstallRecord { push_id, result });
+        let rec = self.last_install.insert(InstallRecord { key, result });
         let result = rec.result.as_ref().copied().map_err(reply);
         link.send(seq, &Response::InstallDone { push_id, result })
             .await?;

@@ -128,9 +128,21 @@ struct LastRequest {
     answer: Option<Answer>,
 }
 
+/// What identifies a push or an install: its outcome is replayed only to the same request,
+/// never to another one that reuses its id.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Transfer {
+    push_id: u32,
+    name: Option<Name>,
+    total_len: u32,
+    crc32: u32,
+    /// Installs only: the boot flag and the version asked for.
+    install: Option<(bool, Option<u32>)>,
+}
+
 /// The outcome of the last push, kept so a host that lost `PushDone` can ask again.
 struct PushRecord {
-    push_id: u32,
+    key: Transfer,
     result: Result<Loaded, Failure>,
 }
 
@@ -184,7 +196,9 @@ fn ext_name(s: &str) -> Option<Name> {
 impl Cmd {
     fn parse(frame: &[u8]) -> (u16, Cmd) {
         let Ok((seq, req)) = decode::<Request<'_>>(frame) else {
-            return (0, Cmd::Bad);
+            // Answer under the request's own seq when at least that decodes.
+            let seq = postcard::take_from_bytes::<u16>(frame).map_or(0, |(s, _)| s);
+            return (seq, Cmd::Bad);
         };
         let cmd = match req {
             Request::Hello { .. } => Cmd::Hello,
@@ -389,6 +403,18 @@ where
         match cmd {
             // Data of a push that already ended (the host had frames in flight): dropped.
             Cmd::Data => return Ok(false),
+            // Every undecodable request is answered, and none counts as the last request (its
+            // seq says nothing about what the host meant).
+            Cmd::Bad => {
+                let f = fail(
+                    ErrorCode::BadRequest,
+                    format_args!(
+                        "the device could not decode a request (it speaks protocol version {VERSION})"
+                    ),
+                );
+                link.send(seq, &Response::Error(reply(&f))).await?;
+                return Ok(false);
+            }
             Cmd::Hello => *last = None,
             // A push repeats under a new or the same seq: its push_id decides.
             Cmd::PushBegin { .. } => {}
@@ -486,16 +512,7 @@ where
                 let total = all.len() as u32;
                 link.send(seq, &Response::ExportsEnd { total }).await?;
             }
-            Cmd::Data => {}
-            Cmd::Bad => {
-                let f = fail(
-                    ErrorCode::BadRequest,
-                    format_args!(
-                        "the device could not decode a request (it speaks protocol version {VERSION})"
-                    ),
-                );
-                link.send(seq, &Response::Error(reply(&f))).await?;
-            }
+            Cmd::Data | Cmd::Bad => {}
         }
         Ok(false)
     }
@@ -633,7 +650,14 @@ where
         total_len: u32,
         crc32: u32,
     ) -> Result<bool, LinkError> {
-        if let Some(rec) = self.last_push.as_ref().filter(|r| r.push_id == push_id) {
+        let key = Transfer {
+            push_id,
+            name,
+            total_len,
+            crc32,
+            install: None,
+        };
+        if let Some(rec) = self.last_push.as_ref().filter(|r| r.key == key) {
             let result = rec.result.as_ref().map(|l| *l).map_err(reply);
             link.send(seq, &Response::PushDone { push_id, result })
                 .await?;
@@ -668,7 +692,7 @@ where
             Ok(_) => self.pushes_ok += 1,
             Err(_) => self.pushes_failed += 1,
         }
-        let rec = self.last_push.insert(PushRecord { push_id, result });
+        let rec = self.last_push.insert(PushRecord { key, result });
         let result = rec.result.as_ref().map(|l| *l).map_err(reply);
         link.send(seq, &Response::PushDone { push_id, result })
             .await?;
