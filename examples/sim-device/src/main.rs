@@ -5,6 +5,7 @@
 //! process. With `--flash`, installs go into FILE and what is marked for boot loads at start
 //! (the boot report is printed before `listening on`).
 
+mod api;
 mod budget;
 mod exports;
 mod flash;
@@ -69,6 +70,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> io::Result<()> {
     let name: &'static str = Box::leak(args.name.clone().into_boxed_str());
+    api::start(name);
     let info = DeviceInfo {
         name,
         float_abi: None,

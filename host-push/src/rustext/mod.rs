@@ -60,10 +60,12 @@ pub fn build(opts: &Options) -> Result<Built> {
         .parent()
         .context("the static library has no folder")?;
     let own = archive::crate_object(&lib.path, &lib.name)?;
-    let own_path = dir.join(format!("{}.lto.o", lib.name));
+    // Private names: builds of the same crate side by side never share a half-written file.
+    let pid = std::process::id();
+    let own_path = dir.join(format!("{}.lto.{pid}.o", lib.name));
     std::fs::write(&own_path, &own)
         .with_context(|| format!("cannot write {}", own_path.display()))?;
-    let joined_path = dir.join(format!("{}.joined.o", lib.name));
+    let joined_path = dir.join(format!("{}.joined.{pid}.o", lib.name));
     lld::join(&own_path, &lib.path, &joined_path)?;
     let joined = std::fs::read(&joined_path)
         .with_context(|| format!("cannot read {}", joined_path.display()))?;

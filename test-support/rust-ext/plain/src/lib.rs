@@ -36,7 +36,10 @@ pub extern "C" fn plain_main() -> i32 {
     let calls = CALLS.load(Ordering::Relaxed) + 1;
     CALLS.store(calls, Ordering::Relaxed);
     let big = core::hint::black_box(10_000_000_000u64) / u64::from(calls * 7);
-    let mut line = Line { buf: [0; 96], len: 0 };
+    let mut line = Line {
+        buf: [0; 96],
+        len: 0,
+    };
     let _ = write!(line, "sorted {v:?}, call {calls}, {big}");
     // SAFETY: `line.buf` is NUL-terminated (zeroed, and never filled to the last byte).
     unsafe { puts(line.buf.as_ptr()) };

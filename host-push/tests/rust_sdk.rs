@@ -1,0 +1,138 @@
+//! Rust extensions written with `llext-sdk`, built at test time by `host-push build` and run on
+//! sim-device: formatting, sorting, iterators and closures, statics and atomics, trait objects,
+//! constructor and destructor, the firmware API, a contained panic, one extension calling
+//! another's export, and an extension built against a changed API refused.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Run, host_push, start_sim};
+use test_support::rust;
+
+fn build(name: &str) -> String {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rust-ext");
+    let obj = rust::build(Path::new(env!("CARGO_BIN_EXE_host-push")), &dir, name, None)
+        .expect("the host target is always installed");
+    obj.to_str().unwrap().to_string()
+}
+
+/// `SYM = VALUE` lines of a run, as pairs.
+fn values(run: &Run) -> Vec<(String, i64)> {
+    run.stdout
+        .lines()
+        .filter_map(|l| l.split_once(" = "))
+        .map(|(s, v)| (s.to_string(), v.parse().unwrap()))
+        .collect()
+}
+
+/// The sum of the three smallest of `features`' 32 pseudo-random numbers.
+fn three_smallest() -> i64 {
+    let mut seed = 12345u32;
+    let mut v: Vec<u32> = (0..32)
+        .map(|_| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) % 1000
+        })
+        .collect();
+    v.sort();
+    i64::from(v[0] + v[1] + v[2])
+}
+
+#[test]
+fn rust_extension_features_run_on_sim_device() {
+    let features = build("features");
+    let sim = start_sim("tcp:127.0.0.1:0");
+    let calls = [
+        "init_value",
+        "formatting",
+        "sorting",
+        "iterators",
+        "count",
+        "count",
+        "shapes",
+        "llext_main",
+    ];
+    let mut args = vec![features.as_str(), "--port", &sim.address];
+    for c in calls {
+        args.extend(["--call", c]);
+    }
+    let run = host_push(&args);
+    assert_eq!(run.code, 0, "{run}");
+    let expected: Vec<(String, i64)> = [
+        ("init_value", 42),
+        ("formatting", 1),
+        ("sorting", three_smallest()),
+        ("iterators", 1220),
+        ("count", 1),
+        ("count", 2),
+        ("shapes", 35),
+        ("llext_main", 7),
+    ]
+    .iter()
+    .map(|(s, v)| (s.to_string(), *v))
+    .collect();
+    assert_eq!(values(&run), expected, "{run}");
+    for line in [
+        "[device] [   42|0xbeef|2.50|ab  |-7]",
+        "[device] rect 10",
+        "[device] hello from Rust on sim-device, ",
+    ] {
+        assert!(run.stderr.contains(line), "no {line:?}: {run}");
+    }
+}
+
+#[test]
+fn a_panic_is_reported_and_ends_only_the_call() {
+    let features = build("features");
+    let sim = start_sim("tcp:127.0.0.1:0");
+    let run = host_push(&[&features, "--port", &sim.address, "--call", "boom"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(run.stdout, format!("boom = {}\n", i32::MIN), "{run}");
+    let report = "panicked at src/lib.rs:";
+    let message = "index out of bounds: the len is 3 but the index is 7";
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains(report))
+        .expect(report);
+    assert!(line.ends_with(message), "{run}");
+    // The device still serves, and the extension's statics are intact.
+    let after = host_push(&["call", "features", "count", "--port", &sim.address]);
+    assert_eq!(after.stdout, "count = 1\n", "{after}");
+}
+
+#[test]
+fn one_rust_extension_calls_another_and_destructors_run_at_unload() {
+    let (features, user) = (build("features"), build("user"));
+    let sim = start_sim("tcp:127.0.0.1:0");
+    assert_eq!(host_push(&[&features, "--port", &sim.address]).code, 0);
+    let run = host_push(&[&user, "--port", &sim.address, "--call", "llext_main"]);
+    assert_eq!(run.stdout, "llext_main = 42\n", "{run}");
+    let busy = host_push(&["unload", "features", "--port", &sim.address]);
+    assert_eq!(busy.code, 4, "features is used by user: {busy}");
+    assert_eq!(
+        host_push(&["unload", "user", "--port", &sim.address]).code,
+        0
+    );
+    let gone = host_push(&["unload", "features", "--port", &sim.address]);
+    assert_eq!(gone.code, 0, "{gone}");
+    assert!(
+        gone.stderr
+            .contains("[device] features: destructor ran after 0 counts"),
+        "{gone}"
+    );
+}
+
+#[test]
+fn an_extension_built_against_another_api_is_refused_naming_the_function() {
+    let stale = build("stale");
+    let sim = start_sim("tcp:127.0.0.1:0");
+    let check = host_push(&["check", &stale, "--port", &sim.address]);
+    assert_eq!(check.code, 2, "{check}");
+    assert!(check.stderr.contains("llext_uptime_ms"), "{check}");
+    let push = host_push(&[&stale, "--port", &sim.address, "--call", "llext_main"]);
+    assert_eq!(push.code, 2, "{push}");
+    assert!(push.stderr.contains("llext_uptime_ms"), "{push}");
+    assert!(push.stderr.contains("nothing was sent"), "{push}");
+}
