@@ -43,6 +43,26 @@ fn compile(cc: &str, dir: &Path, stem: &str, src: &str, flags: &[&str]) -> Optio
     Some(o)
 }
 
+/// `host-push link O --exports EX --base BASE --out OUT`, which must succeed; its layout.json.
+fn link(o: &Path, ex: &Path, base: &str, out: &Path) -> serde_json::Value {
+    let run = host_push(&[
+        "link",
+        o.to_str().unwrap(),
+        "--exports",
+        ex.to_str().unwrap(),
+        "--base",
+        base,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&std::fs::read(out.join("layout.json")).unwrap()).unwrap()
+}
+
 const EXT: &str = "int puts(const char *); int fw_a(int); int fw_b(int);\n\
     int counter = 3;\n\
     int entry(void) { puts(\"x\"); return fw_a(counter) + fw_b(2); }\n";
@@ -156,23 +176,7 @@ fn link_writes_layout_json_and_section_images() {
     let ex = dir.join("exports.txt");
     std::fs::write(&ex, "puts 0x401000\nfw_a 0x401010\nfw_b 0x401020\n").unwrap();
     let out_dir = dir.join("out");
-    let out = host_push(&[
-        "link",
-        o.to_str().unwrap(),
-        "--exports",
-        ex.to_str().unwrap(),
-        "--base",
-        "0x500000",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let layout: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out_dir.join("layout.json")).unwrap()).unwrap();
+    let layout = link(&o, &ex, "0x500000", &out_dir);
     assert_eq!(layout["arch"], "x86_64");
     let sections = layout["sections"].as_array().unwrap();
     assert!(!sections.is_empty());
@@ -277,4 +281,43 @@ fn check_lists_missing_symbols_and_unsupported_relocations_together() {
     assert!(p.iter().any(|p| p.contains("R_ARM_GOT_BREL")), "{p:?}");
     assert!(p.iter().any(|p| p.contains("R_ARM_TLS_LE32")), "{p:?}");
     assert_eq!(p.len(), 3, "{p:?}");
+}
+
+/// `link` does what a device does with the file: it links the packed file, in which
+/// `R_RISCV_ALIGN` padding is relaxed as GNU ld relaxes it (issue 9, input 6).
+#[test]
+fn link_places_symbols_where_the_device_does() {
+    let dir = scratch("relaxed");
+    let gcc = "riscv64-unknown-elf-gcc";
+    let s = dir.join("f.s");
+    let o = dir.join("f.o");
+    std::fs::write(&s, ".text\n.globl f\n.balign 4\nf: li a0,1\nret\n").unwrap();
+    let built = Command::new(gcc)
+        .args(["-march=rv32imac", "-mabi=ilp32", "-c"])
+        .arg(&s)
+        .arg("-o")
+        .arg(&o)
+        .status()
+        .expect("run riscv64-unknown-elf-gcc");
+    assert!(built.success());
+    let ex = dir.join("exports.txt");
+    std::fs::write(&ex, "# arch: riscv32\nputs 0x80100000\n").unwrap();
+    let layout = link(&o, &ex, "0x80000000", &dir.join("out"));
+    // GNU ld deletes the padding the assembler left for `.balign 4` at an aligned start.
+    assert_eq!(
+        layout["symbols"]["f"].as_u64(),
+        Some(0x8000_0000),
+        "{layout}"
+    );
+    let check = host_push(&[
+        "check",
+        o.to_str().unwrap(),
+        "--exports",
+        ex.to_str().unwrap(),
+    ]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
 }

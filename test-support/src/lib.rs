@@ -51,6 +51,29 @@ pub fn compile_in(
     Some(o)
 }
 
+/// Compiles the source file `src` (C, C++ or assembly, by its extension) into
+/// `dir/COMPILER-FILE.o` with `compiler -c FLAGS`; panics naming the compiler and its message when
+/// it fails (or is not installed: `.ci/run` installs every compiler the tests use).
+pub fn compile_file(dir: &Path, compiler: &str, src: &Path, flags: &[&str]) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).expect("build dir");
+    let file = src.file_name().expect("a file").to_string_lossy();
+    let o = dir.join(format!("{compiler}-{file}.o"));
+    let out = Command::new(compiler)
+        .args(flags)
+        .arg("-c")
+        .arg(src)
+        .arg("-o")
+        .arg(&o)
+        .output()
+        .unwrap_or_else(|e| panic!("run {compiler}: {e}"));
+    assert!(
+        out.status.success(),
+        "{compiler} {file} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    o
+}
+
 /// The repository's sample extension: prints three lines, `hello_main` returns 112.
 pub const HELLO: &str = include_str!("../../examples/sample/hello.c");
 

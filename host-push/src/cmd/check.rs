@@ -106,8 +106,19 @@ pub fn against_device(
     })
 }
 
-/// Links `bytes` at `base` against `exports` and collects every problem.
+/// The file as a device receives it: packed (stream order, unloaded sections and unused
+/// undefined symbols dropped, RISC-V alignment relaxed as ld does), so `check` and `link`
+/// see exactly what a device loads.
+pub fn as_sent(bytes: &[u8]) -> Result<Vec<u8>> {
+    llext_loader::pack::pack(bytes, &Default::default())
+        .map_err(|e| anyhow::anyhow!("cannot pack: {e}"))
+}
+
+/// Links `bytes` (packed first, as a device receives them) at `base` against `exports` and
+/// collects every problem.
 pub fn report(bytes: &[u8], exports: &ExportsFile, base: u64) -> Result<Report> {
+    let packed = as_sent(bytes)?;
+    let bytes = &packed[..];
     let mut out = Vec::new();
     let mut missing = Vec::new();
     let arch = elfinfo::arch_of(bytes)?;

@@ -40,8 +40,11 @@ fn parse_base(s: &str) -> Result<u64, String> {
 
 /// Runs `host-push link`.
 pub fn run(args: &LinkArgs) -> Result<()> {
-    let bytes =
+    let raw =
         std::fs::read(&args.ext).with_context(|| format!("cannot read {}", args.ext.display()))?;
+    // Link what a device receives: the packed file (section indices below are the packed
+    // file's; names say which is which).
+    let bytes = super::check::as_sent(&raw)?;
     let exports = ExportsFile::read(&args.exports)?;
     let arch = elfinfo::arch_of(&bytes)?;
     let linked = link(&bytes, &exports.list, args.base, Some(arch)).map_err(|e| {

@@ -34,6 +34,7 @@ pub fn undefined_symbols(obj: &[u8]) -> Vec<String> {
     file.symbols()
         .filter(|s| s.is_undefined() && s.index().0 != 0 && !s.name().unwrap_or("").is_empty())
         .filter(|s| s.name() != Ok("_GLOBAL_OFFSET_TABLE_"))
+        .filter(|s| !ld_provides(s.name().unwrap_or("")))
         .map(|s| s.name().unwrap().to_string())
         .collect()
 }
@@ -128,6 +129,14 @@ pub fn compare_with_exports(
             .section_by_index(object::SectionIndex(s.index as usize))
             .unwrap();
         let name = sec.name().unwrap().to_string();
+        if is_c_identifier(&name) {
+            // ld defines `__start_NAME`/`__stop_NAME` for an output section of that name, which
+            // takes every input section of the name (the loader keeps them together too).
+            if names.insert(name.clone(), 1).is_none() {
+                writeln!(script, "  {name} 0x{:x} : {{ KEEP(*({name})) }}", s.addr).unwrap();
+            }
+            continue;
+        }
         *names.entry(name.clone()).or_insert(0) += 1;
         writeln!(
             script,
@@ -186,6 +195,28 @@ pub fn compare_with_exports(
     let ld_bytes = std::fs::read(&ld_out).unwrap();
     let ld_file = object::File::parse(&ld_bytes[..]).unwrap();
     for s in &linked.sections {
+        let in_name = file
+            .section_by_index(object::SectionIndex(s.index as usize))
+            .unwrap()
+            .name()
+            .unwrap();
+        if s.size == 0 {
+            // Nothing to compare (ld drops empty output sections); symbols in it are checked
+            // through the relocations that use them.
+            continue;
+        }
+        if is_c_identifier(in_name) {
+            // One output section for all input sections of the name: compare the slice.
+            let out = ld_file.section_by_name(in_name).unwrap();
+            let at = (s.addr - out.address()) as usize;
+            let theirs = &out.data().unwrap()[at..at + s.size as usize];
+            assert_eq!(
+                s.bytes.as_deref(),
+                Some(theirs),
+                "{label}: section {in_name}"
+            );
+            continue;
+        }
         let want = ld_file
             .section_by_name(&format!(".o{}", s.index))
             .unwrap_or_else(|| panic!("{label}: ld output has no section .o{}", s.index));
@@ -220,6 +251,27 @@ pub fn compare_with_exports(
         }
     }
     linked
+}
+
+/// Whether ld itself defines `name` for an object (not an export): section bounds and the
+/// init/fini array bounds of its default script.
+fn ld_provides(name: &str) -> bool {
+    let bound = name
+        .strip_prefix("__start_")
+        .or_else(|| name.strip_prefix("__stop_"));
+    bound.is_some_and(is_c_identifier)
+        || ["__preinit_array_", "__init_array_", "__fini_array_"]
+            .iter()
+            .any(|p| {
+                name.strip_prefix(p)
+                    .is_some_and(|w| w == "start" || w == "end")
+            })
+}
+
+/// Whether ld would define `__start_`/`__stop_` symbols for a section of this name.
+fn is_c_identifier(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// An object defining each export as an absolute function symbol (`STT_FUNC`, value with the
