@@ -6,6 +6,7 @@ mod device;
 mod elfinfo;
 mod exit;
 mod exports;
+mod fingerprint;
 mod output;
 mod rustext;
 

@@ -126,13 +126,38 @@ fn one_rust_extension_calls_another_and_destructors_run_at_unload() {
 
 #[test]
 fn an_extension_built_against_another_api_is_refused_naming_the_function() {
-    let stale = build("stale");
+    let (stale, features) = (build("stale"), build("features"));
     let sim = start_sim("tcp:127.0.0.1:0");
+    // On the PC, before anything is sent.
     let check = host_push(&["check", &stale, "--port", &sim.address]);
     assert_eq!(check.code, 2, "{check}");
-    assert!(check.stderr.contains("llext_uptime_ms"), "{check}");
+    let said = "signature differs: `llext_uptime_ms` (the extension was built against fingerprint ";
+    assert!(check.stderr.contains(said), "{check}");
     let push = host_push(&[&stale, "--port", &sim.address, "--call", "llext_main"]);
     assert_eq!(push.code, 2, "{push}");
-    assert!(push.stderr.contains("llext_uptime_ms"), "{push}");
-    assert!(push.stderr.contains("nothing was sent"), "{push}");
+    assert!(
+        push.stderr.contains(said) && push.stderr.contains("nothing was sent"),
+        "{push}"
+    );
+    // With an extension loaded, the host leaves unknown symbols to the device, which refuses it.
+    assert_eq!(host_push(&[&features, "--port", &sim.address]).code, 0);
+    let device = host_push(&[&stale, "--port", &sim.address, "--call", "llext_main"]);
+    assert_eq!(device.code, 2, "{device}");
+    let said = "`llext_uptime_ms`: its signature differs from this firmware's";
+    assert!(device.stderr.contains(said), "{device}");
+    // The device is unharmed and C-style plain names still resolve for the loaded extension.
+    let after = host_push(&["call", "features", "llext_main", "--port", &sim.address]);
+    assert_eq!(after.stdout, "llext_main = 7\n", "{after}");
+}
+
+#[test]
+fn c_extensions_call_the_same_api_by_plain_name() {
+    let src = "unsigned llext_uptime_ms(void);\n\
+        void llext_log(const char *text, unsigned long len);\n\
+        int c_main(void) { llext_log(\"from C\", 6); return llext_uptime_ms() < 600000; }\n";
+    let obj = common::compile("capi", src);
+    let sim = start_sim("tcp:127.0.0.1:0");
+    let run = host_push(&[&obj, "--port", &sim.address, "--call", "c_main"]);
+    assert_eq!(run.stdout, "c_main = 1\n", "{run}");
+    assert!(run.stderr.contains("[device] from C"), "{run}");
 }

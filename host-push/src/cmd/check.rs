@@ -52,12 +52,13 @@ pub fn problems(bytes: &[u8], exports: &ExportsFile) -> Result<Vec<String>> {
     let r = report(bytes, exports, DEFAULT_BASE)?;
     Ok(r.problems
         .into_iter()
-        .chain(r.missing.iter().map(|m| missing_line(m)))
+        .chain(r.missing.iter().map(|m| missing_line(m, &exports.list)))
         .collect())
 }
 
-fn missing_line(name: &str) -> String {
-    format!("missing symbol: {name} (the firmware does not export it)")
+fn missing_line(name: &str, exports: &ExportList) -> String {
+    crate::fingerprint::mismatch(name, exports)
+        .unwrap_or_else(|| format!("missing symbol: {name} (the firmware does not export it)"))
 }
 
 /// What a device check found.
@@ -94,7 +95,7 @@ pub fn against_device(
             problems: r
                 .problems
                 .into_iter()
-                .chain(r.missing.iter().map(|m| missing_line(m)))
+                .chain(r.missing.iter().map(|m| missing_line(m, &file.list)))
                 .collect(),
             deferred: Vec::new(),
         }

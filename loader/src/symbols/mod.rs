@@ -1,6 +1,7 @@
 //! Symbol lookup: the firmware's export table (built at compile time, sorted by name hash) and
 //! the resolver interface the loader asks for undefined symbols.
 
+pub mod fingerprint;
 #[cfg(feature = "alloc")]
 mod list;
 mod table;

@@ -10,6 +10,7 @@
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
 mod exec;
+mod fingerprint;
 #[cfg(feature = "storage")]
 mod flash_store;
 mod install;
@@ -710,10 +711,12 @@ where
         crc32: u32,
     ) -> Result<(Result<Loaded, Failure>, bool), LinkError> {
         let mut missing = Text::<MSG>::new();
+        let exports = self.info.exports;
         let mut report = |r: Report<'_>| {
             if let Report::MissingSymbol(s) = r {
                 let sep = if missing.is_empty() { "" } else { ", " };
-                let _ = write!(missing, "{sep}{s}");
+                let _ = write!(missing, "{sep}");
+                let _ = fingerprint::write_missing(&mut missing, s, &exports);
             }
         };
         let params = LoadParams {

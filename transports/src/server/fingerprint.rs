@@ -1,0 +1,36 @@
+//! A missing symbol that is a fingerprinted firmware API function (`name#xxxxxxxx`, see
+//! `llext_loader::symbols::fingerprint`) is named as a signature mismatch, not as missing.
+
+use core::fmt::{self, Write};
+
+use llext_loader::symbols::ExportTable;
+use llext_loader::symbols::fingerprint::{find, split};
+
+fn text(b: &[u8]) -> &str {
+    core::str::from_utf8(b).unwrap_or("?")
+}
+
+/// Writes how `symbol` is missing: its name, or, when this firmware exports the function with
+/// another signature, the function and both fingerprints.
+pub(crate) fn write_missing(
+    out: &mut impl Write,
+    symbol: &str,
+    exports: &ExportTable,
+) -> fmt::Result {
+    match split(symbol.as_bytes()) {
+        Some((base, want)) if exports.find(base).is_some() => {
+            let names = exports.entries().iter().map(|e| e.name.as_bytes());
+            write!(
+                out,
+                "`{}`: its signature differs from this firmware's (the extension was built against fingerprint {}",
+                text(base),
+                text(want)
+            )?;
+            if let Some(have) = find(base, names) {
+                write!(out, ", the firmware has {}", text(have))?;
+            }
+            out.write_str("; rebuild it against the firmware's llext-api)")
+        }
+        _ => out.write_str(symbol),
+    }
+}
