@@ -106,6 +106,11 @@ pub fn corpus(name: &str) -> PathBuf {
     qemu_dir().join(format!("../ext-run/tests/corpus/{name}.c"))
 }
 
+/// The objects GNU ld links and loaders used to refuse (issue 9), shared with `ext-run`'s tests.
+pub fn ld_rules(file: &str) -> PathBuf {
+    qemu_dir().join(format!("../ext-run/tests/ld_rules/{file}"))
+}
+
 /// The firmware in QEMU, started by `run.sh`; stopped when dropped.
 pub struct Qemu {
     child: Child,
@@ -412,6 +417,13 @@ macro_rules! board_suite {
         fn start_up_bench_reports_guest_instructions_per_load() {
             if !B.skip("bench") {
                 qemu_tests::bench::check(B);
+            }
+        }
+
+        #[test]
+        fn objects_gnu_ld_links_load_and_run() {
+            if !B.skip("ld_rules") {
+                suite::ld_rules(B);
             }
         }
 

@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 
 use llext_transports::protocol::{Request, VERSION, encode};
 
-use crate::{Board, Qemu, compile, compile_text, corpus, corpus_ext, large_extension, pack};
+use crate::{
+    Board, Qemu, compile, compile_text, corpus, corpus_ext, large_extension, ld_rules as rule_src,
+    pack,
+};
 
 /// Corpus files, the functions called and the values expected (derived in ext-run's tests).
 const CORPUS: &[(&str, &[(&str, i32)])] = &[
@@ -364,5 +367,50 @@ pub fn host_push_cli(board: Board) {
         out.status.success() && stdout.contains("calls_fib20 = 6765"),
         "host-push: {stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What GNU ld links, the board loads and runs (issue 9, docs/LINKING.md): symbols in empty
+/// sections and linker-set bounds, sections of one name bracketed together, names over 256 bytes,
+/// unwind tables whose personality routine no firmware exports, and an import found through
+/// another extension's `.exported_sym` table. Each pushed packed, as host-push sends it.
+pub fn ld_rules(board: Board) {
+    let q = Qemu::start(board, &[]);
+    let mut d = q.connect();
+    let base = d.used();
+    let cases: &[(&str, &str, &[&str], &str, i32)] = &[
+        ("empty", "empty_sections.c", &[], "test", 4201),
+        ("sets", "linker_sets.c", &[], "test", 21110),
+        (
+            "long",
+            "long_names.cpp",
+            &["-fno-exceptions", "-fno-rtti"],
+            "test",
+            422,
+        ),
+        (
+            "unwind",
+            "unwind.c",
+            &["-funwind-tables"],
+            "unwind_test",
+            43,
+        ),
+        ("provider", "provider.c", &[], "", 0),
+        ("user", "user.c", &[], "get", 85),
+    ];
+    for &(name, file, flags, sym, want) in cases {
+        d.push(name, &pack(&compile(board, name, &[rule_src(file)], flags)));
+        if !sym.is_empty() {
+            assert_eq!(d.call(name, sym), want, "{}: {file}", board.name());
+        }
+    }
+    for &(name, ..) in cases.iter().rev() {
+        d.client.unload(name).expect("unload");
+    }
+    assert_eq!(
+        d.used(),
+        base,
+        "{}: pool back at its baseline",
+        board.name()
     );
 }
