@@ -150,7 +150,7 @@ pub fn compare_with_exports(
         // its own way, so this agrees for one COMMON symbol (or several that ld keeps in order).
         writeln!(script, "  .ocommon 0x{addr:x} : {{ *(COMMON) }}").unwrap();
     }
-    script.push_str("  /DISCARD/ : { *(.comment) *(.note.*) *(.eh_frame) *(.ARM.exidx*) *(.ARM.attributes) *(.riscv.attributes) }\n}\n");
+    script.push_str("  /DISCARD/ : { *(.comment) *(.note.*) *(.eh_frame) *(.ARM.exidx*) *(.ARM.extab*) *(.ARM.attributes) *(.riscv.attributes) }\n}\n");
     let dup: Vec<_> = names
         .iter()
         .filter(|(_, n)| **n > 1)
