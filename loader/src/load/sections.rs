@@ -296,10 +296,12 @@ pub(crate) fn lay_out(secs: &mut [SecRec]) -> Result<Layout, Error> {
         let Some(region) = s.role.region() else {
             continue;
         };
-        if s.state & LOADED == 0 {
-            secs[i].place = l.place(region, s.size.into(), 1 << s.align_log2)?;
-            secs[i].state |= LOADED;
+        if s.state & LOADED != 0 {
+            continue; // an array, or placed with an earlier section of its name
         }
+        secs[i].place = l.place(region, s.size.into(), 1 << s.align_log2)?;
+        secs[i].state |= LOADED;
+        // Once per identifier name (names with dots, like `-ffunction-sections` ones, have none).
         if s.ident != 0 {
             for t in secs[i + 1..].iter_mut() {
                 if t.ident == s.ident && t.role.region() == Some(region) && t.state & LOADED == 0 {
