@@ -265,7 +265,7 @@ unsafe impl MemoryProvider for DiesOnText {
 #[test]
 fn a_boot_that_dies_while_loading_a_trial_rolls_back_at_the_next_boot() {
     dies_during_trial_then_rolls_back(|st| {
-        let provider = DiesOnText(HostProvider::near_host());
+        let provider = DiesOnText(HostProvider::new());
         let mut reg: Registry<_, _, 4> = Registry::new(provider, firmware());
         let params = LoadParams::default();
         let _ = block_on(st.boot(&mut reg, &params, &mut |_| true, &mut |_| {}));

@@ -140,7 +140,7 @@ fn device_behind(model: Model) -> Client {
             exports: EXPORTS,
         };
         let mut dev: Device<_, _, 4> = Device::new(
-            Counting::new(HostProvider::near_host()),
+            Counting::new(HostProvider::new()),
             info,
             Config::default(),
             NoLogs,

@@ -39,7 +39,7 @@ fn serve_with_flash(push_timeout_ms: u64) -> String {
             push_timeout: embassy_time::Duration::from_millis(push_timeout_ms),
             ..Config::default()
         };
-        let memory = Counting::new(HostProvider::near_host());
+        let memory = Counting::new(HostProvider::new());
         let mut dev: FlashDevice =
             Device::with_store(memory, info, config, NoLogs, FlashStore::new(storage));
         for s in l.incoming() {

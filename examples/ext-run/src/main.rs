@@ -81,7 +81,7 @@ fn run(args: &Args) -> Result<()> {
     if args.files.is_empty() {
         return Err(anyhow!("no extension given: ext-run FILE.o [--call SYM]"));
     }
-    let mut reg: Reg = Registry::new(Counting::new(HostProvider::near_host()), exports::EXPORTS);
+    let mut reg: Reg = Registry::new(Counting::new(HostProvider::new()), exports::EXPORTS);
     let mut loaded = Vec::new();
     for file in &args.files {
         let name = if file == "-" {

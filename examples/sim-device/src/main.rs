@@ -42,6 +42,10 @@ struct Args {
     /// A push with no data for this many milliseconds is dropped.
     #[arg(long, default_value_t = 5000)]
     push_timeout_ms: u64,
+    /// A host that sends no request for this many milliseconds is disconnected, so the next
+    /// one can connect (clients are served one at a time).
+    #[arg(long, default_value_t = 30_000)]
+    idle_timeout_ms: u64,
     /// Push bytes a host may have in flight.
     #[arg(long, default_value_t = 8192)]
     window: u32,
@@ -79,9 +83,10 @@ fn run(args: &Args) -> io::Result<()> {
     let config = Config {
         window: args.window,
         push_timeout: embassy_time::Duration::from_millis(args.push_timeout_ms),
+        idle_timeout: embassy_time::Duration::from_millis(args.idle_timeout_ms),
         ..Config::default()
     };
-    let memory = Counting::new(Budget::new(HostProvider::near_host(), args.memory));
+    let memory = Counting::new(Budget::new(HostProvider::new(), args.memory));
     match &args.flash {
         None => {
             let mut device: Sim<NoStore> = Device::new(memory, info, config, SimLogs);

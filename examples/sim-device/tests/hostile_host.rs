@@ -3,14 +3,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::time::Duration;
 
+use common::raw::{Raw, push_begin};
 use common::{SimDevice, build, build_raw, flash_file, start};
 use llext_transports::client::{Client, ClientError, InstallOptions, Listing};
-use llext_transports::protocol::{self, ErrorCode, FrameDecoder, Request, Response};
+use llext_transports::protocol::{self, ErrorCode, Request, Response};
 use test_support::elf::{Field, set_section_field};
 
 fn start_flash(flash: &Path) -> SimDevice {
@@ -143,90 +141,6 @@ fn a_constructor_pointing_at_data_is_refused_and_its_memory_returns() {
     assert_eq!(st.used_memory, before);
 }
 
-/// A host speaking raw frames, to choose its own request ids.
-struct Raw {
-    s: TcpStream,
-    dec: Box<FrameDecoder<4096>>,
-    buf: Vec<u8>,
-    pending: Vec<u8>,
-}
-
-impl Raw {
-    fn connect(dev: &SimDevice) -> Raw {
-        let s =
-            TcpStream::connect(dev.address.strip_prefix("tcp:").expect("tcp")).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        Raw {
-            s,
-            dec: Box::new(FrameDecoder::new()),
-            buf: vec![0; 4096],
-            pending: Vec::new(),
-        }
-    }
-
-    fn send<T: serde::Serialize>(&mut self, seq: u16, msg: &T) {
-        let (mut scratch, mut out) = (vec![0u8; 4096], vec![0u8; 4200]);
-        let n = protocol::encode(seq, msg, &mut scratch, &mut out).expect("encode");
-        self.s.write_all(&out[..n]).expect("send");
-    }
-
-    /// The next answer that is not a log line, as `(seq, frame content)`.
-    fn recv(&mut self) -> (u16, Vec<u8>) {
-        loop {
-            while !self.pending.is_empty() {
-                let (used, done) = self.dec.feed(&self.pending);
-                self.pending.drain(..used);
-                if done {
-                    let frame = self.dec.frame().to_vec();
-                    match protocol::decode::<Response<'_>>(&frame) {
-                        Ok((_, Response::Log { .. })) => {}
-                        Ok((seq, _)) => return (seq, frame),
-                        Err(e) => panic!("undecodable answer: {e:?}"),
-                    }
-                }
-            }
-            let n = self.s.read(&mut self.buf).expect("the device answers");
-            assert!(n > 0, "the device closed the link");
-            self.pending.extend_from_slice(&self.buf[..n]);
-        }
-    }
-
-    /// Sends `begin`, then the whole `image` from where the device asks, and returns the
-    /// content of the `PushDone` or `InstallDone` frame.
-    fn transfer(&mut self, begin: &Request<'_>, image: &[u8]) -> Vec<u8> {
-        self.send(1, begin);
-        loop {
-            let (_, frame) = self.recv();
-            match protocol::decode::<Response<'_>>(&frame).expect("decode").1 {
-                Response::Ack { next_offset, .. } => {
-                    for (i, chunk) in image[next_offset as usize..].chunks(512).enumerate() {
-                        let offset = next_offset + (i * 512) as u32;
-                        self.send(
-                            0,
-                            &Request::Data {
-                                offset,
-                                bytes: chunk,
-                            },
-                        );
-                    }
-                }
-                Response::PushDone { .. } | Response::InstallDone { .. } => return frame,
-                other => panic!("unexpected answer {other:?}"),
-            }
-        }
-    }
-}
-
-fn push_begin<'a>(push_id: u32, name: &'a str, image: &[u8]) -> Request<'a> {
-    Request::PushBegin {
-        push_id,
-        name,
-        total_len: image.len() as u32,
-        crc32: protocol::CRC32.checksum(image),
-    }
-}
-
 fn pushed_ok(frame: &[u8]) -> bool {
     match protocol::decode::<Response<'_>>(frame).expect("decode").1 {
         Response::PushDone { result, .. } => result.is_ok(),
@@ -319,4 +233,41 @@ fn every_undecodable_request_is_answered() {
         protocol::decode::<Response<'_>>(&frame).unwrap().1,
         Response::Status(_)
     ));
+}
+
+#[test]
+fn a_silent_or_trickling_host_is_disconnected_and_the_next_one_is_served() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    let dev = start(&["--idle-timeout-ms", "400"]);
+    let addr = dev.address.strip_prefix("tcp:").expect("tcp").to_string();
+    // One host says nothing; the next trickles a byte every 50 ms and never ends a frame.
+    let silent = std::net::TcpStream::connect(&addr).expect("connect");
+    let mut trickle = std::net::TcpStream::connect(&addr).expect("connect");
+    let dripping = std::thread::spawn(move || {
+        let started = Instant::now();
+        while trickle.write_all(&[0x41]).is_ok() && started.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        started.elapsed()
+    });
+    let started = Instant::now();
+    let mut c = Client::connect(&dev.address).expect("served once the others are dropped");
+    c.status().expect("status");
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(5), "{waited:?}");
+    // The silent host's link was closed by the device.
+    let mut silent = silent;
+    silent
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    assert!(matches!(silent.read(&mut buf), Ok(0) | Err(_)));
+    drop(c);
+    let dripped = dripping.join().unwrap();
+    assert!(
+        dripped < Duration::from_secs(10),
+        "still connected after {dripped:?}"
+    );
 }

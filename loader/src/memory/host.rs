@@ -1,41 +1,51 @@
-//! A provider for host processes (`ext-run`, `sim-device`): one `mmap` per block, W^X, and every
-//! block within ±2 GiB of the host's exported functions so `call rel32` reaches them.
+//! A provider for host processes (`ext-run`, `sim-device`): one `mmap` per block, W^X, every
+//! block in the low 2 GiB of the address space so code built with `-fno-pic` (absolute 32-bit
+//! addresses, `R_X86_64_32`/`32S`) runs as it would in a program linked by ld.
+//!
+//! Blocks come from the kernel's own allocator of that window (`MAP_32BIT` on x86-64 Linux:
+//! between 1 and 2 GiB), and `free` unmaps them, so memory and address space freed are reused
+//! forever. Calls from extensions to the host's C library, mapped far above, go through the
+//! loader's stubs (a GOT entry and an indirect jump per imported function).
 
 use core::ptr::NonNull;
 
 use super::{Block, MemKind, MemoryProvider, SealError};
 
-const REACH: u64 = 0x7fff_0000;
+/// Where blocks may go: below 2 GiB, so absolute addresses fit a sign-extended 32-bit field.
+const LOW_END: u64 = 0x8000_0000;
 
-/// Maps each block separately near an anchor address (use the address of an exported function).
+#[cfg(target_arch = "x86_64")]
+const LOW: libc::c_int = libc::MAP_32BIT;
+#[cfg(not(target_arch = "x86_64"))]
+const LOW: libc::c_int = 0;
+
+/// Maps each block separately in the low 2 GiB, and unmaps it on free.
 ///
 /// Text is mapped read-write while the loader writes it and read-execute once sealed: no page is
 /// ever writable and executable at once.
 pub struct HostProvider {
-    anchor: u64,
-    next: u64,
     page: usize,
     mapped: usize,
 }
 
+impl Default for HostProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl HostProvider {
-    /// Places blocks near `anchor`.
-    pub fn near(anchor: usize) -> Self {
+    /// A provider placing blocks in the low 2 GiB.
+    pub fn new() -> Self {
         // SAFETY: sysconf has no preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as usize;
-        let anchor = anchor as u64;
-        Self {
-            anchor,
-            // Leave room for the host's own heap growing after its image.
-            next: (anchor & !0xf_ffff) + 0x1000_0000,
-            page,
-            mapped: 0,
-        }
+        Self { page, mapped: 0 }
     }
 
-    /// Places blocks near this function's code, i.e. near the host program's text.
+    /// The same as [`HostProvider::new`] (blocks once went next to the host's code; the low
+    /// 2 GiB serve `-fno-pic` code too, and the host is reached through stubs).
     pub fn near_host() -> Self {
-        Self::near(Self::near_host as *const () as usize)
+        Self::new()
     }
 
     /// Bytes currently mapped (page-rounded).
@@ -43,13 +53,8 @@ impl HostProvider {
         self.mapped
     }
 
-    fn round(&self, size: usize) -> usize {
-        size.div_ceil(self.page) * self.page
-    }
-
-    fn in_reach(&self, addr: u64, len: u64) -> bool {
-        let end = addr + len;
-        addr.abs_diff(self.anchor) < REACH && end.abs_diff(self.anchor) < REACH
+    fn round(&self, size: usize) -> Option<usize> {
+        Some(size.checked_next_multiple_of(self.page)?.max(self.page))
     }
 }
 
@@ -58,50 +63,44 @@ impl HostProvider {
 // writable until sealed, and unmapped only in `free`.
 unsafe impl MemoryProvider for HostProvider {
     fn alloc(&mut self, _kind: MemKind, size: usize, align: usize) -> Option<Block> {
-        let len = self.round(size);
-        let align = align.max(1);
-        if align > self.page {
+        let len = self.round(size)?;
+        if align.max(1) > self.page {
             // Over-map and trim would work too; page alignment covers every real section.
             return None;
         }
-        for _ in 0..64 {
-            let hint = self.next;
-            // SAFETY: an anonymous private mapping at a hint; MAP_FIXED_NOREPLACE never replaces
-            // an existing mapping.
-            let p = unsafe {
-                libc::mmap(
-                    hint as *mut libc::c_void,
-                    len,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
-                    -1,
-                    0,
-                )
-            };
-            if p == libc::MAP_FAILED {
-                self.next += 0x10_0000;
-                continue;
-            }
-            let addr = p as u64;
-            if !self.in_reach(addr, len as u64) {
-                // SAFETY: `p` is the mapping just made, of `len` bytes.
-                unsafe { libc::munmap(p, len) };
-                return None;
-            }
-            self.next = addr + len as u64;
-            self.mapped += len;
-            return Some(Block {
-                ptr: NonNull::new(p.cast())?,
-                addr,
-                size,
-                align,
-            });
+        // SAFETY: an anonymous private mapping wherever the kernel finds room in the low window;
+        // it replaces nothing.
+        let p = unsafe {
+            libc::mmap(
+                core::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | LOW,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return None;
         }
-        None
+        let addr = p as u64;
+        if addr.checked_add(len as u64).is_none_or(|end| end > LOW_END) {
+            // Not low (a host without MAP_32BIT): absolute addresses would not fit.
+            // SAFETY: `p` is the mapping just made, of `len` bytes.
+            unsafe { libc::munmap(p, len) };
+            return None;
+        }
+        self.mapped += len;
+        Some(Block {
+            ptr: NonNull::new(p.cast())?,
+            addr,
+            size,
+            align: align.max(1),
+        })
     }
 
     unsafe fn free(&mut self, _kind: MemKind, block: Block) {
-        let len = self.round(block.size);
+        let len = self.round(block.size).expect("rounded at alloc");
         self.mapped -= len;
         // SAFETY: the caller guarantees the block is a live mapping made by `alloc`.
         unsafe { libc::munmap(block.ptr.as_ptr().cast(), len) };
@@ -111,11 +110,12 @@ unsafe impl MemoryProvider for HostProvider {
         if !kind.is_code() {
             return Ok(());
         }
+        let len = self.round(block.size).ok_or(SealError)?;
         // SAFETY: the block is a live mapping of this length made by `alloc`.
         let rc = unsafe {
             libc::mprotect(
                 block.ptr.as_ptr().cast(),
-                self.round(block.size),
+                len,
                 libc::PROT_READ | libc::PROT_EXEC,
             )
         };

@@ -116,7 +116,7 @@ pub fn firmware() -> ExportList {
 }
 
 pub fn registry() -> Reg {
-    Registry::new(HostProvider::near_host(), firmware())
+    Registry::new(HostProvider::new(), firmware())
 }
 
 /// Boots into a fresh registry (a restart), running constructors as bringup.

@@ -16,6 +16,8 @@ pub enum LinkError {
     Closed,
     /// A read or write failed.
     Io(ErrorKind),
+    /// No request arrived for the server's idle timeout.
+    Idle,
 }
 
 impl core::fmt::Display for LinkError {
@@ -23,6 +25,7 @@ impl core::fmt::Display for LinkError {
         match self {
             LinkError::Closed => f.write_str("the link was closed"),
             LinkError::Io(k) => write!(f, "link error: {k:?}"),
+            LinkError::Idle => f.write_str("no request for the idle timeout: link ended"),
         }
     }
 }

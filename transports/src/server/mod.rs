@@ -23,7 +23,7 @@ mod text;
 
 use core::fmt::Write as _;
 
-use embassy_time::{Duration, with_timeout};
+use embassy_time::{Duration, Instant, with_timeout};
 use embedded_io_async::{Read, Write};
 use llext_loader::extension::EntryError;
 use llext_loader::memory::MemoryProvider;
@@ -80,6 +80,9 @@ pub struct Config {
     pub resend_after: Duration,
     /// How often an idle server sends waiting log lines.
     pub log_poll: Duration,
+    /// A link with no decodable request for this long is ended ([`LinkError::Idle`]), so a host
+    /// that connects and falls silent (or trickles bytes) does not keep others out.
+    pub idle_timeout: Duration,
     /// Largest file accepted.
     pub max_push: u32,
     /// Bounds on each load.
@@ -93,6 +96,7 @@ impl Default for Config {
             push_timeout: Duration::from_secs(5),
             resend_after: Duration::from_millis(250),
             log_poll: Duration::from_millis(50),
+            idle_timeout: Duration::from_secs(30),
             max_push: 16 << 20,
             limits: Limits::default(),
         }
@@ -361,18 +365,26 @@ where
     async fn serve_frames<L: Read + Write>(&mut self, link: &mut FrameLink<L, F>) -> LinkError {
         let mut last = None;
         let mut pending = false;
+        let mut heard = Instant::now();
         loop {
             if !pending {
                 if let Err(e) = self.flush_logs(link).await {
                     return e;
                 }
                 match with_timeout(self.config.log_poll, link.next_frame()).await {
+                    Err(_) if heard.elapsed() >= self.config.idle_timeout => {
+                        return LinkError::Idle;
+                    }
                     Err(_) => continue,
                     Ok(Err(e)) => return e,
                     Ok(Ok(())) => {}
                 }
             }
             let (seq, cmd) = Cmd::parse(link.frame());
+            // Only requests count as activity: partial, damaged and undecodable frames do not.
+            if !matches!(cmd, Cmd::Bad) {
+                heard = Instant::now();
+            }
             match self.handle(link, seq, cmd, &mut last).await {
                 Ok(p) => pending = p,
                 Err(e) => return e,

@@ -7,7 +7,6 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::path::PathBuf;
-use std::process::Command;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
@@ -34,7 +33,7 @@ pub fn device() -> TestDevice {
         exports: EXPORTS,
     };
     Device::new(
-        Counting::new(HostProvider::near_host()),
+        Counting::new(HostProvider::new()),
         info,
         Config::default(),
         NoLogs,
@@ -46,20 +45,7 @@ pub fn build(name: &str, source: &str) -> Vec<u8> {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("transports")
         .join(std::process::id().to_string());
-    std::fs::create_dir_all(&dir).unwrap();
-    let (c, o) = (dir.join(format!("{name}.c")), dir.join(format!("{name}.o")));
-    std::fs::write(&c, source).unwrap();
-    let out = Command::new("cc")
-        .args(["-c", "-O2", "-o"])
-        .arg(&o)
-        .arg(&c)
-        .output()
-        .expect("run cc");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let o = test_support::compile_in(&dir, "cc", name, source, &["-O2"]).expect("cc is needed");
     llext_loader::pack::pack(&std::fs::read(&o).unwrap(), &Default::default()).unwrap()
 }
 

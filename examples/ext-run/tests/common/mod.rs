@@ -15,12 +15,14 @@ use std::time::{Duration, Instant};
 /// The compiler flag sets every extension is built with (always with `-c`).
 /// Debian's gcc 12 defaults to `-fPIE`, no stack protector; the default
 /// asynchronous unwind tables (`.eh_frame`) are kept on purpose: the loader has
-/// to cope with them.
+/// to cope with them. `-fno-pic` code uses absolute 32-bit addresses: the host
+/// provider places extensions in the low 2 GiB for it.
 pub const FLAG_SETS: &[&[&str]] = &[
     &["-O0"],
     &["-O2"],
     &["-Os", "-ffunction-sections", "-fdata-sections", "-fcommon"],
     &["-O2", "-fPIC"],
+    &["-O2", "-fno-pic"],
 ];
 
 /// How long one `ext-run` may take before it is killed and reported as hung.

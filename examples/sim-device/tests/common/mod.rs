@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::path::PathBuf;
 
 #[allow(unused_imports)] // each test binary uses a different part
