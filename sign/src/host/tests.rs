@@ -1,0 +1,131 @@
+//! Signing and verifying real packed objects compiled by the host `cc`.
+
+use std::path::PathBuf;
+use std::vec::Vec;
+
+use super::*;
+use crate::{Kind, Policy, Refusal, Verdict};
+
+fn packed_hello() -> Option<Vec<u8>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/sign-unit");
+    let o = test_support::compile_in(&dir, "cc", "hello", test_support::HELLO, &["-Os"])?;
+    let raw = std::fs::read(o).unwrap();
+    Some(llext_loader::pack::pack(&raw, &Default::default()).unwrap())
+}
+
+fn policy(key: &SigningKey) -> Policy {
+    let keys: &'static [[u8; 32]] = Vec::leak(std::vec![key.verifying_key().to_bytes()]);
+    Policy::production(keys)
+}
+
+/// Verifies `file` fed in chunks of `step` bytes.
+fn check(file: &[u8], name: &str, policy: &Policy, step: usize) -> Result<Verdict, Refusal> {
+    let mut v = StreamVerifier::new(name, file.len() as u32);
+    file.chunks(step).for_each(|c| v.update(c));
+    v.finish(policy, Kind::Push)
+}
+
+#[test]
+fn a_signed_file_verifies_in_any_chunking_and_says_its_key_and_version() {
+    let Some(packed) = packed_hello() else {
+        return std::eprintln!("SKIPPED: no cc");
+    };
+    let key = generate().unwrap();
+    let signed = sign(&packed, "hello", 7, &key).unwrap();
+    let p = policy(&key);
+    for step in [1, 3, 64, 1000, signed.len()] {
+        let v = check(&signed, "hello", &p, step).unwrap();
+        assert_eq!(
+            v,
+            Verdict::Signed {
+                version: 7,
+                key_id: key_id(&key.verifying_key())
+            }
+        );
+    }
+    let t = inspect(&signed).unwrap().unwrap();
+    assert_eq!((t.version, t.key_id), (7, key_id(&key.verifying_key())));
+    assert_eq!(inspect(&packed), None);
+    assert_eq!(
+        sign(&signed, "hello", 8, &key),
+        Err(EmbedError::AlreadySigned)
+    );
+}
+
+#[test]
+fn every_refusal_has_its_reason() {
+    let Some(packed) = packed_hello() else {
+        return std::eprintln!("SKIPPED: no cc");
+    };
+    let key = generate().unwrap();
+    let other = generate().unwrap();
+    let signed = sign(&packed, "hello", 1, &key).unwrap();
+    let p = policy(&key);
+    assert_eq!(check(&packed, "hello", &p, 100), Err(Refusal::Unsigned));
+    assert_eq!(
+        check(&packed, "hello", &Policy::DEVELOPMENT, 100),
+        Ok(Verdict::Unsigned)
+    );
+    assert_eq!(check(&signed, "hullo", &p, 100), Err(Refusal::BadSignature));
+    let by_other = sign(&packed, "hello", 1, &other).unwrap();
+    let id = key_id(&other.verifying_key());
+    assert_eq!(
+        check(&by_other, "hello", &p, 100),
+        Err(Refusal::UnknownKey(id))
+    );
+    // Signed but unknown is refused even where unsigned files are welcome.
+    assert_eq!(
+        check(&by_other, "hello", &Policy::DEVELOPMENT, 100),
+        Err(Refusal::UnknownKey(id))
+    );
+    for cut in [1, 63, 64, 88] {
+        let short = &signed[..signed.len() - cut];
+        assert_eq!(
+            check(short, "hello", &p, 100),
+            Err(Refusal::BadSignature),
+            "cut {cut}"
+        );
+    }
+}
+
+#[test]
+fn any_single_bit_flip_is_refused() {
+    let Some(packed) = packed_hello() else {
+        return std::eprintln!("SKIPPED: no cc");
+    };
+    let key = generate().unwrap();
+    let signed = sign(&packed, "hello", 1, &key).unwrap();
+    let p = policy(&key);
+    for bit in 0..signed.len() * 8 {
+        let mut f = signed.clone();
+        f[bit / 8] ^= 1 << (bit % 8);
+        assert!(
+            check(&f, "hello", &p, 512).is_err(),
+            "bit {bit} flipped was accepted"
+        );
+    }
+}
+
+#[test]
+fn keys_round_trip_through_pem_and_make_a_rust_array() {
+    let key = generate().unwrap();
+    let pem = private_pem(&key);
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{pem}");
+    assert_eq!(read_private_pem(&pem).unwrap().to_bytes(), key.to_bytes());
+    let public = public_pem(&key.verifying_key());
+    assert!(
+        public.starts_with("-----BEGIN PUBLIC KEY-----\n"),
+        "{public}"
+    );
+    assert_eq!(read_public_pem(&public).unwrap(), key.verifying_key());
+    assert_eq!(read_public_pem(&pem).unwrap(), key.verifying_key());
+    assert!(read_private_pem(&public).is_err());
+    let arr = rust_array(&key.verifying_key());
+    assert!(
+        arr.contains(&std::format!(
+            "0x{:02x}",
+            key.verifying_key().as_bytes()[31]
+        )),
+        "{arr}"
+    );
+}
