@@ -21,7 +21,7 @@ use crate::format::{KeyId, SIGNATURE_LEN, TRAILER_LEN, Trailer, digest_start, me
 use crate::verify::StreamVerifier;
 
 pub use ed25519_dalek::{SigningKey as PrivateKey, VerifyingKey as PublicKey};
-pub use embed::{EmbedError, embed_section};
+pub use embed::{EmbedError, embed_section, signature_section};
 
 /// A key file could not be read.
 #[derive(Debug)]
@@ -106,14 +106,17 @@ pub fn read_public_pem(text: &str) -> Result<VerifyingKey, KeyError> {
 }
 
 /// Signs the packed extension `packed` as `name`, version `version`: adds the `.llext.sig`
-/// section last and fills it. `packed` must be in stream order (`llext_loader::pack`).
+/// section last and fills it with the name (NUL-terminated, for tools: the device takes the
+/// name it is given and the signature fails under another) and the trailer. `packed` must be
+/// in stream order (`llext_loader::pack`).
 pub fn sign(
     packed: &[u8],
     name: &str,
     version: u32,
     key: &SigningKey,
 ) -> Result<Vec<u8>, EmbedError> {
-    let mut file = embed_section(packed)?;
+    let prefix = [name.as_bytes(), b"\0"].concat();
+    let mut file = embed_section(packed, &prefix)?;
     let n = file.len();
     let trailer = Trailer {
         version,
@@ -129,13 +132,29 @@ pub fn sign(
     Ok(file)
 }
 
-/// The trailer of a file that says it is signed (`None`: unsigned), and whether its trailer
-/// could be read at all (`Some(None)`: it claims a signature that is damaged or cut short).
-pub fn inspect(file: &[u8]) -> Option<Option<Trailer>> {
+/// What a signed file says about its signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    /// The name it was signed for, if the section holds one.
+    pub name: Option<String>,
+    /// The trailer; `None` when damaged or cut short.
+    pub trailer: Option<Trailer>,
+}
+
+/// The signature of `file` as its section says (`None`: not signed). Nothing is verified.
+pub fn inspect(file: &[u8]) -> Option<Signed> {
     let mut v = StreamVerifier::new("", file.len() as u32);
     v.update(file);
-    v.claims_signature()
-        .then(|| Trailer::parse(&file[file.len().saturating_sub(TRAILER_LEN)..]))
+    if !v.claims_signature() {
+        return None;
+    }
+    let trailer = Trailer::parse(&file[file.len().saturating_sub(TRAILER_LEN)..]);
+    let name = signature_section(file).and_then(|s| {
+        let prefix = s.get(..s.len().checked_sub(TRAILER_LEN)?)?;
+        let n = prefix.strip_suffix(b"\0")?;
+        core::str::from_utf8(n).ok().map(String::from)
+    });
+    Some(Signed { name, trailer })
 }
 
 #[cfg(test)]

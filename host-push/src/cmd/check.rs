@@ -230,6 +230,7 @@ pub fn run(args: &CheckArgs) -> Result<()> {
     let bytes =
         std::fs::read(&args.ext).with_context(|| format!("cannot read {}", args.ext.display()))?;
     let file = args.ext.display().to_string();
+    let signature = super::sign::describe(&bytes);
     let (against, found, deferred) = match &args.exports {
         Some(path) => {
             let exports = ExportsFile::read(path)?;
@@ -263,13 +264,16 @@ pub fn run(args: &CheckArgs) -> Result<()> {
             "ok": found.is_empty(),
             "problems": found,
             "deferred_symbols": deferred,
+            "signature": signature.1,
         }));
     } else if found.is_empty() {
+        println!("{file}: {}", signature.0);
         println!("{file}: would load on {against}");
         if !deferred.is_empty() {
             eprintln!("note: {}", deferred_note(&deferred));
         }
     } else {
+        println!("{file}: {}", signature.0);
         eprintln!("{file}: {} problem(s) against {against}:", found.len());
         for p in &found {
             eprintln!("  - {p}");

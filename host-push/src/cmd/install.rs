@@ -32,9 +32,13 @@ pub struct InstallArgs {
     /// Do not load it at boot (clears the setting an update would otherwise keep)
     #[arg(long)]
     no_boot: bool,
-    /// Its version number [default: one more than the installed one, or 1]
+    /// Its version number [default: a signed file's version, else one more than the installed
+    /// one, or 1]
     #[arg(long, value_name = "N")]
     version: Option<u32>,
+    /// Sign it with this Ed25519 key (PKCS#8 PEM) before sending, as its version
+    #[arg(long, value_name = "KEY.pem")]
+    sign: Option<PathBuf>,
     /// Print one JSON object on stdout (no progress bar)
     #[arg(long)]
     pub json: bool,
@@ -43,9 +47,7 @@ pub struct InstallArgs {
 /// Runs `host-push install`.
 pub fn run(args: &InstallArgs) -> Result<()> {
     let ext = &args.ext;
-    let prepared = prepare(ext, args.name.as_deref())?;
-    let (name, packed) = (prepared.name.clone(), &prepared.packed);
-
+    let mut prepared = prepare(ext, args.name.as_deref())?;
     let mut conn = device::connect(&args.device)?;
     let device_name = device::describe(&conn.info);
     let client = &mut conn.client;
@@ -58,6 +60,15 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         .hint("push it instead (`host-push push`), or start sim-device with --flash FILE")
         .into());
     }
+    let installed = listing
+        .extensions
+        .iter()
+        .find(|e| e.name == prepared.name)
+        .and_then(|e| e.stored.as_ref())
+        .map(|s| s.active.version);
+    let version =
+        super::sign::install_version(&mut prepared, args.sign.as_deref(), args.version, installed)?;
+    let (name, packed) = (prepared.name.clone(), &prepared.packed);
     if packed.len() as u64 > listing.slot_size as u64 {
         return Err(Failure::new(
             REFUSED,
@@ -95,7 +106,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         .any(|e| e.name == name && e.stored.as_ref().is_some_and(|s| s.boot));
     let opts = InstallOptions {
         boot: args.boot || (was_boot && !args.no_boot),
-        version: args.version,
+        version,
     };
     let result = client.install(&name, packed, opts, |p| bar.set_position(p.acked));
     output::clear_progress();

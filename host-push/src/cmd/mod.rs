@@ -5,6 +5,7 @@ mod call;
 mod check;
 mod confirm;
 mod install;
+mod keygen;
 mod link;
 mod list;
 mod monitor;
@@ -14,6 +15,7 @@ mod prepare;
 mod push;
 mod remove;
 mod rollback;
+mod sign;
 mod status;
 mod unload;
 
@@ -78,6 +80,10 @@ enum Command {
     Link(link::LinkArgs),
     /// Build a Rust extension crate into one relocatable object (its path: the last line)
     Build(build::BuildArgs),
+    /// Make an Ed25519 signing key and print its public key (PEM and a Rust array)
+    Keygen(keygen::KeygenArgs),
+    /// Pack and sign an extension with an Ed25519 key
+    Sign(sign::SignArgs),
 }
 
 impl Cli {
@@ -100,6 +106,8 @@ impl Cli {
             Some(Command::Pack(a)) => a.json,
             Some(Command::Link(a)) => a.json,
             Some(Command::Build(a)) => a.json,
+            Some(Command::Keygen(a)) => a.json,
+            Some(Command::Sign(a)) => a.json,
         }
     }
 
@@ -122,6 +130,8 @@ impl Cli {
             Some(Command::Pack(args)) => pack::run(&args),
             Some(Command::Link(args)) => link::run(&args),
             Some(Command::Build(args)) => build::run(&args),
+            Some(Command::Keygen(args)) => keygen::run(&args),
+            Some(Command::Sign(args)) => sign::run(&args),
         }
     }
 }

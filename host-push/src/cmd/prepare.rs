@@ -16,7 +16,7 @@ pub const MAX_NAME: usize = 32;
 /// Subcommand names: a file named like one must be written `./NAME`.
 pub const SUBCOMMANDS: &[&str] = &[
     "push", "status", "call", "unload", "install", "list", "remove", "confirm", "rollback",
-    "check", "monitor", "ports", "pack", "link", "help",
+    "check", "monitor", "ports", "pack", "link", "keygen", "sign", "help",
 ];
 
 /// An extension read, named and packed, ready to check and send.
@@ -29,7 +29,7 @@ pub struct Prepared {
     pub packed: Vec<u8>,
 }
 
-/// Reads `ext`, names it (`name` or the file stem) and packs it.
+/// Reads `ext`, names it (`name`, the name it was signed for, or the file stem) and packs it.
 pub fn prepare(ext: &Path, name: Option<&str>) -> Result<Prepared, Failure> {
     let bytes = std::fs::read(ext).map_err(|e| {
         let f = Failure::new(OTHER, format!("cannot read {}: {e}", ext.display()));
@@ -40,8 +40,9 @@ pub fn prepare(ext: &Path, name: Option<&str>) -> Result<Prepared, Failure> {
             _ => f,
         }
     })?;
-    let name = match name {
-        Some(n) => n.to_string(),
+    let signed_for = llext_sign::host::inspect(&bytes).and_then(|s| s.name);
+    let name = match name.map(String::from).or(signed_for) {
+        Some(n) => n,
         None => ext
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

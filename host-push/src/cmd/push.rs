@@ -30,6 +30,9 @@ pub struct PushArgs {
     /// Unload an extension of the same name first
     #[arg(long)]
     pub replace: bool,
+    /// Sign it with this Ed25519 key (PKCS#8 PEM) before sending
+    #[arg(long, value_name = "KEY.pem")]
+    pub sign: Option<PathBuf>,
     /// Print one JSON object on stdout (no progress bar)
     #[arg(long)]
     pub json: bool,
@@ -38,7 +41,10 @@ pub struct PushArgs {
 /// Runs the push.
 pub fn run(args: &PushArgs) -> Result<()> {
     let ext = args.ext.as_ref().context("no extension given")?;
-    let prepared = prepare(ext, args.name.as_deref())?;
+    let mut prepared = prepare(ext, args.name.as_deref())?;
+    if let Some(key) = &args.sign {
+        super::sign::sign_prepared(&mut prepared, key, 1)?;
+    }
     let (name, packed) = (prepared.name.clone(), &prepared.packed);
 
     let mut conn = device::connect(&args.device)?;

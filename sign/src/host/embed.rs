@@ -47,17 +47,32 @@ struct Placed {
     nobits: bool,
 }
 
-/// Returns `packed` with an empty (zeroed) `.llext.sig` section of [`TRAILER_LEN`] bytes as its
-/// last section and the last bytes of the file.
-pub fn embed_section(packed: &[u8]) -> Result<Vec<u8>, EmbedError> {
+/// Returns `packed` with a `.llext.sig` section as its last section and the last bytes of the
+/// file: `prefix`, then [`TRAILER_LEN`] zero bytes for the trailer.
+pub fn embed_section(packed: &[u8], prefix: &[u8]) -> Result<Vec<u8>, EmbedError> {
     match packed.get(4) {
-        Some(1) => embed::<elf::FileHeader32<LE>>(packed),
-        Some(2) => embed::<elf::FileHeader64<LE>>(packed),
+        Some(1) => embed::<elf::FileHeader32<LE>>(packed, prefix),
+        Some(2) => embed::<elf::FileHeader64<LE>>(packed, prefix),
         _ => Err(EmbedError::NotElf("no ELF class")),
     }
 }
 
-fn embed<H: FileHeader<Endian = LE>>(data: &[u8]) -> Result<Vec<u8>, EmbedError> {
+/// The contents of the last section of `file` when it is a signature section.
+pub fn signature_section(file: &[u8]) -> Option<&[u8]> {
+    fn find<H: FileHeader<Endian = LE>>(data: &[u8]) -> Option<&[u8]> {
+        let h = H::parse(data).ok()?;
+        let last = h.section_headers(LE, data).ok()?.last()?;
+        (last.sh_type(LE).0 == SHT_LLEXT_SIG).then_some(())?;
+        last.data(LE, data).ok()
+    }
+    match file.get(4) {
+        Some(1) => find::<elf::FileHeader32<LE>>(file),
+        Some(2) => find::<elf::FileHeader64<LE>>(file),
+        _ => None,
+    }
+}
+
+fn embed<H: FileHeader<Endian = LE>>(data: &[u8], prefix: &[u8]) -> Result<Vec<u8>, EmbedError> {
     let e = LE;
     let h = H::parse(data).map_err(|_| EmbedError::NotElf("unreadable ELF or section headers"))?;
     let headers = h
@@ -111,6 +126,7 @@ fn embed<H: FileHeader<Endian = LE>>(data: &[u8]) -> Result<Vec<u8>, EmbedError>
         }
     }
     let sig_at = out.len() as u64;
+    out.extend_from_slice(prefix);
     out.resize(out.len() + TRAILER_LEN, 0);
     // The table: each entry with its new offset, `.shstrtab` longer, then the new entry.
     let table = shoff as usize;
@@ -134,7 +150,11 @@ fn embed<H: FileHeader<Endian = LE>>(data: &[u8]) -> Result<Vec<u8>, EmbedError>
     out[new..new + 4].copy_from_slice(&(shstrtab_len as u32).to_le_bytes());
     out[new + 4..new + 8].copy_from_slice(&SHT_LLEXT_SIG.to_le_bytes());
     put(&mut out, new + off_field, sig_at);
-    put(&mut out, new + size_field, TRAILER_LEN as u64);
+    put(
+        &mut out,
+        new + size_field,
+        (prefix.len() + TRAILER_LEN) as u64,
+    );
     // sh_addralign 1: the trailer ends the file whatever came before it.
     let align_field = if is64 { 48 } else { 32 };
     put(&mut out, new + align_field, 1);

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::vec::Vec;
 
 use super::*;
-use crate::{Kind, Policy, Refusal, Verdict};
+use crate::{Kind, Policy, Refusal, TRAILER_LEN, Verdict};
 
 fn packed_hello() -> Option<Vec<u8>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/sign-unit");
@@ -43,7 +43,9 @@ fn a_signed_file_verifies_in_any_chunking_and_says_its_key_and_version() {
             }
         );
     }
-    let t = inspect(&signed).unwrap().unwrap();
+    let s = inspect(&signed).unwrap();
+    assert_eq!(s.name.as_deref(), Some("hello"));
+    let t = s.trailer.unwrap();
     assert_eq!((t.version, t.key_id), (7, key_id(&key.verifying_key())));
     assert_eq!(inspect(&packed), None);
     assert_eq!(
@@ -128,4 +130,40 @@ fn keys_round_trip_through_pem_and_make_a_rust_array() {
         )),
         "{arr}"
     );
+}
+
+#[test]
+fn a_signed_file_is_an_elf_that_readelf_reads_and_pack_leaves_alone() {
+    let Some(packed) = packed_hello() else {
+        return std::eprintln!("SKIPPED: no cc");
+    };
+    let key = generate().unwrap();
+    let signed = sign(&packed, "hello", 1, &key).unwrap();
+    // Pushing a signed file packs it again: the bytes, and so the signature, must survive.
+    assert_eq!(
+        llext_loader::pack::pack(&signed, &Default::default()).unwrap(),
+        signed
+    );
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/sign-unit");
+    let path = dir.join("hello.signed.o");
+    std::fs::write(&path, &signed).unwrap();
+    let Ok(out) = std::process::Command::new("readelf")
+        .args(["-S", "-W"])
+        .arg(&path)
+        .output()
+    else {
+        return std::eprintln!("SKIPPED: no readelf");
+    };
+    let text = std::string::String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && out.stderr.is_empty(), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains(".llext.sig"))
+        .expect(&text);
+    let want = std::format!(
+        "{:06x} {:06x}",
+        signed.len() - TRAILER_LEN - 6,
+        TRAILER_LEN + 6
+    );
+    assert!(line.contains(&want), "{line}");
 }
