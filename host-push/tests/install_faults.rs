@@ -15,21 +15,10 @@ use flash_device::{
     FlashDevice, SLOT_SIZE, SLOTS_START, call_version, cutting_relay, entry, flash_file, list,
     versioned,
 };
+use test_support::rng::Rng;
 
 /// Table entries of the test extensions: about 48 KiB packed, a dozen flash pages.
 const TABLE: usize = 12_000;
-
-/// A small deterministic generator (xorshift64*), so a failure can be replayed from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
 
 /// Checks a restarted device: its boot loaded `ver` with nothing failed, `ver` runs (version 1
 /// or 2, never -1 for a damaged table), and the catalog holds it with the slots accounted for.
@@ -108,7 +97,7 @@ fn sigkill_at_random_moments_during_install_never_loses_or_corrupts_the_extensio
             .stderr(Stdio::null())
             .spawn()
             .expect("start host-push");
-        std::thread::sleep(Duration::from_micros(rng.next() % (whole + whole / 4)));
+        std::thread::sleep(Duration::from_micros(rng.next_u64() % (whole + whole / 4)));
         dev.kill();
         let status = child.wait().expect("host-push ends");
         let mut out = String::new();

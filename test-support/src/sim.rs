@@ -17,6 +17,12 @@ impl SimDevice {
     /// Starts `BIN ARGS` and waits (at most a minute) for its `listening on ADDRESS` line; lines
     /// before it (a boot report) are skipped.
     pub fn start(bin: &Path, args: &[&str]) -> SimDevice {
+        Self::try_start(bin, args, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// As [`SimDevice::start`], waiting at most `wait`; when the device ends or stays silent
+    /// that long (a crash or a hang at boot), it is killed and the error lists what it printed.
+    pub fn try_start(bin: &Path, args: &[&str], wait: Duration) -> Result<SimDevice, String> {
         let mut child = Command::new(bin)
             .args(args)
             .stdout(Stdio::piped())
@@ -27,29 +33,33 @@ impl SimDevice {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
+            let mut before = Vec::new();
             let mut line = String::new();
             while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
-                if line.starts_with("listening on ") {
-                    break;
+                if let Some(addr) = line.trim_end().strip_prefix("listening on ") {
+                    let _ = tx.send(Ok(addr.to_string()));
+                    // Keep draining so the device never blocks on a full pipe.
+                    let mut sink = String::new();
+                    while reader.read_line(&mut sink).is_ok_and(|n| n > 0) {
+                        sink.clear();
+                    }
+                    return;
                 }
-                line.clear();
+                before.push(std::mem::take(&mut line));
             }
-            let _ = tx.send(line);
-            // Keep draining so the device never blocks on a full pipe.
-            let mut sink = String::new();
-            while reader.read_line(&mut sink).is_ok_and(|n| n > 0) {
-                sink.clear();
-            }
+            let _ = tx.send(Err(before));
         });
-        let line = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("sim-device printed nothing");
-        let address = line
-            .trim_end()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("no `listening on` line, got {line:?}"))
-            .to_string();
-        SimDevice { child, address }
+        match rx.recv_timeout(wait) {
+            Ok(Ok(address)) => Ok(SimDevice { child, address }),
+            failed => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                Err(match failed {
+                    Ok(Err(lines)) => format!("sim-device ended ({status:?}) after {lines:?}"),
+                    _ => format!("sim-device printed no `listening on` within {wait:?}"),
+                })
+            }
+        }
     }
 
     /// Whether the process is still running.

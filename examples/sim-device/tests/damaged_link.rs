@@ -13,24 +13,7 @@ use std::time::Duration;
 use common::{build, start, table_extension};
 use llext_transports::client::{Client, ClientError, Timeouts};
 use llext_transports::protocol::ErrorCode;
-
-/// A small deterministic generator (xorshift64*), one per seed and direction.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use test_support::rng::Rng;
 
 /// How one seed damages the link: per-byte odds (1 in N) of each fault, and where to cut.
 #[derive(Clone, Copy, Debug)]

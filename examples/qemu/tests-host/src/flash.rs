@@ -1,8 +1,13 @@
-//! Installs into riscv32-virt's CFI flash with the real `host-push`: install with `--boot`,
-//! restart QEMU on the same flash file, and the extension runs without being pushed again.
+//! Installs into riscv32-virt's CFI flash: with the real `host-push`, install with `--boot`,
+//! restart QEMU on the same flash file, and the extension runs without being pushed again; and
+//! an image that would read past 4 GiB of its slot, installed for boot, never stops the board
+//! from starting.
 
 use std::path::Path;
 use std::process::Command;
+
+use llext_transports::client::InstallOptions;
+use test_support::elf::{Field, set_section_field};
 
 use crate::{Board, Qemu, compile, corpus};
 
@@ -75,5 +80,58 @@ pub fn install_boot_restart(board: Board) {
     );
     assert!(entry.contains(r#""boot":true"#), "{list}");
     drop(q);
+    let _ = std::fs::remove_file(&flash);
+}
+
+/// A good extension and an unpacked one whose `.text` claims to start at 0xFFFFFF00 in the file,
+/// both installed for boot: every start after that comes up, reports the bad one (failed, then
+/// not retried) and runs the good one.
+pub fn bad_image_for_boot(board: Board) {
+    let dir = std::env::temp_dir().join("llext-qemu-tests");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let flash = dir.join(format!(
+        "flash-bad-{}-{}.img",
+        board.name(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&flash);
+    let flash_arg = flash.to_str().expect("utf-8");
+    let good = crate::pack(&compile(board, "keep", &[corpus("calls")], &[]));
+    let mut bad = crate::compile_text(board, "far", "int far(void) { return 7; }\n");
+    set_section_field(&mut bad, ".text", Field::Offset, 0xFFFF_FF00);
+    let boot = InstallOptions {
+        boot: true,
+        version: None,
+    };
+
+    let q = Qemu::start(board, &["--flash", flash_arg]);
+    let mut c = q.connect().client;
+    c.install("keep", &good, boot, |_| {})
+        .expect("install keep");
+    c.install("far", &bad, boot, |_| {})
+        .expect("the device stores what it is given");
+    drop((c, q));
+
+    for start in 0..2 {
+        let mut q = Qemu::start(board, &["--flash", flash_arg]);
+        let mut c = q.connect().client;
+        let l = c.list().expect("list");
+        let report: Vec<_> = l.boot_report.iter().map(|e| e.text.clone()).collect();
+        let expect = if start == 0 {
+            "far v1 failed: load failed"
+        } else {
+            "far not loaded: failed an earlier trial"
+        };
+        assert!(
+            report.iter().any(|t| t.contains(expect)),
+            "start {start}: {report:?}"
+        );
+        assert!(
+            report.iter().any(|t| t.contains("keep v1 loaded")),
+            "start {start}: {report:?}"
+        );
+        assert_eq!(c.call("keep", "calls_fib20").expect("keep runs"), 6765);
+        assert!(q.running());
+    }
     let _ = std::fs::remove_file(&flash);
 }

@@ -398,6 +398,13 @@ macro_rules! board_suite {
         }
 
         #[test]
+        fn calling_a_data_symbol_is_refused() {
+            if !B.skip("not_code") {
+                suite::data_symbols_are_not_called(B);
+            }
+        }
+
+        #[test]
         fn malformed_elf_and_cut_link_leave_the_firmware_running() {
             if !B.skip("bad_input") {
                 suite::survives_bad_input(B);

@@ -4,7 +4,8 @@ use std::io::Write as _;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use llext_transports::protocol::{Request, VERSION, encode};
+use llext_transports::client::ClientError;
+use llext_transports::protocol::{ErrorCode, Request, VERSION, encode};
 
 use crate::{
     Board, Qemu, compile, compile_text, corpus, corpus_ext, large_extension, ld_rules as rule_src,
@@ -224,6 +225,29 @@ fn frame(seq: u16, req: &Request<'_>) -> Vec<u8> {
     let n = encode(seq, req, &mut scratch, &mut out).expect("encode");
     out.truncate(n);
     out
+}
+
+/// Calling an exported table (read-only data) is refused with `not-code`; the board keeps
+/// running every extension.
+pub fn data_symbols_are_not_called(board: Board) {
+    let q = Qemu::start(board, &[]);
+    let mut d = q.connect();
+    d.push("calls", &corpus_ext(board, "calls"));
+    let src = "const int table[4] = {1, 2, 3, 4};\nint sum(void) { return table[0] + table[3]; }\n";
+    d.push("data", &pack(&compile_text(board, "data_sym", src)));
+    match d.client.call("data", "table") {
+        Err(ClientError::Device { code, message }) => {
+            assert_eq!(code, ErrorCode::NotCode, "{message}");
+            assert!(
+                message
+                    .contains("`table` of `data` is not code: it points into its read-only data"),
+                "{message}"
+            );
+        }
+        other => panic!("calling a table: {other:?}"),
+    }
+    assert_eq!(d.call("data", "sum"), 5);
+    assert_eq!(d.call("calls", "calls_fib20"), 6765);
 }
 
 /// A malformed ELF is refused, a link cut mid-push is dropped: the firmware answers afterwards

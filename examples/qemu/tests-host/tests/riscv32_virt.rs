@@ -8,3 +8,10 @@ fn installed_for_boot_runs_after_a_restart_on_the_same_flash() {
         qemu_tests::flash::install_boot_restart(B);
     }
 }
+
+#[test]
+fn a_bad_image_installed_for_boot_is_reported_and_the_board_comes_up() {
+    if !B.skip("bad_image_for_boot") {
+        qemu_tests::flash::bad_image_for_boot(B);
+    }
+}
