@@ -43,23 +43,82 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
             e.use_count = e.use_count.saturating_add(1);
             return Ok(i);
         }
-        let free = self
-            .slots
-            .iter()
-            .position(Option::is_none)
-            .ok_or(Error::RegistryFull)?;
-        let resolver = load::driver_resolver(&self.firmware, &self.slots);
+        let free = self.free_slot()?;
         let ext = load::load(
             Name::new(name.as_bytes()),
             src,
             &mut self.mem,
-            &resolver,
+            &self.firmware,
+            &self.slots,
             params,
             report,
         )
         .await?;
         self.slots[free] = Some(ext);
         Ok(free)
+    }
+
+    /// [`Registry::load`] without an executor: `read_at(offset, buf)` fills `buf` from `offset`
+    /// of the file (flash, memory, a file), and names are read where they are (any file order).
+    pub fn load_blocking(
+        &mut self,
+        name: &str,
+        read_at: &mut dyn FnMut(u64, &mut [u8]) -> Result<(), Error>,
+        params: &LoadParams,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<usize, Error> {
+        if let Some(i) = self.find(name) {
+            let e = self.slots[i].as_mut().expect("found");
+            e.use_count = e.use_count.saturating_add(1);
+            return Ok(i);
+        }
+        let free = self.free_slot()?;
+        let ext = load::load_blocking::<load::Seeked, _, _>(
+            Name::new(name.as_bytes()),
+            read_at,
+            &mut self.mem,
+            &self.firmware,
+            &self.slots,
+            params,
+            report,
+        )?;
+        self.slots[free] = Some(ext);
+        Ok(free)
+    }
+
+    /// A load of `name` driven by the caller, byte by byte if need be ([`load::Loader::feed`]);
+    /// give its result to [`Registry::insert`]. `N` is [`load::Streamed`] for a forward-only
+    /// source (the file in stream order) or [`load::Seeked`].
+    pub fn loader<M: load::NameReader>(
+        &mut self,
+        name: &str,
+        params: &LoadParams,
+    ) -> Result<load::Loader<'_, P, R, M>, Error> {
+        if self.find(name).is_some() {
+            return Err(Error::AlreadyLoaded);
+        }
+        self.free_slot()?;
+        Ok(load::Loader::new(
+            Name::new(name.as_bytes()),
+            &mut self.mem,
+            &self.firmware,
+            &self.slots,
+            params,
+        ))
+    }
+
+    /// Puts an extension finished by a [`Registry::loader`] into a free slot.
+    pub fn insert(&mut self, ext: Extension) -> Result<usize, Error> {
+        let free = self.free_slot()?;
+        self.slots[free] = Some(ext);
+        Ok(free)
+    }
+
+    fn free_slot(&self) -> Result<usize, Error> {
+        self.slots
+            .iter()
+            .position(Option::is_none)
+            .ok_or(Error::RegistryFull)
     }
 
     /// The slot of the extension called `name`.

@@ -1,27 +1,22 @@
-//! The load: one pass over the ELF in the order a stream delivers it (see `docs/STREAM-ORDER.md`).
+//! The load: one pass over the ELF in the order a stream delivers it (see `docs/STREAM-ORDER.md`),
+//! as a synchronous state machine ([`Loader`]) with small drivers around it.
 //!
 //! Phases: header, section headers, section names, symbols, symbol names (resolving undefined
 //! symbols), regions, then section contents and the relocations that patch them.
 
 mod driver;
+mod machine;
 mod names;
+mod phases;
 mod provided;
-mod relocate;
 mod sections;
 mod strings;
 mod symbols;
 mod table;
 mod work;
 
-pub(crate) use driver::load;
-
-/// The resolver a load uses: firmware first, then the loaded extensions.
-pub(crate) fn driver_resolver<'a, R: crate::symbols::Resolve>(
-    firmware: &'a R,
-    loaded: &'a [Option<crate::Extension>],
-) -> driver::Resolver<'a, R> {
-    driver::Resolver { firmware, loaded }
-}
+pub(crate) use driver::{load, load_blocking};
+pub use machine::{Loader, Need};
 pub use names::{NameReader, Seeked, Streamed};
 pub use sections::Span;
 pub use strings::MAX_NAME;

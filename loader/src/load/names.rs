@@ -1,83 +1,29 @@
-//! Two ways to read the string tables: in one pass, in lock-step with the entries they name
-//! (a forward-only stream), or each name where it is (a seekable source). A source picks one
-//! through [`crate::source::Source::Names`], so a firmware that only streams carries no code for
-//! the other (an `async fn` keeps the states of a branch even when it can never be taken).
+//! The name phases: section names, then symbol names (which resolve undefined symbols and index
+//! exports). Two ways to read a string table: in one pass, in lock-step with the entries it
+//! names (a forward-only stream, `docs/STREAM-ORDER.md`), or each name where it is (a seekable
+//! source). A source picks one through [`crate::source::Source::Names`]; the loader is generic
+//! over it, so a firmware that only streams carries no code for the other.
 
-// The trait is sealed and its methods take the loader's own bookkeeping types: nothing outside
-// the crate can implement or call them.
-#![allow(private_interfaces)]
-
+use super::machine::{Dest, Loader, Phase, SeekStep};
+use super::provided::provided;
 use super::sections::{self, NAMED, Role, SecRec};
-use super::strings::{MAX_NAME, shown};
-use super::strings::{NameBuf, OrderCheck, Splitter};
-use super::symbols::{F_GLOBAL, F_NAMED, Slot};
+use super::strings::{MAX_NAME, Splitter, shown};
+use super::symbols::{F_GLOBAL, F_NAMED, F_WEAK, Slot};
+use super::{Report, machine::Resolver};
 use crate::elf::{Class, Reloc, Shdr, Sym};
-use crate::source::Source;
-use crate::symbols::SymName;
-use crate::{Error, Name, Part, Report};
-
-/// Where the string tables and the tables they name are.
-pub struct Tables {
-    pub(crate) class: Class,
-    pub(crate) shoff: u64,
-    pub(crate) shstrndx: u32,
-    pub(crate) shstr: SecRec,
-    pub(crate) sh_names: OrderCheck,
-    pub(crate) symtab_off: u64,
-    pub(crate) strtab: u32,
-    pub(crate) strtab_rec: SecRec,
-    pub(crate) st_names: OrderCheck,
-}
-
-/// Called with each symbol that needs its name: the symbol, the name and its index.
-pub type OnName<'a> = dyn FnMut(&mut Slot, &SymName<'_>, u32) -> Result<(), Error> + 'a;
+use crate::extension::ExtExport;
+use crate::memory::MemoryProvider;
+use crate::symbols::{Resolve, SymName};
+use crate::{Error, Name, Part};
 
 mod sealed {
     pub trait Sealed {}
 }
 
-/// Strong undefined symbols nothing exports: how many, and the first one's name.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Missing {
-    pub(crate) count: u32,
-    pub(crate) first: Name,
-}
-
 /// How names are read; implemented by [`Streamed`] and [`Seeked`] only.
-#[allow(async_fn_in_trait)]
 pub trait NameReader: sealed::Sealed {
     /// Whether the source can go back.
     const SEEKABLE: bool;
-
-    /// Gives every loaded section its name (`.exported_sym`, init priorities, ...).
-    #[doc(hidden)]
-    async fn section_names<S: Source>(
-        src: &mut S,
-        t: &Tables,
-        secs: &mut [SecRec],
-    ) -> Result<(), Error>;
-
-    /// Calls `each` for every symbol that needs its name (undefined and exported ones).
-    #[doc(hidden)]
-    async fn symbol_names<S: Source>(
-        src: &mut S,
-        t: &Tables,
-        syms: &mut [Slot],
-        each: &mut OnName<'_>,
-    ) -> Result<(), Error>;
-
-    /// Of the symbols found missing, the ones a loaded section's relocation uses (ld requires
-    /// no other), each reported by name. A stream cannot look ahead: it keeps them all (pack
-    /// drops the undefined symbols only unloaded sections use, so none is left over).
-    #[doc(hidden)]
-    async fn confirm<S: Source>(
-        src: &mut S,
-        t: &Tables,
-        secs: &[SecRec],
-        syms: &mut [Slot],
-        missing: Missing,
-        report: &mut dyn FnMut(Report<'_>),
-    ) -> Result<Missing, Error>;
 }
 
 /// Names read in one pass: the k-th string names the k-th named entry (`docs/STREAM-ORDER.md`).
@@ -91,255 +37,454 @@ impl sealed::Sealed for Seeked {}
 
 impl NameReader for Streamed {
     const SEEKABLE: bool = false;
-
-    async fn section_names<S: Source>(
-        src: &mut S,
-        t: &Tables,
-        secs: &mut [SecRec],
-    ) -> Result<(), Error> {
-        let mut next = 0usize;
-        let got = stream(src, Part::SectionNames, t.shstrndx, &t.shstr, |name| {
-            next += 1;
-            while next < secs.len() && secs[next].state & NAMED == 0 {
-                next += 1;
-            }
-            if let Some(s) = secs.get_mut(next) {
-                sections::apply_name(s, &name);
-            }
-            Ok(())
-        })
-        .await?;
-        check(
-            src,
-            got,
-            t.sh_names,
-            Part::SectionNames,
-            t.shstrndx,
-            &t.shstr,
-        )
-    }
-
-    async fn symbol_names<S: Source>(
-        src: &mut S,
-        t: &Tables,
-        syms: &mut [Slot],
-        each: &mut OnName<'_>,
-    ) -> Result<(), Error> {
-        let mut next = 0usize;
-        let got = stream(src, Part::SymbolNames, t.strtab, &t.strtab_rec, |name| {
-            next += 1;
-            while next < syms.len() && !syms[next].has(F_NAMED) {
-                next += 1;
-            }
-            match syms.get_mut(next) {
-                Some(slot) => each(slot, &name, next as u32),
-                None => Ok(()),
-            }
-        })
-        .await?;
-        check(
-            src,
-            got,
-            t.st_names,
-            Part::SymbolNames,
-            t.strtab,
-            &t.strtab_rec,
-        )
-    }
-
-    async fn confirm<S: Source>(
-        _: &mut S,
-        _: &Tables,
-        _: &[SecRec],
-        _: &mut [Slot],
-        missing: Missing,
-        _: &mut dyn FnMut(Report<'_>),
-    ) -> Result<Missing, Error> {
-        Ok(missing)
-    }
 }
 
 impl NameReader for Seeked {
     const SEEKABLE: bool = true;
-
-    async fn section_names<S: Source>(
-        src: &mut S,
-        t: &Tables,
-        secs: &mut [SecRec],
-    ) -> Result<(), Error> {
-        let mut nb = NameBuf::new();
-        let mut sb = [0u8; 64];
-        let n = t.class.shdr_size();
-        for (i, rec) in secs.iter_mut().enumerate() {
-            if rec.state & NAMED == 0 || rec.role.region().is_none() {
-                continue;
-            }
-            src.seek_to(t.shoff + (i * n) as u64).await?;
-            src.read_exact(&mut sb[..n]).await?;
-            let sh = Shdr::parse(t.class, &sb[..n]);
-            let name = read_name(src, &t.shstr, sh.name, &mut nb).await?;
-            sections::apply_name(rec, &name);
-        }
-        Ok(())
-    }
-
-    async fn symbol_names<S: Source>(
-        src: &mut S,
-        t: &Tables,
-        syms: &mut [Slot],
-        each: &mut OnName<'_>,
-    ) -> Result<(), Error> {
-        let mut nb = NameBuf::new();
-        let n = t.class.sym_size();
-        for (i, slot) in syms.iter_mut().enumerate() {
-            let s = *slot;
-            if !(s.has(F_NAMED) && (s.is_pending() || (s.is_defined() && s.has(F_GLOBAL)))) {
-                continue;
-            }
-            let mut eb = [0u8; 24];
-            src.seek_to(t.symtab_off + (i * n) as u64).await?;
-            src.read_exact(&mut eb[..n]).await?;
-            let sym = Sym::parse(t.class, &eb[..n]);
-            let name = read_name(src, &t.strtab_rec, sym.name, &mut nb).await?;
-            each(slot, &name, i as u32)?;
-        }
-        Ok(())
-    }
-
-    async fn confirm<S: Source>(
-        src: &mut S,
-        t: &Tables,
-        secs: &[SecRec],
-        syms: &mut [Slot],
-        _: Missing,
-        report: &mut dyn FnMut(Report<'_>),
-    ) -> Result<Missing, Error> {
-        for (i, rec) in secs.iter().enumerate() {
-            let rela = rec.role == Role::Rela;
-            let loaded = |r: u32| secs.get(r as usize).is_some_and(|s| s.role.has_contents());
-            if !(rela || rec.role == Role::Rel) || !loaded(rec.place) {
-                continue;
-            }
-            let esz = t.class.rel_size(rela);
-            src.seek_to(rec.off.into()).await?;
-            let mut eb = [0u8; 24];
-            for _ in 0..rec.size as usize / esz {
-                src.read_exact(&mut eb[..esz]).await?;
-                let r = Reloc::parse(t.class, rela, &eb[..esz]);
-                let slot = syms.get_mut(r.sym as usize).ok_or(Error::malformed(
-                    "relocation symbol index",
-                    Some(i as u32),
-                    r.sym.into(),
-                ))?;
-                if slot.missing_state() == Some(false) {
-                    *slot = slot.missing_used();
-                }
-            }
-        }
-        let mut missing = Missing::default();
-        let (mut nb, mut eb, n) = (NameBuf::new(), [0u8; 24], t.class.sym_size());
-        for (i, slot) in syms.iter().enumerate() {
-            if slot.missing_state() != Some(true) {
-                continue;
-            }
-            src.seek_to(t.symtab_off + (i * n) as u64).await?;
-            src.read_exact(&mut eb[..n]).await?;
-            let sym = Sym::parse(t.class, &eb[..n]);
-            let name = read_name(src, &t.strtab_rec, sym.name, &mut nb).await?;
-            let mut buf = [0u8; MAX_NAME];
-            let shown = shown(&name, &mut buf);
-            if missing.count == 0 {
-                missing.first = Name::new(shown.as_bytes());
-            }
-            missing.count += 1;
-            report(Report::MissingSymbol(shown));
-        }
-        Ok(missing)
-    }
 }
 
-/// The stream check: the strings' offsets, in order, must be the entries' name offsets.
-fn check<S: Source>(
-    src: &S,
-    got: OrderCheck,
-    want: OrderCheck,
-    part: Part,
-    section: u32,
-    table: &SecRec,
-) -> Result<(), Error> {
-    if got == want {
-        Ok(())
-    } else {
-        Err(Error::StreamOrder {
-            part,
-            section,
-            offset: table.off.into(),
-            position: src.position(),
+/// Strong undefined symbols nothing exports: how many, and the first one's name.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Missing {
+    pub(crate) count: u32,
+    pub(crate) first: Name,
+}
+
+/// Bytes of a string table read at once.
+const CHUNK: u32 = 64;
+
+impl<R: Resolve + ?Sized> Resolver<'_, R> {
+    /// The address and, for an extension's export, its registry slot. The order
+    /// (docs/LINKING.md): the firmware, then each loaded extension in slot order, its
+    /// `.exported_sym` table before its global symbols.
+    fn resolve(&self, name: &SymName<'_>) -> Option<(u64, Option<usize>)> {
+        if let Some(a) = self.firmware.resolve(name) {
+            return Some((a, None));
+        }
+        self.loaded.iter().enumerate().find_map(|(i, e)| {
+            let e = e.as_ref()?;
+            e.find_name(name).map(|a| (a, Some(i)))
         })
     }
 }
 
-/// Streams string table `table` and calls `each(name)` for its strings after the leading empty
-/// one. Returns the running check of the strings' offsets.
-async fn stream<S: Source>(
-    src: &mut S,
-    part: Part,
-    index: u32,
-    table: &SecRec,
-    mut each: impl FnMut(SymName<'_>) -> Result<(), Error>,
-) -> Result<OrderCheck, Error> {
-    super::driver::goto(src, part, index, table.off.into()).await?;
-    let mut got = OrderCheck::default();
-    let mut split = Splitter::new();
-    let mut chunk = [0u8; 64];
-    let mut left = table.size as usize;
-    while left > 0 {
-        let k = left.min(chunk.len());
-        src.read_exact(&mut chunk[..k]).await?;
-        left -= k;
-        split.feed(&chunk[..k], |start, name| {
-            if start != 0 {
-                got.add(start);
-                each(name)?;
-            }
-            Ok(())
-        })?;
-    }
-    Ok(got)
-}
-
-/// Reads the NUL-terminated name at `off` of string table `table` (seekable sources only).
-async fn read_name<'b, S: Source>(
-    src: &mut S,
-    table: &SecRec,
-    off: u32,
-    buf: &'b mut NameBuf,
-) -> Result<SymName<'b>, Error> {
-    if off >= table.size {
-        return Err(Error::malformed(
-            "name offset past the end of its string table",
-            None,
-            off.into(),
-        ));
-    }
-    src.seek_to(u64::from(table.off) + u64::from(off)).await?;
-    buf.clear();
-    let mut left = (table.size - off) as usize;
-    while left > 0 {
-        let n = left.min(32);
-        let mut tmp = [0u8; 32];
-        src.read_exact(&mut tmp[..n]).await?;
-        left -= n;
-        for &c in &tmp[..n] {
-            if c == 0 {
-                return Ok(buf.name());
-            }
-            buf.push(c);
+impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> {
+    pub(super) fn start_names(
+        &mut self,
+        symbols: bool,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
+        if N::SEEKABLE {
+            let step = if symbols {
+                SeekStep::Symbols
+            } else {
+                SeekStep::Sections
+            };
+            let first = self.next_to_name(step, 0);
+            self.seek_next(step, first, report)
+        } else {
+            self.split = Splitter::new();
+            self.f.got = Default::default();
+            self.f.cursor = 0;
+            let (_, rec) = self.table(symbols);
+            self.next_strings(symbols, rec.size, report)
         }
     }
-    Err(Error::malformed(
-        "string table does not end with NUL",
-        None,
-        off.into(),
-    ))
+
+    fn table(&self, symbols: bool) -> (u32, SecRec) {
+        let index = if symbols {
+            self.f.strtab
+        } else {
+            self.f.shstrndx
+        };
+        (index, self.w.secs.as_slice()[index as usize])
+    }
+
+    // --- One pass over a string table ---------------------------------------------------------
+
+    fn next_strings(
+        &mut self,
+        symbols: bool,
+        left: u32,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
+        let (index, rec) = self.table(symbols);
+        let part = if symbols {
+            Part::SymbolNames
+        } else {
+            Part::SectionNames
+        };
+        if left == 0 {
+            let want = if symbols {
+                self.f.st_names
+            } else {
+                self.f.sh_names
+            };
+            if self.f.got != want {
+                return Err(Error::StreamOrder {
+                    part,
+                    section: index,
+                    offset: rec.off.into(),
+                    position: self.pos,
+                });
+            }
+            return self.after_names(symbols, report);
+        }
+        self.phase = Phase::Strings { symbols, left };
+        let at = u64::from(rec.off) + u64::from(rec.size - left);
+        self.read(part, index, at, left.min(CHUNK) as usize, Dest::Scratch)
+    }
+
+    pub(super) fn strings(
+        &mut self,
+        symbols: bool,
+        left: u32,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
+        let len = self.req.len;
+        let mut split = core::mem::replace(&mut self.split, Splitter::new());
+        let chunk = self.buf;
+        let r = split.feed(&chunk[..len], |start, name| {
+            if start == 0 {
+                return Ok(());
+            }
+            self.f.got.add(start);
+            self.streamed_name(symbols, &name, report)
+        });
+        self.split = split;
+        r?;
+        self.next_strings(symbols, left - len as u32, report)
+    }
+
+    /// The next streamed name belongs to the next named section or symbol.
+    fn streamed_name(
+        &mut self,
+        symbols: bool,
+        name: &SymName<'_>,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
+        let mut next = self.f.cursor + 1;
+        if symbols {
+            let syms = self.w.syms.as_slice();
+            while next < syms.len() && !syms[next].has(F_NAMED) {
+                next += 1;
+            }
+            self.f.cursor = next;
+            if next < syms.len() {
+                return self.symbol_name(next as u32, name, report);
+            }
+        } else {
+            let secs = self.w.secs.as_mut_slice();
+            while next < secs.len() && secs[next].state & NAMED == 0 {
+                next += 1;
+            }
+            self.f.cursor = next;
+            if let Some(s) = secs.get_mut(next) {
+                sections::apply_name(s, name);
+            }
+        }
+        Ok(())
+    }
+
+    fn after_names(
+        &mut self,
+        symbols: bool,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
+        if !symbols {
+            return self.after_section_names(report);
+        }
+        if self.w.syms.as_slice().iter().any(|s| s.is_pending()) {
+            // A named undefined symbol whose name never came: the string table is short.
+            return Err(Error::malformed(
+                "undefined symbol without a name",
+                Some(self.f.strtab),
+                0,
+            ));
+        }
+        if self.f.missing.count == 0 {
+            return self.regions();
+        }
+        if N::SEEKABLE {
+            self.f.missing.count = 0;
+            return self.next_scan(0, 0, report);
+        }
+        Err(self.missing_error())
+    }
+
+    fn missing_error(&self) -> Error {
+        Error::MissingSymbols {
+            count: self.f.missing.count,
+            first: self.f.missing.first,
+        }
+    }
+
+    // --- Names read where they are --------------------------------------------------------------
+
+    /// The first entry from `from` on that `step` names.
+    fn next_to_name(&self, step: SeekStep, from: usize) -> u32 {
+        let found = match step {
+            SeekStep::Sections => self.w.secs.as_slice()[from.min(self.w.secs.len())..]
+                .iter()
+                .position(|r| r.state & NAMED != 0 && r.role.region().is_some()),
+            SeekStep::Symbols => self.w.syms.as_slice()[from.min(self.w.syms.len())..]
+                .iter()
+                .position(|s| {
+                    s.has(F_NAMED) && (s.is_pending() || (s.is_defined() && s.has(F_GLOBAL)))
+                }),
+            SeekStep::Missing => self.w.syms.as_slice()[from.min(self.w.syms.len())..]
+                .iter()
+                .position(|s| s.missing_state() == Some(true)),
+        };
+        found.map_or(u32::MAX, |k| (from + k) as u32)
+    }
+
+    /// Asks for the entry of `index` (`u32::MAX`: none left, the phase is over).
+    fn seek_next(
+        &mut self,
+        step: SeekStep,
+        index: u32,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
+        if index == u32::MAX {
+            return match step {
+                SeekStep::Sections => self.after_names(false, report),
+                SeekStep::Symbols => self.after_names(true, report),
+                SeekStep::Missing if self.f.missing.count > 0 => Err(self.missing_error()),
+                SeekStep::Missing => self.regions(),
+            };
+        }
+        self.phase = Phase::SeekName { step, index, at: 0 };
+        let class = self.f.class;
+        let (part, section, at, len) = if step == SeekStep::Sections {
+            let n = class.shdr_size();
+            let at = self.f.shoff + u64::from(index) * n as u64;
+            (Part::SectionHeaders, 0, at, n)
+        } else {
+            let n = class.sym_size();
+            let symtab = self.w.secs.as_slice()[self.f.symtab as usize];
+            let at = u64::from(symtab.off) + u64::from(index) * n as u64;
+            (Part::Symbols, self.f.symtab, at, n)
+        };
+        self.read(part, section, at, len, Dest::Scratch)
+    }
+
+    pub(super) fn seek_name(
+        &mut self,
+        step: SeekStep,
+        index: u32,
+        at: u64,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
+        let (table_index, table) = self.table(step != SeekStep::Sections);
+        let end = u64::from(table.off) + u64::from(table.size);
+        let at = if at == 0 {
+            // The entry: where its name starts.
+            let off = if step == SeekStep::Sections {
+                Shdr::parse(self.f.class, &self.buf[..self.req.len]).name
+            } else {
+                Sym::parse(self.f.class, &self.buf[..self.req.len]).name
+            };
+            if off >= table.size {
+                return Err(Error::malformed(
+                    "name offset past the end of its string table",
+                    None,
+                    off.into(),
+                ));
+            }
+            self.split.name.clear();
+            u64::from(table.off) + u64::from(off)
+        } else {
+            let len = self.req.len;
+            let chunk = self.buf;
+            if let Some(p) = chunk[..len].iter().position(|&c| c == 0) {
+                for &c in &chunk[..p] {
+                    self.split.name.push(c);
+                }
+                self.named(step, index, report)?;
+                let next = self.next_to_name(step, index as usize + 1);
+                return self.seek_next(step, next, report);
+            }
+            for &c in &chunk[..len] {
+                self.split.name.push(c);
+            }
+            if at + len as u64 >= end {
+                return Err(Error::malformed(
+                    "string table does not end with NUL",
+                    Some(table_index),
+                    at,
+                ));
+            }
+            at + len as u64
+        };
+        self.phase = Phase::SeekName { step, index, at };
+        let len = (end - at).min(u64::from(CHUNK)) as usize;
+        let part = if step == SeekStep::Sections {
+            Part::SectionNames
+        } else {
+            Part::SymbolNames
+        };
+        self.read(part, table_index, at, len, Dest::Scratch)
+    }
+
+    /// A name read where it is is complete in the name buffer.
+    fn named(
+        &mut self,
+        step: SeekStep,
+        index: u32,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
+        let mut name_buf = core::mem::replace(&mut self.split.name, super::strings::NameBuf::new());
+        let name = name_buf.name();
+        let r = match step {
+            SeekStep::Sections => {
+                sections::apply_name(&mut self.w.secs.as_mut_slice()[index as usize], &name);
+                Ok(())
+            }
+            SeekStep::Symbols => self.symbol_name(index, &name, report),
+            SeekStep::Missing => {
+                self.report_missing(&name, report);
+                Ok(())
+            }
+        };
+        name_buf.clear();
+        self.split.name = name_buf;
+        r
+    }
+
+    // --- Resolution -----------------------------------------------------------------------------
+
+    /// Symbol `i` has `name`: index it as an export, or resolve it (linker-provided, firmware,
+    /// loaded extensions, weak zero), or count it missing.
+    fn symbol_name(
+        &mut self,
+        i: u32,
+        name: &SymName<'_>,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
+        let mut slot = self.w.syms.as_slice()[i as usize];
+        if !(slot.is_pending() || (slot.is_defined() && slot.has(F_GLOBAL))) {
+            return Ok(());
+        }
+        if slot.is_defined() {
+            let e = self
+                .w
+                .exports
+                .as_mut_slice()
+                .get_mut(self.f.n_exp)
+                .ok_or(Error::malformed("export count", None, i.into()))?;
+            *e = ExtExport {
+                hash: name.hash,
+                addr: slot.0,
+            };
+            self.f.n_exp += 1;
+            return Ok(());
+        }
+        if let Some(p) = provided(name, self.w.secs.as_slice(), &self.f.layout) {
+            slot = slot.provided(p);
+        } else if let Some((addr, from)) = self.resolver.resolve(name) {
+            if let Some(k) = from {
+                self.f.deps |= 1 << k;
+            }
+            slot = match u32::try_from(addr) {
+                Ok(a) if self.f.class == Class::Elf32 => slot.imported(a, self.f.n_imports),
+                _ => slot.resolved(addr),
+            };
+            self.f.n_imports += 1;
+        } else if slot.has(F_WEAK) {
+            slot = slot.resolved(0);
+        } else {
+            // A stream names it now; a seekable source first finds out whether a loaded
+            // section uses it (the relocation scan below).
+            slot = slot.missing();
+            if N::SEEKABLE {
+                self.f.missing.count += 1;
+            } else {
+                self.report_missing(name, report);
+            }
+        }
+        self.w.syms.as_mut_slice()[i as usize] = slot;
+        Ok(())
+    }
+
+    fn report_missing(&mut self, name: &SymName<'_>, report: &mut dyn FnMut(Report<'_>)) {
+        let mut buf = [0u8; MAX_NAME];
+        let shown = shown(name, &mut buf);
+        if self.f.missing.count == 0 {
+            self.f.missing.first = Name::new(shown.as_bytes());
+        }
+        self.f.missing.count += 1;
+        report(Report::MissingSymbol(shown));
+    }
+
+    // --- Which missing symbols a loaded section uses (seekable sources) ---------------------
+
+    /// Asks for the next chunk of relocations of a loaded section from section `from` on
+    /// (`left` entries to go in it, 0 to find the next section).
+    fn next_scan(
+        &mut self,
+        from: u32,
+        left: u32,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
+        let (class, shnum) = (self.f.class, self.f.shnum);
+        let mut i = from;
+        let mut left = left;
+        while left == 0 {
+            if i >= shnum {
+                let first = self.next_to_name(SeekStep::Missing, 0);
+                return self.seek_next(SeekStep::Missing, first, report);
+            }
+            let rec = self.w.secs.as_slice()[i as usize];
+            let loaded = |r: u32| {
+                self.w
+                    .secs
+                    .as_slice()
+                    .get(r as usize)
+                    .is_some_and(|s| s.role.has_contents())
+            };
+            if matches!(rec.role, Role::Rel | Role::Rela) && loaded(rec.place) {
+                left = rec.size / class.rel_size(rec.role == Role::Rela) as u32;
+            }
+            if left == 0 {
+                i += 1;
+            }
+        }
+        let rec = self.w.secs.as_slice()[i as usize];
+        let esz = class.rel_size(rec.role == Role::Rela);
+        let done = rec.size / esz as u32 - left;
+        let k = left.min((super::machine::SCRATCH / esz) as u32);
+        self.phase = Phase::ScanRelocs { section: i, left };
+        let at = u64::from(rec.off) + u64::from(done) * esz as u64;
+        self.read(Part::Relocations, i, at, k as usize * esz, Dest::Scratch)
+    }
+
+    pub(super) fn scan_relocs(
+        &mut self,
+        section: u32,
+        left: u32,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
+        let rec = self.w.secs.as_slice()[section as usize];
+        let rela = rec.role == Role::Rela;
+        let esz = self.f.class.rel_size(rela);
+        let syms = self.w.syms.as_mut_slice();
+        for e in self.buf[..self.req.len].chunks_exact(esz) {
+            let r = Reloc::parse(self.f.class, rela, e);
+            let slot: &mut Slot = syms.get_mut(r.sym as usize).ok_or(Error::malformed(
+                "relocation symbol index",
+                Some(section),
+                r.sym.into(),
+            ))?;
+            if slot.missing_state() == Some(false) {
+                *slot = slot.missing_used();
+            }
+        }
+        let k = (self.req.len / esz) as u32;
+        if left > k {
+            self.next_scan(section, left - k, report)
+        } else {
+            self.next_scan(section + 1, 0, report)
+        }
+    }
 }

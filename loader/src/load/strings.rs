@@ -51,7 +51,8 @@ impl NameBuf {
 
 /// Splits a streamed string table into NUL-terminated strings.
 pub(crate) struct Splitter {
-    name: NameBuf,
+    /// The name being assembled (also the buffer of names read where they are).
+    pub name: NameBuf,
     start: u64,
     at: u64,
 }

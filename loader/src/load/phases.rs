@@ -1,0 +1,515 @@
+//! The phases of a load that read fixed-size parts: the ELF header, the section header table,
+//! the symbol table, then the regions, the contents and relocations, and the finish.
+
+use object::elf;
+
+use super::machine::{Dest, Loader, Phase, SCRATCH};
+use super::names::NameReader;
+use super::sections::{self, LOADED, NAMED, Role, SecRec};
+use super::symbols::{F_GLOBAL, F_NAMED, Slot, Value, slot_for};
+use super::{Report, Table};
+use crate::arch::{Arch, RelocState, Site, Target};
+use crate::elf::{Class, HEADER_READ, Header, Reloc, Shdr, Sym};
+use crate::extension::{ExtExport, Extension};
+use crate::memory::{MemKind, MemoryProvider};
+use crate::symbols::Resolve;
+use crate::{Error, Part};
+
+impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> {
+    /// Hands the bytes just read to the phase that asked for them.
+    pub(super) fn consume(&mut self, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Error> {
+        match self.phase {
+            Phase::Ident => self.ident(),
+            Phase::Header => self.header(),
+            Phase::SectionHeaders { next } => self.section_headers(next, report),
+            // Each name path only where its source can reach it: a firmware that only streams
+            // keeps no code for the other (the guards are constants per source type).
+            Phase::Strings { symbols, left } if !N::SEEKABLE => {
+                self.strings(symbols, left, report)
+            }
+            Phase::SeekName { step, index, at } if N::SEEKABLE => {
+                self.seek_name(step, index, at, report)
+            }
+            Phase::ScanRelocs { section, left } if N::SEEKABLE => {
+                self.scan_relocs(section, left, report)
+            }
+            Phase::Strings { .. } | Phase::SeekName { .. } | Phase::ScanRelocs { .. } => Ok(()),
+            Phase::Symbols { next } => self.symbols(next, report),
+            Phase::Place {
+                pass,
+                section,
+                rel_left,
+            } => self.place(pass, section, rel_left),
+            Phase::Done => Ok(()),
+        }
+    }
+
+    // --- ELF header ---------------------------------------------------------------------------
+
+    fn ident(&mut self) -> Result<(), Error> {
+        if self.buf[..4] != elf::ELFMAG {
+            return Err(Error::NotElf);
+        }
+        let size = if self.buf[4] == elf::ELFCLASS64.0 {
+            HEADER_READ
+        } else {
+            52
+        };
+        self.phase = Phase::Header;
+        self.read(Part::SectionHeaders, 0, 16, size - 16, Dest::ScratchAt(16))
+    }
+
+    fn header(&mut self) -> Result<(), Error> {
+        let hdr = Header::parse(&self.buf[..HEADER_READ])?;
+        let lim = &self.params.limits;
+        let expected = self.params.arch.map_or(0, Arch::machine);
+        let want = self.params.arch;
+        self.f.arch = Arch::from_machine(hdr.machine, hdr.class)
+            .filter(|a| want.is_none_or(|p| p == *a))
+            .ok_or(Error::WrongMachine {
+                found: hdr.machine,
+                expected,
+            })?;
+        if hdr.shnum > lim.max_sections {
+            return Err(Error::Limit {
+                what: "section count",
+                value: hdr.shnum.into(),
+                limit: lim.max_sections.into(),
+            });
+        }
+        if hdr.shoff < hdr.size() {
+            return Err(Error::malformed(
+                "e_shoff overlaps the ELF header",
+                None,
+                hdr.shoff,
+            ));
+        }
+        self.f.class = hdr.class;
+        self.f.shnum = hdr.shnum;
+        self.f.shoff = hdr.shoff;
+        self.f.shstrndx = hdr.shstrndx;
+        self.f.stats.sections = hdr.shnum;
+        self.w.secs = Table::alloc(self.w.mem, hdr.shnum as usize)?;
+        self.next_headers(0)
+    }
+
+    // --- Section headers ------------------------------------------------------------------------
+
+    /// Asks for the headers from `next` on, as many as the scratch buffer holds.
+    fn next_headers(&mut self, next: u32) -> Result<(), Error> {
+        let n = self.f.class.shdr_size();
+        let k = (self.f.shnum - next).min((SCRATCH / n) as u32);
+        self.phase = Phase::SectionHeaders { next };
+        let at = self.f.shoff + u64::from(next) * n as u64;
+        self.read(Part::SectionHeaders, 0, at, k as usize * n, Dest::Scratch)
+    }
+
+    fn section_headers(
+        &mut self,
+        next: u32,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
+        let (class, shnum, shstrndx) = (self.f.class, self.f.shnum, self.f.shstrndx);
+        let n = class.shdr_size();
+        let k = self.req.len / n;
+        for j in 0..k {
+            let i = next + j as u32;
+            let sh = Shdr::parse(class, &self.buf[j * n..(j + 1) * n]);
+            let rec = sections::classify(class, i, shnum, shstrndx, &sh)?;
+            if rec.state & NAMED != 0 {
+                self.f.sh_names.add(sh.name.into());
+            }
+            if rec.role == Role::Symtab {
+                if self.f.symtab != 0 {
+                    return Err(Error::malformed("more than one symbol table", Some(i), 0));
+                }
+                (self.f.symtab, self.f.strtab, self.f.first_global) = (i, sh.link, sh.info);
+            }
+            self.w.secs.as_mut_slice()[i as usize] = rec;
+        }
+        let next = next + k as u32;
+        if next < shnum {
+            return self.next_headers(next);
+        }
+        self.check_tables()?;
+        self.start_names(false, report)
+    }
+
+    /// The symbol and string tables exist, and no section overlaps another or the headers.
+    fn check_tables(&mut self) -> Result<(), Error> {
+        let (symtab, strtab) = (self.f.symtab, self.f.strtab);
+        if symtab == 0 {
+            return Err(Error::malformed("no symbol table", None, 0));
+        }
+        let s = &mut self.w.secs.as_mut_slice()[strtab as usize];
+        match s.role {
+            Role::Skip => s.role = Role::Strtab,
+            Role::Shstrtab => {}
+            _ => {
+                return Err(Error::malformed(
+                    "symbol table sh_link is not a string table",
+                    Some(symtab),
+                    strtab.into(),
+                ));
+            }
+        }
+        let ehsize = if self.f.class == Class::Elf64 { 64 } else { 52 };
+        let sht_end = self
+            .f
+            .shoff
+            .saturating_add(u64::from(self.f.shnum) * self.f.class.shdr_size() as u64);
+        check_overlaps(self.w.secs.as_slice(), ehsize, self.f.shoff, sht_end)
+    }
+
+    /// After the section names: lays the regions out and reads the symbol table.
+    pub(super) fn after_section_names(
+        &mut self,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
+        self.f.layout = sections::lay_out(self.w.secs.as_mut_slice())?;
+        for (i, s) in self.w.secs.as_slice().iter().enumerate() {
+            if let Some(kind) = s.role.region() {
+                report(Report::Placed {
+                    section: i as u32,
+                    kind,
+                    offset: s.place,
+                    size: s.size,
+                });
+            }
+        }
+        let symrec = self.w.secs.as_slice()[self.f.symtab as usize];
+        let symsz = self.f.class.sym_size() as u32;
+        if !symrec.size.is_multiple_of(symsz) {
+            return Err(Error::malformed(
+                "symbol table size is not a multiple of its entry size",
+                Some(self.f.symtab),
+                symrec.size.into(),
+            ));
+        }
+        let nsyms = symrec.size / symsz;
+        let lim = &self.params.limits;
+        if nsyms > lim.max_symbols {
+            return Err(Error::Limit {
+                what: "symbol count",
+                value: nsyms.into(),
+                limit: lim.max_symbols.into(),
+            });
+        }
+        if self.f.first_global > nsyms {
+            return Err(Error::malformed(
+                "symbol table sh_info (first global)",
+                Some(self.f.symtab),
+                self.f.first_global.into(),
+            ));
+        }
+        self.f.stats.symbols = nsyms;
+        self.w.syms = Table::alloc(self.w.mem, nsyms as usize)?;
+        self.next_symbols(0, report)
+    }
+
+    // --- Symbols --------------------------------------------------------------------------------
+
+    fn next_symbols(
+        &mut self,
+        next: u32,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
+        let n = self.f.class.sym_size();
+        let total = self.f.stats.symbols;
+        if next == total {
+            self.w.exports = Table::alloc(self.w.mem, self.f.n_exports)?;
+            return self.start_names(true, report);
+        }
+        let k = (total - next).min((SCRATCH / n) as u32);
+        let symtab = self.w.secs.as_slice()[self.f.symtab as usize];
+        self.phase = Phase::Symbols { next };
+        let at = u64::from(symtab.off) + u64::from(next) * n as u64;
+        self.read(Part::Symbols, self.f.symtab, at, k as usize * n, Dest::Scratch)
+    }
+
+    fn symbols(&mut self, next: u32, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Error> {
+        let n = self.f.class.sym_size();
+        let k = self.req.len / n;
+        for j in 0..k {
+            let i = next + j as u32;
+            let sym = Sym::parse(self.f.class, &self.buf[j * n..(j + 1) * n]);
+            let slot = slot_for(i, &sym, self.w.secs.as_slice(), &mut self.f.layout)?;
+            if slot.has(F_NAMED) {
+                self.f.st_names.add(sym.name.into());
+            }
+            if slot.is_defined() && slot.has(F_GLOBAL) {
+                self.f.n_exports += 1;
+            }
+            self.w.syms.as_mut_slice()[i as usize] = slot;
+        }
+        self.next_symbols(next + k as u32, report)
+    }
+
+    // --- Regions --------------------------------------------------------------------------------
+
+    /// Allocates the regions (trampolines: on x86-64 a GOT entry and stub per global symbol;
+    /// elsewhere at most one veneer per import) and starts on the contents.
+    pub(super) fn regions(&mut self) -> Result<(), Error> {
+        let slots = match self.f.arch {
+            Arch::X86_64 => self.f.stats.symbols - self.f.first_global,
+            _ => self.f.n_imports,
+        };
+        let max = self.params.limits.max_image;
+        self.f.tramp = self
+            .w
+            .alloc_regions(&self.f.layout, self.f.arch, slots, max)?;
+        self.f.stats.image_bytes = self.w.regions.iter().flatten().map(|b| b.size).sum();
+        self.next_part(0, 0)
+    }
+
+    // --- Contents and relocations ---------------------------------------------------------------
+
+    /// Finds the next part to read from section `from` on: a stream reads contents and
+    /// relocations in index order in one pass; a seekable source all contents, then all
+    /// relocations.
+    fn next_part(&mut self, pass: u8, from: u32) -> Result<(), Error> {
+        let (contents, rels) = match (N::SEEKABLE, pass) {
+            (false, _) => (true, true),
+            (true, 0) => (true, false),
+            (true, _) => (false, true),
+        };
+        for i in from..self.f.shnum {
+            let rec = self.w.secs.as_slice()[i as usize];
+            if contents && rec.role.has_contents() {
+                if rec.size == 0 {
+                    self.w.secs.as_mut_slice()[i as usize].state |= LOADED;
+                    continue;
+                }
+                self.w.section_bytes(&rec).ok_or(Error::malformed(
+                    "section placement",
+                    Some(i),
+                    0,
+                ))?;
+                self.phase = Phase::Place {
+                    pass,
+                    section: i,
+                    rel_left: 0,
+                };
+                let (at, len) = (rec.off.into(), rec.size as usize);
+                return self.read(Part::Contents, i, at, len, Dest::Section(i));
+            }
+            if rels && matches!(rec.role, Role::Rel | Role::Rela) {
+                let count = self.start_relocations(i, &rec)?;
+                if count > 0 {
+                    return self.next_relocations(pass, i, count);
+                }
+            }
+        }
+        if N::SEEKABLE && pass == 0 {
+            return self.next_part(1, 0);
+        }
+        self.f.stats.relocations = self.f.relocs;
+        self.f.stats.file_bytes = self.pos;
+        self.phase = Phase::Done;
+        Ok(())
+    }
+
+    /// Checks relocation section `i` and returns how many entries to apply (0: its target is
+    /// not loaded, like debug info).
+    fn start_relocations(&mut self, i: u32, rec: &SecRec) -> Result<u32, Error> {
+        let target = self.w.secs.as_slice()[rec.place as usize];
+        if !target.role.has_contents() {
+            return Ok(0);
+        }
+        if target.state & LOADED == 0 {
+            return Err(Error::StreamOrder {
+                part: Part::Relocations,
+                section: i,
+                offset: rec.off.into(),
+                position: self.pos,
+            });
+        }
+        let esz = self.f.class.rel_size(rec.role == Role::Rela);
+        if !(rec.size as usize).is_multiple_of(esz) {
+            return Err(Error::malformed(
+                "relocation section size",
+                Some(i),
+                rec.size.into(),
+            ));
+        }
+        let count = rec.size / esz as u32;
+        self.f.relocs = self.f.relocs.saturating_add(count);
+        let lim = self.params.limits.max_relocations;
+        if self.f.relocs > lim {
+            return Err(Error::Limit {
+                what: "relocation count",
+                value: self.f.relocs.into(),
+                limit: lim.into(),
+            });
+        }
+        self.f.rstate = RelocState::default();
+        Ok(count)
+    }
+
+    /// Asks for the next chunk of relocation section `i`, `left` entries to go.
+    fn next_relocations(&mut self, pass: u8, i: u32, left: u32) -> Result<(), Error> {
+        let rec = self.w.secs.as_slice()[i as usize];
+        let esz = self.f.class.rel_size(rec.role == Role::Rela);
+        let done = rec.size / esz as u32 - left;
+        let k = left.min((SCRATCH / esz) as u32);
+        self.phase = Phase::Place {
+            pass,
+            section: i,
+            rel_left: left,
+        };
+        let at = u64::from(rec.off) + u64::from(done) * esz as u64;
+        self.read(Part::Relocations, i, at, k as usize * esz, Dest::Scratch)
+    }
+
+    fn place(&mut self, pass: u8, i: u32, rel_left: u32) -> Result<(), Error> {
+        if rel_left == 0 {
+            // Contents of section `i` are in place.
+            self.w.secs.as_mut_slice()[i as usize].state |= LOADED;
+            return self.next_part(pass, i + 1);
+        }
+        let rec = self.w.secs.as_slice()[i as usize];
+        let esz = self.f.class.rel_size(rec.role == Role::Rela);
+        let k = (self.req.len / esz) as u32;
+        self.apply_chunk(&rec, esz)?;
+        if rel_left > k {
+            return self.next_relocations(pass, i, rel_left - k);
+        }
+        self.f.arch.finish(&self.f.rstate, rec.place)?;
+        self.next_part(pass, i + 1)
+    }
+
+    /// Applies the relocation entries in the scratch buffer to the target of `rel`.
+    fn apply_chunk(&mut self, rel: &SecRec, esz: usize) -> Result<(), Error> {
+        let target_index = rel.place;
+        let target = self.w.secs.as_slice()[target_index as usize];
+        let (bytes, addr) = self.w.section_bytes(&target).ok_or(Error::malformed(
+            "section placement",
+            Some(target_index),
+            0,
+        ))?;
+        let mut site = Site {
+            bytes,
+            addr,
+            section: target_index,
+        };
+        let (class, rela) = (self.f.class, rel.role == Role::Rela);
+        let syms = self.w.syms.as_slice();
+        for e in self.buf[..self.req.len].chunks_exact(esz) {
+            let r = Reloc::parse(class, rela, e);
+            let slot = *syms.get(r.sym as usize).ok_or(Error::malformed(
+                "relocation symbol index",
+                Some(target_index),
+                r.sym.into(),
+            ))?;
+            let value = if r.sym == 0 {
+                0
+            } else {
+                self.w.value(slot).ok_or(Error::SymbolNotLoaded {
+                    symbol: r.sym,
+                    section: target_index,
+                    offset: r.offset,
+                })?
+            };
+            let t = Target {
+                value,
+                slot: r.sym.checked_sub(self.f.first_global),
+                sym_bits: slot.0,
+                weak_zero: slot.is_weak_zero(),
+            };
+            let arch = self.f.arch;
+            arch.apply(&r, &mut site, &t, &mut self.f.tramp, &mut self.f.rstate)?;
+        }
+        Ok(())
+    }
+
+    // --- Finish ---------------------------------------------------------------------------------
+
+    /// Seals code, indexes exports, gives back what was transient.
+    pub(super) fn finish_load(mut self) -> Result<Extension, Error> {
+        for (i, kind) in MemKind::ALL[..5].iter().enumerate() {
+            if let Some(b) = self.w.regions[i] {
+                self.w
+                    .mem
+                    .seal(*kind, &b)
+                    .map_err(|_| Error::Protect { kind: *kind })?;
+            }
+        }
+        let regions = self.w.regions;
+        let exports = self.w.exports.as_mut_slice();
+        for e in exports.iter_mut() {
+            e.addr = match Slot(e.addr).value() {
+                Value::Region(k, off) => regions[k.index()].map_or(0, |b| b.addr + u64::from(off)),
+                Value::Absolute(a) => a,
+                Value::None => 0,
+            };
+        }
+        sort_by_hash(exports);
+        if exports.windows(2).any(|p| p[0].hash == p[1].hash) {
+            return Err(Error::malformed(
+                "two exported symbols with the same name (or name hash)",
+                None,
+                0,
+            ));
+        }
+        let w = &mut self.w;
+        let transient = w.secs.len() * size_of::<SecRec>() + w.syms.len() * size_of::<Slot>();
+        w.secs.free(w.mem);
+        w.syms.free(w.mem);
+        let mut stats = self.f.stats;
+        stats.kept_metadata = w.exports.len() * size_of::<ExtExport>();
+        stats.transient_peak = transient;
+        let layout = &self.f.layout;
+        Ok(Extension {
+            name: self.name,
+            arch: self.f.arch,
+            regions: core::mem::take(&mut w.regions),
+            exports: w.exports.take(),
+            preinit: layout.preinit,
+            init: layout.init,
+            fini: layout.fini,
+            exported: layout.exported,
+            ptr_size: self.f.class.addr_size(),
+            deps: self.f.deps,
+            use_count: 1,
+            stats,
+        })
+    }
+}
+
+/// Rejects sections that overlap each other or the headers.
+fn check_overlaps(secs: &[SecRec], ehsize: u64, shoff: u64, sht_end: u64) -> Result<(), Error> {
+    let read = |s: &SecRec| s.role != Role::Skip && s.role != Role::Bss && s.size > 0;
+    for (i, a) in secs.iter().enumerate().filter(|(_, s)| read(s)) {
+        let (a0, a1) = (u64::from(a.off), u64::from(a.off) + u64::from(a.size));
+        if a0 < ehsize || (a0 < sht_end && shoff < a1) {
+            return Err(Error::malformed(
+                "section overlaps the ELF or section headers",
+                Some(i as u32),
+                a0,
+            ));
+        }
+        for b in secs[i + 1..].iter().filter(|s| read(s)) {
+            let (b0, b1) = (u64::from(b.off), u64::from(b.off) + u64::from(b.size));
+            if a0 < b1 && b0 < a1 {
+                return Err(Error::malformed("sections overlap", Some(i as u32), a0));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Shell sort by hash: a few dozen bytes of code instead of core's sort (this runs once per load
+/// on a handful of exports, and code size matters more on a microcontroller).
+fn sort_by_hash(e: &mut [ExtExport]) {
+    let mut gap = e.len() / 2;
+    while gap > 0 {
+        for i in gap..e.len() {
+            let mut j = i;
+            while j >= gap && e[j - gap].hash > e[j].hash {
+                e.swap(j - gap, j);
+                j -= gap;
+            }
+        }
+        gap /= 2;
+    }
+}
