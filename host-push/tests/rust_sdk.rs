@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Run, host_push, start_sim};
+use common::{host_push, start_sim};
 use test_support::rust;
 
 fn build(name: &str) -> String {
@@ -17,69 +17,27 @@ fn build(name: &str) -> String {
     obj.to_str().unwrap().to_string()
 }
 
-/// `SYM = VALUE` lines of a run, as pairs.
-fn values(run: &Run) -> Vec<(String, i64)> {
-    run.stdout
-        .lines()
-        .filter_map(|l| l.split_once(" = "))
-        .map(|(s, v)| (s.to_string(), v.parse().unwrap()))
-        .collect()
-}
-
-/// The sum of the three smallest of `features`' 32 pseudo-random numbers.
-fn three_smallest() -> i64 {
-    let mut seed = 12345u32;
-    let mut v: Vec<u32> = (0..32)
-        .map(|_| {
-            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            (seed >> 16) % 1000
-        })
-        .collect();
-    v.sort();
-    i64::from(v[0] + v[1] + v[2])
-}
-
 #[test]
 fn rust_extension_features_run_on_sim_device() {
     let features = build("features");
     let sim = start_sim("tcp:127.0.0.1:0");
-    let calls = [
-        "init_value",
-        "formatting",
-        "sorting",
-        "iterators",
-        "count",
-        "count",
-        "shapes",
-        "llext_main",
-    ];
+    let expected = rust::features_calls();
     let mut args = vec![features.as_str(), "--port", &sim.address];
-    for c in calls {
-        args.extend(["--call", c]);
+    for (sym, _) in &expected {
+        args.extend(["--call", sym]);
     }
     let run = host_push(&args);
     assert_eq!(run.code, 0, "{run}");
-    let expected: Vec<(String, i64)> = [
-        ("init_value", 42),
-        ("formatting", 1),
-        ("sorting", three_smallest()),
-        ("iterators", 1220),
-        ("count", 1),
-        ("count", 2),
-        ("shapes", 35),
-        ("llext_main", 7),
-    ]
-    .iter()
-    .map(|(s, v)| (s.to_string(), *v))
-    .collect();
-    assert_eq!(values(&run), expected, "{run}");
-    for line in [
-        "[device] [   42|0xbeef|2.50|ab  |-7]",
-        "[device] rect 10",
-        "[device] hello from Rust on sim-device, ",
-    ] {
+    let expected: Vec<(String, i64)> = expected.iter().map(|(s, v)| (s.to_string(), *v)).collect();
+    assert_eq!(rust::call_values(&run.stdout), expected, "{run}");
+    for line in rust::FEATURES_LOG {
         assert!(run.stderr.contains(line), "no {line:?}: {run}");
     }
+    assert!(
+        run.stderr
+            .contains("[device] hello from Rust on sim-device, "),
+        "{run}"
+    );
 }
 
 #[test]
@@ -90,7 +48,7 @@ fn a_panic_is_reported_and_ends_only_the_call() {
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(run.stdout, format!("boom = {}\n", i32::MIN), "{run}");
     let report = "panicked at src/lib.rs:";
-    let message = "index out of bounds: the len is 3 but the index is 7";
+    let message = rust::BOOM_MESSAGE;
     let line = run
         .stderr
         .lines()

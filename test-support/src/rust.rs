@@ -10,6 +10,19 @@ pub fn crate_dir(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// This PC's target triple (`rustc -vV`).
+pub fn host_target() -> String {
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("run rustc -vV");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("a host line")
+        .to_string()
+}
+
 /// Whether the Rust standard library for `target` is installed (`rustup target add`).
 pub fn target_installed(target: &str) -> bool {
     let Ok(out) = Command::new("rustc").args(["--print", "sysroot"]).output() else {
@@ -70,4 +83,51 @@ pub fn build(
     let path = PathBuf::from(stdout.lines().last().expect("a path on the last line"));
     assert!(path.is_file(), "no object at {path:?}");
     Some(path)
+}
+
+/// The functions of the `features` crate a test calls in this order, with the values they
+/// return on every target.
+pub fn features_calls() -> Vec<(&'static str, i64)> {
+    vec![
+        ("init_value", 42),
+        ("formatting", 1),
+        ("sorting", three_smallest()),
+        ("iterators", 1220),
+        ("count", 1),
+        ("count", 2),
+        ("shapes", 35),
+        ("llext_main", 7),
+    ]
+}
+
+/// Log lines the `features` calls above print (each one a substring of a `[device]` line).
+pub const FEATURES_LOG: [&str; 3] = [
+    "[device] [   42|0xbeef|(1, 'c')|ab  |-7]",
+    "[device] rect 10",
+    "[device] hello from Rust on ",
+];
+
+/// What the panic of `features`' `boom` reports, after `panicked at src/lib.rs:LINE:COLUMN: `.
+pub const BOOM_MESSAGE: &str = "index out of bounds: the len is 3 but the index is 7";
+
+/// The sum of the three smallest of `features`' 32 pseudo-random numbers.
+fn three_smallest() -> i64 {
+    let mut seed = 12345u32;
+    let mut v: Vec<u32> = (0..32)
+        .map(|_| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) % 1000
+        })
+        .collect();
+    v.sort();
+    i64::from(v[0] + v[1] + v[2])
+}
+
+/// `SYM = VALUE` lines of `host-push` output, as pairs.
+pub fn call_values(stdout: &str) -> Vec<(String, i64)> {
+    stdout
+        .lines()
+        .filter_map(|l| l.split_once(" = "))
+        .filter_map(|(s, v)| Some((s.to_string(), v.parse().ok()?)))
+        .collect()
 }

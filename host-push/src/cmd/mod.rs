@@ -15,6 +15,7 @@ mod prepare;
 mod push;
 mod remove;
 mod rollback;
+mod run;
 mod sign;
 mod status;
 mod unload;
@@ -84,6 +85,8 @@ enum Command {
     Keygen(keygen::KeygenArgs),
     /// Pack and sign an extension with an Ed25519 key
     Sign(sign::SignArgs),
+    /// Build a Rust extension, push it in place of the running one, call its entry (`cargo run`)
+    Run(run::RunArgs),
 }
 
 impl Cli {
@@ -108,6 +111,7 @@ impl Cli {
             Some(Command::Build(a)) => a.json,
             Some(Command::Keygen(a)) => a.json,
             Some(Command::Sign(a)) => a.json,
+            Some(Command::Run(a)) => a.json,
         }
     }
 
@@ -132,6 +136,7 @@ impl Cli {
             Some(Command::Build(args)) => build::run(&args),
             Some(Command::Keygen(args)) => keygen::run(&args),
             Some(Command::Sign(args)) => sign::run(&args),
+            Some(Command::Run(args)) => run::run(&args),
         }
     }
 }

@@ -37,6 +37,19 @@ pub fn host_triple() -> Result<String> {
         .context("`rustc -vV` printed no `host:` line")
 }
 
+/// Whether `name` is a target triple rustc knows (`rustc --print target-list`).
+pub fn is_target(name: &str) -> bool {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    Command::new(rustc)
+        .args(["--print", "target-list"])
+        .output()
+        .is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l == name)
+        })
+}
+
 /// Builds the crate's library as a staticlib for `target` with fat LTO, one codegen unit and
 /// `panic = "abort"` (set on the command line, over whatever the crate's profile says).
 pub fn build_staticlib(opts: &Options, target: &str) -> Result<StaticLib> {

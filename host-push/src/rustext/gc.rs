@@ -5,7 +5,8 @@
 //! exports), `.init_array`/`.fini_array`/`.preinit_array`/`.exported_sym`, and `SHF_GNU_RETAIN`
 //! sections. A section is reached through the relocations of a reached section; an ARM unwind
 //! index (`SHF_LINK_ORDER`) stays only with the code it describes. Undefined symbols no kept
-//! relocation names are dropped too, so the device is not asked for them.
+//! relocation names are dropped too, so the device is not asked for them, and so are local
+//! names nothing refers to (`drop_unreferenced`).
 
 use std::collections::HashSet;
 
@@ -44,12 +45,14 @@ pub fn collect(input: &[u8]) -> Result<Collected> {
         if s.name.starts_with(b".llvmbc") || s.name.starts_with(b".llvmcmd") {
             s.delete = true; // LLVM bitcode embedded for LTO: no use in the object
         }
+        if s.sh_type == elf::SHT_ARM_EXIDX {
+            s.delete = true; // unwind index: panics abort, and the loader skips it
+        }
     }
     let reached = reach(&b);
     let (mut kept, mut dropped) = (0, 0);
-    let mut gone = HashSet::new();
     for s in b.sections.iter_mut() {
-        if !s.is_alloc() {
+        if !s.is_alloc() || s.delete {
             continue;
         }
         if reached.contains(&s.id().index()) {
@@ -57,21 +60,24 @@ pub fn collect(input: &[u8]) -> Result<Collected> {
         } else {
             dropped += s.sh_size;
             s.delete = true;
-            gone.insert(s.id().index());
         }
     }
+    // Relocation sections and unwind indexes go with the section they describe (iterating a
+    // table skips what is deleted).
+    let live: HashSet<usize> = b.sections.iter().map(|s| s.id().index()).collect();
     for s in b.sections.iter_mut() {
         let target = s
             .sh_info_section
             .or(s.sh_link_section.filter(|_| is_link_order(s)));
         let dependent = matches!(s.data, SectionData::Relocation(_)) || is_link_order(s);
-        if dependent && target.is_some_and(|t| gone.contains(&t.index())) {
+        if dependent && target.is_some_and(|t| !live.contains(&t.index())) {
             s.delete = true;
         }
     }
     b.delete_orphan_symbols();
     b.delete_orphan_relocations();
-    drop_unused_undefined(&mut b);
+    drop_unreferenced(&mut b);
+    shorten_section_names(&mut b);
     let mut bytes = Vec::new();
     b.write(&mut bytes).map_err(|e| anyhow!("{e}"))?;
     Ok(Collected {
@@ -151,8 +157,11 @@ fn reach(b: &Builder<'_>) -> HashSet<usize> {
     reached
 }
 
-/// Deletes undefined symbols no remaining relocation refers to.
-fn drop_unused_undefined(b: &mut Builder<'_>) {
+/// Deletes undefined symbols no remaining relocation refers to, and local names nothing refers
+/// to (Rust's mangled names are long, and the loader never needs them; debuggers read the names
+/// in the debug information, which stays in the file on the PC). ARM mapping symbols (`$t`,
+/// `$d`) and section symbols stay.
+fn drop_unreferenced(b: &mut Builder<'_>) {
     let mut used = HashSet::new();
     for s in b.sections.iter().filter(|s| !s.delete) {
         if let SectionData::Relocation(relocs) = &s.data {
@@ -160,9 +169,67 @@ fn drop_unused_undefined(b: &mut Builder<'_>) {
         }
     }
     for sym in b.symbols.iter_mut() {
+        if sym.name.is_empty() || used.contains(&sym.id().index()) {
+            continue;
+        }
         let undefined = sym.section.is_none() && sym.st_shndx == elf::SHN_UNDEF;
-        if undefined && !sym.name.is_empty() && !used.contains(&sym.id().index()) {
+        let local_name = sym.st_bind() == elf::STB_LOCAL
+            && sym.st_type() != elf::STT_SECTION
+            && !sym.name.starts_with(b"$");
+        if undefined || local_name {
             sym.delete = true;
         }
+    }
+}
+
+/// Prefixes of function and data sections (`-ffunction-sections`, `-fdata-sections`), whose
+/// names repeat a long mangled symbol name.
+const SPLIT_PREFIXES: [&str; 8] = [
+    ".text.",
+    ".rodata.",
+    ".data.rel.ro.",
+    ".data.",
+    ".bss.",
+    ".sdata.",
+    ".sbss.",
+    ".srodata.",
+];
+
+/// Renames `.text.<mangled name>` to `.text.N` (N its index), and its relocation and unwind
+/// sections to match: the section names of a Rust object are most of its string tables, and
+/// nothing reads them but tools (which still see one name per section).
+fn shorten_section_names(b: &mut Builder<'_>) {
+    let mut renamed = std::collections::HashMap::new();
+    for s in b.sections.iter_mut().filter(|s| s.is_alloc() && !s.delete) {
+        let name = String::from_utf8_lossy(&s.name).into_owned();
+        // `.init_array.NNNNN` and `.fini_array.NNNNN` keep their priorities.
+        let Some(prefix) = SPLIT_PREFIXES.iter().find(|p| name.starts_with(*p)) else {
+            continue;
+        };
+        let short = format!("{prefix}{}", s.id().index());
+        if short.len() < name.len() {
+            s.name = short.clone().into_bytes().into();
+            renamed.insert(s.id().index(), short);
+        }
+    }
+    for s in b.sections.iter_mut().filter(|s| !s.delete) {
+        let target = match &s.data {
+            SectionData::Relocation(_) => s.sh_info_section,
+            _ if is_link_order(s) => s.sh_link_section,
+            _ => None,
+        };
+        let Some(new) = target.and_then(|t| renamed.get(&t.index())) else {
+            continue;
+        };
+        let kind = if matches!(s.data, SectionData::Relocation(_)) {
+            if s.sh_type == elf::SHT_RELA {
+                ".rela"
+            } else {
+                ".rel"
+            }
+        } else {
+            ".ARM.exidx"
+        };
+        s.name = format!("{kind}{new}").into_bytes().into();
     }
 }

@@ -33,12 +33,37 @@ fn rust_lld() -> Result<PathBuf> {
 /// Links `own` with the members of `lib` that define what it still needs into the relocatable
 /// object `out`. Members are taken only for undefined symbols, so unused builtins stay out.
 pub fn join(own: &Path, lib: &Path, out: &Path) -> Result<()> {
+    run(&[own.as_os_str(), lib.as_os_str()], out)
+}
+
+/// What `merge` gives `ld -r`: function and data sections into one section of each kind
+/// (`.init_array.NNNNN`, `.exported_sym` and the like keep their own).
+const MERGE_SCRIPT: &str = "SECTIONS {
+  .text : { *(.text .text.*) }
+  .rodata : { *(.rodata .rodata.* .srodata .srodata.*) }
+  .data : { *(.data .data.* .sdata .sdata.*) }
+  .bss : { *(.bss .bss.* .sbss .sbss.* COMMON) }
+}
+";
+
+/// Joins the function and data sections of `input` into one `.text`, `.rodata`, `.data` and
+/// `.bss` (with `ld -r`, which rewrites the relocations): fewer section headers, relocation
+/// sections and names to send and to keep on the device.
+pub fn merge(input: &Path, out: &Path) -> Result<()> {
+    let script = out.with_extension("ld");
+    std::fs::write(&script, MERGE_SCRIPT)
+        .with_context(|| format!("cannot write {}", script.display()))?;
+    let result = run(&["-T".as_ref(), script.as_os_str(), input.as_os_str()], out);
+    let _ = std::fs::remove_file(&script);
+    result
+}
+
+fn run(inputs: &[&std::ffi::OsStr], out: &Path) -> Result<()> {
     let lld = rust_lld()?;
     let result = Command::new(&lld)
         .args(["-flavor", "gnu", "-r", "-o"])
         .arg(out)
-        .arg(own)
-        .arg(lib)
+        .args(inputs)
         .output()
         .with_context(|| format!("cannot run {}", lld.display()))?;
     if result.status.success() {

@@ -5,7 +5,8 @@
 //! That object is joined (`rust-lld -r`, the linker every Rust toolchain ships) with the members
 //! of the crate's own `compiler_builtins` that it calls (`__aeabi_*`, `memcpy`, ...), then
 //! sections nothing reaches from the extension's roots (its global symbols, constructors,
-//! destructors and `.exported_sym` table) are dropped (`gc`).
+//! destructors and `.exported_sym` table) are dropped (`gc`), and the function and data
+//! sections left are joined into one section of each kind (`rust-lld -r` again, `lld::merge`).
 
 mod archive;
 mod cargo;
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-pub use cargo::host_triple;
+pub use cargo::{host_triple, is_target};
 
 /// What to build.
 pub struct Options<'a> {
@@ -76,25 +77,28 @@ pub fn build(opts: &Options) -> Result<Built> {
             joined_path.display()
         )
     })?;
+    let kept_path = dir.join(format!("{}.kept.{pid}.o", lib.name));
+    std::fs::write(&kept_path, &collected.bytes)
+        .with_context(|| format!("cannot write {}", kept_path.display()))?;
+    let merged_path = dir.join(format!("{}.merged.{pid}.o", lib.name));
+    lld::merge(&kept_path, &merged_path)?;
     let object = dir.join(format!("{}.o", lib.name));
-    write_atomically(&object, &collected.bytes)?;
-    let _ = std::fs::remove_file(&own_path);
-    let _ = std::fs::remove_file(&joined_path);
+    let bytes = std::fs::metadata(&merged_path)
+        .map(|m| m.len() as usize)
+        .unwrap_or(0);
+    std::fs::rename(&merged_path, &object)
+        .with_context(|| format!("cannot write {}", object.display()))?;
+    for tmp in [own_path, joined_path, kept_path] {
+        let _ = std::fs::remove_file(tmp);
+    }
     Ok(Built {
         object,
         name: lib.name,
         target,
         profile: if opts.release { "release" } else { "dev" },
         builtins,
-        bytes: collected.bytes.len(),
+        bytes,
         loaded_bytes: collected.kept,
         dropped_bytes: collected.dropped,
     })
-}
-
-/// Writes `bytes` to a private file, then moves it to `path`: a reader never sees half of it.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("o.{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }

@@ -1,8 +1,8 @@
-//! What the firmware exports to extensions: C library basics, `puts`/`printf` into the log.
+//! What the firmware exports to extensions: the firmware API of Rust extensions (`llext-api`,
+//! implemented in `api.rs`), C library basics, `puts`/`printf` into the log.
 
 use core::ffi::{c_char, c_int, c_void};
 
-use llext_loader::exports;
 use llext_loader::symbols::ExportTable;
 
 unsafe extern "C" {
@@ -22,8 +22,9 @@ unsafe extern "C" {
     fn fw_snprintf(buf: *mut c_char, n: usize, fmt: *const c_char, ...) -> c_int;
 }
 
-/// The firmware's exports.
-pub const EXPORTS: ExportTable = exports![
+/// The firmware's exports: the API (each function under its plain and its fingerprinted name),
+/// then the C library.
+pub const EXPORTS: ExportTable = llext_api::firmware_exports!(crate::api;
     "memcpy" => memcpy,
     "memset" => memset,
     "memmove" => memmove,
@@ -36,4 +37,4 @@ pub const EXPORTS: ExportTable = exports![
     "snprintf" => fw_snprintf,
     "puts" => fw_puts,
     "printf" => fw_printf,
-];
+);

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "bench")]
 pub mod bench;
+pub mod api;
 pub mod exports;
 pub mod log;
 pub mod measure;

@@ -153,3 +153,37 @@ int fw_puts(const char *s) {
     fw_log_write("\n", 1);
     return (int)n + 1;
 }
+
+/* llext_try / fw_llext_unwind: a panic in a Rust extension ends the call the firmware made, not
+   the firmware. GCC's __builtin_setjmp/__builtin_longjmp (no C library): each llext_try keeps a
+   frame; fw_llext_unwind jumps to the innermost one. The extension frames in between are
+   abandoned (their destructors do not run). */
+struct llext_try_frame {
+    void *env[5];
+    struct llext_try_frame *prev;
+    int on_panic;
+};
+
+static struct llext_try_frame *volatile llext_top;
+
+int llext_try(int (*f)(void *), void *ctx, int on_panic) {
+    struct llext_try_frame frame;
+    frame.prev = llext_top;
+    frame.on_panic = on_panic;
+    llext_top = &frame;
+    if (__builtin_setjmp(frame.env)) {
+        struct llext_try_frame *volatile top = llext_top;
+        llext_top = top->prev;
+        return top->on_panic;
+    }
+    int r = f(ctx);
+    llext_top = frame.prev;
+    return r;
+}
+
+/* Returns 0 when no llext_try is active (the caller then stops). */
+int fw_llext_unwind(void) {
+    struct llext_try_frame *top = llext_top;
+    if (top == NULL) return 0;
+    __builtin_longjmp(top->env, 1);
+}

@@ -37,6 +37,7 @@ mod device {
         qemu_common::measure::set_counter(crate::time::core_clocks);
         // SAFETY: `run` is called once; nothing else refers to POOL.
         let pool = unsafe { &mut *core::ptr::addr_of_mut!(POOL) };
+        qemu_common::api::set_name("mps2-an385");
         let info = DeviceInfo {
             name: "mps2-an385",
             float_abi: Some("soft"),

@@ -41,6 +41,7 @@ mod device {
         qemu_common::measure::set_counter(time::instret);
         // SAFETY: `run` is called once; nothing else refers to POOL.
         let pool = unsafe { &mut *core::ptr::addr_of_mut!(POOL) };
+        qemu_common::api::set_name("riscv32-virt");
         let info = DeviceInfo {
             name: "riscv32-virt",
             float_abi: Some("soft"),

@@ -352,6 +352,7 @@ pub fn host_push(test: &str) -> Option<PathBuf> {
 
 pub mod bench;
 pub mod flash;
+pub mod rust;
 pub mod suite;
 
 /// The end-to-end tests every board runs, as `#[test]` functions for board `$board`.
@@ -361,6 +362,13 @@ macro_rules! board_suite {
         use $crate::{Board, suite};
 
         const B: Board = $board;
+
+        #[test]
+        fn rust_extensions_run_with_the_sdk() {
+            if !B.skip("rust") {
+                $crate::rust::rust_extensions(B);
+            }
+        }
 
         #[test]
         fn corpus_runs_with_the_expected_results() {

@@ -32,14 +32,14 @@ fn init_value() -> i32 {
     INIT_VALUE.load(Ordering::Relaxed) as i32
 }
 
-/// Formats numbers, text and a float; 1 if the line is as expected.
+/// Formats numbers, text and a tuple; 1 if the line is as expected.
 #[export]
 fn formatting() -> i32 {
     let mut line = Line::new();
-    let (n, x, f) = black_box((42u32, 0xbeef_u32, 2.5f32));
-    let _ = write!(line, "[{n:>5}|{x:#x}|{f:.2}|{:<4}|{}]", "ab", -7i64);
+    let (n, x, t) = black_box((42u32, 0xbeef_u32, (1u8, 'c')));
+    let _ = write!(line, "[{n:>5}|{x:#x}|{t:?}|{:<4}|{}]", "ab", -7i64);
     info!("{}", core::str::from_utf8(line.as_bytes()).unwrap_or("?"));
-    i32::from(line.as_bytes() == b"[   42|0xbeef|2.50|ab  |-7]")
+    i32::from(line.as_bytes() == b"[   42|0xbeef|(1, 'c')|ab  |-7]")
 }
 
 /// Sorts 32 pseudo-random numbers and searches them; the sum of the three smallest.
