@@ -271,3 +271,88 @@ fn a_silent_or_trickling_host_is_disconnected_and_the_next_one_is_served() {
         "still connected after {dripped:?}"
     );
 }
+
+/// The error code the device answered `req` with (sent under `seq`), or `None` for another
+/// answer.
+fn refused(raw: &mut Raw, seq: u16, req: &Request<'_>) -> Option<ErrorCode> {
+    raw.send(seq, req);
+    let (got, frame) = raw.recv();
+    assert_eq!(got, seq);
+    match protocol::decode::<Response<'_>>(&frame).unwrap().1 {
+        Response::Error(e) => Some(e.code),
+        Response::PushDone { result, .. } => result.err().map(|e| e.code),
+        Response::InstallDone { result, .. } => result.err().map(|e| e.code),
+        _ => None,
+    }
+}
+
+#[test]
+fn requests_at_their_extremes_get_clear_answers_and_change_nothing() {
+    let mut dev = start(&[]);
+    let before = Client::connect(&dev.address).unwrap().status().unwrap();
+    let mut raw = Raw::connect(&dev);
+    let long = "x".repeat(200);
+    let push = |name, total_len| Request::PushBegin {
+        push_id: total_len ^ 0x55,
+        name,
+        total_len,
+        crc32: 0,
+    };
+    let cases: [(Request<'_>, Option<ErrorCode>); 10] = [
+        (push("big", u32::MAX), Some(ErrorCode::TooLarge)),
+        (push("empty", 0), Some(ErrorCode::TooLarge)),
+        (push("", 10), Some(ErrorCode::NameTooLong)),
+        (push(&long, 10), Some(ErrorCode::NameTooLong)),
+        (
+            Request::Call {
+                ext: "none",
+                sym: "f",
+            },
+            Some(ErrorCode::NotLoaded),
+        ),
+        (
+            Request::Call {
+                ext: &long,
+                sym: &long,
+            },
+            Some(ErrorCode::NotLoaded),
+        ),
+        (Request::Unload { name: "none" }, Some(ErrorCode::NotLoaded)),
+        (Request::Remove { name: "none" }, Some(ErrorCode::NoStorage)),
+        (
+            Request::InstallBegin {
+                push_id: 3,
+                name: "i",
+                total_len: u32::MAX,
+                crc32: 0,
+                boot: true,
+                version: Some(u32::MAX),
+            },
+            Some(ErrorCode::NoStorage),
+        ),
+        (
+            Request::Exports {
+                start: u32::MAX,
+                max: u32::MAX,
+            },
+            None,
+        ),
+    ];
+    for (i, (req, want)) in cases.iter().enumerate() {
+        assert_eq!(refused(&mut raw, 100 + i as u16, req), *want, "{req:?}");
+    }
+    // Data outside any push is dropped without an answer; the next request is answered.
+    raw.send(
+        0,
+        &Request::Data {
+            offset: u32::MAX,
+            bytes: &[1, 2, 3],
+        },
+    );
+    assert_eq!(refused(&mut raw, 200, &Request::Status), None);
+    drop(raw);
+    assert!(dev.running());
+    let after = Client::connect(&dev.address).unwrap().status().unwrap();
+    assert!(after.extensions.is_empty());
+    assert_eq!(after.used_memory, before.used_memory);
+}
