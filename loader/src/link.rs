@@ -10,7 +10,6 @@ use core::ptr::NonNull;
 
 use crate::arch::Arch;
 use crate::memory::{Block, MemKind, MemoryProvider};
-use crate::source::SliceSource;
 use crate::symbols::Resolve;
 use crate::{Error, LoadParams, Registry, Report};
 
@@ -118,20 +117,26 @@ pub fn link<R: Resolve>(
         arch,
         ..LoadParams::default()
     };
-    let r = block_on(reg.load(
-        "link",
-        &mut SliceSource::new(elf),
-        &params,
-        &mut |r| match r {
-            Report::MissingSymbol(s) => missing.push(s.to_string()),
-            Report::Placed {
-                section,
-                kind,
-                offset,
-                size,
-            } => placed.push((section, kind, offset, size)),
-        },
-    ));
+    let mut read_at = |offset: u64, buf: &mut [u8]| {
+        let at = usize::try_from(offset).unwrap_or(usize::MAX);
+        let src = at
+            .checked_add(buf.len())
+            .and_then(|end| elf.get(at..end))
+            .ok_or(Error::UnexpectedEof {
+                offset: elf.len() as u64,
+            })?;
+        buf.copy_from_slice(src);
+        Ok(())
+    };
+    let r = reg.load_blocking("link", &mut read_at, &params, &mut |r| match r {
+        Report::MissingSymbol(s) => missing.push(s.to_string()),
+        Report::Placed {
+            section,
+            kind,
+            offset,
+            size,
+        } => placed.push((section, kind, offset, size)),
+    });
     let slot = r.map_err(|error| LinkError { error, missing })?;
     let ext = reg.get(slot).expect("just loaded");
     let regions: Vec<_> = ext.regions().map(|r| (r.kind, r.addr, r.size)).collect();
@@ -169,15 +174,4 @@ pub fn link<R: Resolve>(
         extra,
         regions,
     })
-}
-
-/// Runs a future that never waits (every source here is in memory) to completion.
-fn block_on<F: core::future::Future>(f: F) -> F::Output {
-    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
-    let mut f = core::pin::pin!(f);
-    loop {
-        if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
 }

@@ -63,7 +63,7 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
     pub fn load_blocking(
         &mut self,
         name: &str,
-        read_at: &mut dyn FnMut(u64, &mut [u8]) -> Result<(), Error>,
+        read_at: &mut load::ReadAt<'_>,
         params: &LoadParams,
         report: &mut dyn FnMut(Report<'_>),
     ) -> Result<usize, Error> {

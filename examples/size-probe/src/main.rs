@@ -20,6 +20,17 @@ mod with_loader {
 
     static mut POOL: [MaybeUninit<u8>; 16 * 1024] = [MaybeUninit::uninit(); 16 * 1024];
 
+    /// The state a caller keeps for a load (the loader's own promise: at most 1 KiB here).
+    const STATE: usize = size_of::<
+        llext_loader::load::Loader<
+            'static,
+            PoolProvider,
+            llext_loader::symbols::ExportTable,
+            llext_loader::load::Streamed,
+        >,
+    >();
+    const _: () = assert!(STATE <= 1024, "the loader's state grew past 1 KiB");
+
     /// Loads whatever `bytes` holds and calls its `main`.
     pub fn run(bytes: &'static [u8]) -> i32 {
         // SAFETY: `run` is called once, from `main`, before anything else touches POOL.

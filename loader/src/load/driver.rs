@@ -30,11 +30,14 @@ pub(crate) async fn load<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     l.finish()
 }
 
+/// A blocking reader: fills `buf` from `offset` of the file.
+pub type ReadAt<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), Error> + 'a;
+
 /// Loads one extension with a blocking `read_at(offset, buf)` that fills `buf` from `offset` of
 /// the file (a bootloader reading flash, a C caller, an interrupt-free loop).
 pub(crate) fn load_blocking<N: NameReader, P: MemoryProvider, R: Resolve + ?Sized>(
     name: Name,
-    read_at: &mut dyn FnMut(u64, &mut [u8]) -> Result<(), Error>,
+    read_at: &mut ReadAt<'_>,
     mem: &mut P,
     firmware: &R,
     loaded: &[Option<Extension>],

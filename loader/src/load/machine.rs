@@ -65,17 +65,35 @@ pub(super) struct Request {
 pub(super) enum Phase {
     Ident,
     Header,
-    SectionHeaders { next: u32 },
+    SectionHeaders {
+        next: u32,
+    },
     /// A string table streamed in one pass (`left` bytes to go).
-    Strings { symbols: bool, left: u32 },
+    Strings {
+        symbols: bool,
+        left: u32,
+    },
     /// One name read where it is: the entry of `index` (`at` 0), then its bytes from `at`.
-    SeekName { step: SeekStep, index: u32, at: u64 },
-    Symbols { next: u32 },
+    SeekName {
+        step: SeekStep,
+        index: u32,
+        at: u64,
+    },
+    Symbols {
+        next: u32,
+    },
     /// Seekable sources, when a symbol is missing: relocations of loaded sections, scanned.
-    ScanRelocs { section: u32, left: u32 },
+    ScanRelocs {
+        section: u32,
+        left: u32,
+    },
     /// Section contents and relocations: `pass` 0 contents and relocations (a stream), or
     /// contents then (`pass` 1) relocations (a seekable source); `rel_left` entries to go.
-    Place { pass: u8, section: u32, rel_left: u32 },
+    Place {
+        pass: u8,
+        section: u32,
+        rel_left: u32,
+    },
     Done,
 }
 

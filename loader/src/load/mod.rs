@@ -15,6 +15,7 @@ mod symbols;
 mod table;
 mod work;
 
+pub use driver::ReadAt;
 pub(crate) use driver::{load, load_blocking};
 pub use machine::{Loader, Need};
 pub use names::{NameReader, Seeked, Streamed};

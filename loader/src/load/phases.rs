@@ -24,9 +24,7 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
             Phase::SectionHeaders { next } => self.section_headers(next, report),
             // Each name path only where its source can reach it: a firmware that only streams
             // keeps no code for the other (the guards are constants per source type).
-            Phase::Strings { symbols, left } if !N::SEEKABLE => {
-                self.strings(symbols, left, report)
-            }
+            Phase::Strings { symbols, left } if !N::SEEKABLE => self.strings(symbols, left, report),
             Phase::SeekName { step, index, at } if N::SEEKABLE => {
                 self.seek_name(step, index, at, report)
             }
@@ -209,11 +207,7 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
 
     // --- Symbols --------------------------------------------------------------------------------
 
-    fn next_symbols(
-        &mut self,
-        next: u32,
-        report: &mut dyn FnMut(Report<'_>),
-    ) -> Result<(), Error> {
+    fn next_symbols(&mut self, next: u32, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Error> {
         let n = self.f.class.sym_size();
         let total = self.f.stats.symbols;
         if next == total {
@@ -224,7 +218,13 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
         let symtab = self.w.secs.as_slice()[self.f.symtab as usize];
         self.phase = Phase::Symbols { next };
         let at = u64::from(symtab.off) + u64::from(next) * n as u64;
-        self.read(Part::Symbols, self.f.symtab, at, k as usize * n, Dest::Scratch)
+        self.read(
+            Part::Symbols,
+            self.f.symtab,
+            at,
+            k as usize * n,
+            Dest::Scratch,
+        )
     }
 
     fn symbols(&mut self, next: u32, report: &mut dyn FnMut(Report<'_>)) -> Result<(), Error> {

@@ -220,8 +220,10 @@ pub struct Span {
 /// Region sizes and alignments, and where the arrays ended up.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Layout {
-    pub size: [u64; 5],
-    pub align: [u64; 5],
+    /// Bytes per region (at most `u32::MAX >> 4`).
+    pub size: [u32; 5],
+    /// Alignment per region (at most 1 MiB).
+    pub align: [u32; 5],
     /// Regions holding at least one section, even an empty one (it still needs an address).
     pub used: u8,
     pub preinit: Span,
@@ -236,7 +238,7 @@ impl Layout {
         let r = region.index();
         const MAX: u64 = (u32::MAX >> 4) as u64;
         // Sizes come from the file (COMMON symbols too): never let them wrap.
-        let off = (self.size[r] + align - 1) & !(align - 1);
+        let off = (u64::from(self.size[r]) + align - 1) & !(align - 1);
         let end = off.saturating_add(size);
         if end > MAX {
             return Err(Error::Limit {
@@ -245,8 +247,8 @@ impl Layout {
                 limit: MAX,
             });
         }
-        self.size[r] = end;
-        self.align[r] = self.align[r].max(align);
+        self.size[r] = end as u32;
+        self.align[r] = self.align[r].max(align as u32);
         self.used |= 1 << r;
         Ok(off as u32)
     }
@@ -277,12 +279,9 @@ pub(crate) fn lay_out(secs: &mut [SecRec]) -> Result<Layout, Error> {
         let span = match first {
             Some(off) => Span {
                 off,
-                len: (l.size[MemKind::Rodata.index()] - u64::from(off)) as u32,
+                len: l.size[MemKind::Rodata.index()] - off,
             },
-            None => Span {
-                off: start as u32,
-                len: 0,
-            },
+            None => Span { off: start, len: 0 },
         };
         match role {
             Role::Preinit => l.preinit = span,

@@ -6,7 +6,7 @@ use crate::symbols::SymName;
 /// Bytes of a name the loader holds (a fixed buffer, part of the load's bounded overhead).
 /// Longer names are not refused: they are matched by length, first bytes and hash
 /// ([`SymName`]).
-pub const MAX_NAME: usize = 256;
+pub const MAX_NAME: usize = 128;
 
 const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;

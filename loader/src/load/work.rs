@@ -64,7 +64,7 @@ impl<P: MemoryProvider> Work<'_, P> {
         slots: u32,
         max: u64,
     ) -> Result<Trampolines, Error> {
-        let mut sizes = layout.size;
+        let mut sizes = layout.size.map(u64::from);
         sizes[MemKind::Trampoline.index()] = u64::from(slots) * (8 + arch.slot_size() as u64);
         let total: u64 = sizes.iter().sum();
         if total > max {
