@@ -43,13 +43,13 @@ pub(crate) struct Session {
     /// Bytes accepted (programmed or in `buf`).
     pub received: u32,
     /// Bytes programmed.
-    flushed: u32,
+    pub flushed: u32,
     /// Bytes from the slot's start erased during this session.
     erased_to: u32,
     digest: Digest,
     buf: [u8; CHUNK],
     /// The same image is already the active one.
-    unchanged: bool,
+    pub unchanged: bool,
 }
 
 /// Feeds an install into flash, chunk by chunk, as a protocol server receives it.
@@ -340,7 +340,7 @@ async fn drop_install<F: NorFlash, const N: usize>(
 
 /// Programs what is buffered (padding a last partial word with `0xff`), erasing pages just
 /// before they are first written, and records progress at each whole page.
-async fn flush<F: NorFlash, const N: usize>(
+pub(crate) async fn flush<F: NorFlash, const N: usize>(
     st: &mut Storage<F, N>,
     base: u32,
 ) -> Result<(), Error<F::Error>> {

@@ -14,6 +14,7 @@ pub mod flash;
 mod install;
 mod layout;
 mod name;
+mod pending;
 mod read;
 mod record;
 mod source;

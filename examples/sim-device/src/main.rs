@@ -10,6 +10,7 @@ mod budget;
 mod exports;
 mod flash;
 mod log;
+mod trust;
 
 use std::io::{self, Write as _};
 use std::net::{Shutdown, TcpListener};
@@ -54,6 +55,19 @@ struct Args {
     /// for boot at start
     #[arg(long, value_name = "FILE")]
     flash: Option<PathBuf>,
+    /// Trust extensions signed by this Ed25519 public key (PEM, as `host-push keygen --public`
+    /// or `imgtool getpub -e pem` writes; repeatable, for key rotation)
+    #[arg(long, value_name = "PUB.pem")]
+    trust: Vec<PathBuf>,
+    /// Refuse unsigned pushes and installs (production); without it they are accepted
+    #[arg(long)]
+    require_signed: bool,
+    /// Let an install replace a signed version with an older one
+    #[arg(long)]
+    allow_rollback: bool,
+    /// Do not check signatures again when loading installed extensions at boot
+    #[arg(long)]
+    no_boot_verify: bool,
     /// Print connections and device log lines on standard error.
     #[arg(long, short)]
     verbose: bool,
@@ -84,8 +98,17 @@ fn run(args: &Args) -> io::Result<()> {
         window: args.window,
         push_timeout: embassy_time::Duration::from_millis(args.push_timeout_ms),
         idle_timeout: embassy_time::Duration::from_millis(args.idle_timeout_ms),
+        trust: trust::policy(
+            &args.trust,
+            args.require_signed,
+            args.allow_rollback,
+            !args.no_boot_verify,
+        )?,
         ..Config::default()
     };
+    if !args.trust.is_empty() || args.require_signed {
+        println!("{}", trust::describe(&config.trust));
+    }
     let memory = Counting::new(Budget::new(HostProvider::new(), args.memory));
     match &args.flash {
         None => {

@@ -45,6 +45,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
             "pushes_ok": st.pushes_ok,
             "pushes_failed": st.pushes_failed,
             "bad_frames": st.bad_frames,
+            "trust": st.trust,
             "extensions": st.extensions,
             "boot_report": boot_report,
         }));
@@ -69,6 +70,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
         "  exports: {} (table {:#010x}); pushes: {} ok, {} failed; bad frames: {}",
         info.exports, info.exports_id, st.pushes_ok, st.pushes_failed, st.bad_frames
     );
+    println!("  {}", trust_line(&st.trust));
     if let Some(events) = &boot_report {
         super::list::print_boot_report(events);
     }
@@ -101,4 +103,27 @@ pub fn run(args: &StatusArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The device's signature policy in one line.
+fn trust_line(t: &llext_transports::client::Trust) -> String {
+    let yes = |b: bool, y: &'static str, n: &'static str| if b { y } else { n };
+    let keys = match t.keys {
+        0 => "no trusted keys".to_string(),
+        n => {
+            let more = if n as usize > t.key_ids.len() {
+                ", ..."
+            } else {
+                ""
+            };
+            format!("trusted keys: {n} ({}{more})", t.key_ids.join(", "))
+        }
+    };
+    format!(
+        "signatures: unsigned pushes {}, unsigned installs {}, older versions {}, {} at boot; {keys}",
+        yes(t.unsigned_pushes, "accepted", "refused"),
+        yes(t.unsigned_installs, "accepted", "refused"),
+        yes(t.allow_rollback, "accepted", "refused"),
+        yes(t.verify_at_boot, "checked", "not checked"),
+    )
 }

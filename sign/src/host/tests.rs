@@ -167,3 +167,64 @@ fn a_signed_file_is_an_elf_that_readelf_reads_and_pack_leaves_alone() {
     );
     assert!(line.contains(&want), "{line}");
 }
+
+/// A small seeded generator: the same corruptions on every run.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+#[test]
+fn random_corruptions_of_a_signed_image_never_verify() {
+    let Some(packed) = packed_hello() else {
+        return std::eprintln!("SKIPPED: no cc");
+    };
+    let key = generate().unwrap();
+    let signed = sign(&packed, "hello", 1, &key).unwrap();
+    let p = policy(&key);
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    for case in 0..3000 {
+        let mut f = signed.clone();
+        let what = rng.below(5);
+        match what {
+            // Random bytes overwritten.
+            0 => {
+                for _ in 0..1 + rng.below(8) {
+                    let i = rng.below(f.len());
+                    f[i] ^= 1 + rng.below(255) as u8;
+                }
+            }
+            // Cut short.
+            1 => f.truncate(rng.below(f.len())),
+            // Bytes appended.
+            2 => (0..1 + rng.below(100)).for_each(|_| f.push(rng.next() as u8)),
+            // Bytes inserted.
+            3 => {
+                let at = rng.below(f.len());
+                (0..1 + rng.below(16)).for_each(|_| f.insert(at, rng.next() as u8));
+            }
+            // A range removed.
+            _ => {
+                let at = rng.below(f.len());
+                let n = 1 + rng.below(64).min(f.len() - at - 1);
+                f.drain(at..at + n);
+            }
+        }
+        if f == signed {
+            continue;
+        }
+        let step = 1 + rng.below(700);
+        let r = check(&f, "hello", &p, step);
+        assert!(r.is_err(), "case {case} (kind {what}) verified: {r:?}");
+    }
+}

@@ -28,6 +28,7 @@ pub use link::{Link, OpenOptions, SerialLink, TcpLink, open};
 pub use types::{
     BootReportEvent, DeviceInfo, Export, ExtensionStatus, Installed, InterruptedInstall,
     ListedExtension, Listing, Progress, Pushed, Region, Status, StoredExtension, StoredImage,
+    Trust,
 };
 
 use crate::protocol::{
@@ -217,6 +218,7 @@ impl Client {
                             pushes_ok: h.pushes_ok,
                             pushes_failed: h.pushes_failed,
                             bad_frames: h.bad_frames,
+                            trust: (&h.trust).into(),
                             extensions: Vec::new(),
                         });
                     }

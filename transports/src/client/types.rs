@@ -78,8 +78,41 @@ pub struct Status {
     pub pushes_failed: u32,
     /// Frames the device dropped for a bad CRC or encoding.
     pub bad_frames: u32,
+    /// The device's signature policy.
+    pub trust: Trust,
     /// Loaded extensions.
     pub extensions: Vec<ExtensionStatus>,
+}
+
+/// What a device trusts (signed extensions).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Trust {
+    /// Unsigned pushes are accepted.
+    pub unsigned_pushes: bool,
+    /// Unsigned installs are accepted.
+    pub unsigned_installs: bool,
+    /// Installs may replace a signed version with an older one.
+    pub allow_rollback: bool,
+    /// Boot loading checks signatures again.
+    pub verify_at_boot: bool,
+    /// How many keys it trusts.
+    pub keys: u8,
+    /// The ids of (at most the first four of) those keys, 16 hex digits each.
+    pub key_ids: Vec<String>,
+}
+
+impl From<&crate::protocol::TrustInfo> for Trust {
+    fn from(t: &crate::protocol::TrustInfo) -> Self {
+        let hex = |id: &[u8; 8]| id.iter().map(|b| std::format!("{b:02x}")).collect();
+        Self {
+            unsigned_pushes: t.unsigned_pushes,
+            unsigned_installs: t.unsigned_installs,
+            allow_rollback: t.allow_rollback,
+            verify_at_boot: t.verify_at_boot,
+            keys: t.keys,
+            key_ids: t.key_ids.iter().flatten().map(hex).collect(),
+        }
+    }
 }
 
 /// One loaded extension.

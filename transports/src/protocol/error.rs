@@ -59,6 +59,15 @@ pub enum ErrorCode {
     /// A call, constructor or destructor names an address outside the extension's code (data,
     /// a table): the device does not jump there.
     NotCode,
+    /// The signature does not match the file and name (changed, cut short, signed for another
+    /// name), or says another version than the install.
+    BadSignature,
+    /// The device runs only signed extensions and this one is not signed.
+    Unsigned,
+    /// Signed by a key the device does not trust.
+    UnknownKey,
+    /// An install of a signed version older than the one installed.
+    Rollback,
 }
 
 impl ErrorCode {
@@ -91,6 +100,10 @@ impl ErrorCode {
             ErrorCode::StorageFull => "storage-full",
             ErrorCode::FlashFailed => "flash-failed",
             ErrorCode::NotCode => "not-code",
+            ErrorCode::BadSignature => "bad-signature",
+            ErrorCode::Unsigned => "unsigned",
+            ErrorCode::UnknownKey => "unknown-key",
+            ErrorCode::Rollback => "rollback",
         }
     }
 

@@ -231,6 +231,28 @@ pub struct StatusHead<'a> {
     pub pushes_failed: u32,
     /// Frames dropped for a bad CRC or encoding.
     pub bad_frames: u32,
+    /// What the device trusts.
+    pub trust: TrustInfo,
+}
+
+/// Most key ids a status answer lists.
+pub const TRUST_KEYS: usize = 4;
+
+/// The device's signature policy, as `host-push status` shows it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustInfo {
+    /// Unsigned pushes are accepted.
+    pub unsigned_pushes: bool,
+    /// Unsigned installs are accepted.
+    pub unsigned_installs: bool,
+    /// Installs may replace a signed version with an older one.
+    pub allow_rollback: bool,
+    /// Boot loading checks signatures again.
+    pub verify_at_boot: bool,
+    /// Trusted keys.
+    pub keys: u8,
+    /// The ids of the first [`TRUST_KEYS`] of them.
+    pub key_ids: [Option<[u8; 8]>; TRUST_KEYS],
 }
 
 /// What a loaded extension looks like.

@@ -205,6 +205,25 @@ impl<F: NorFlash, const N: usize, const E: usize> ExtStore for FlashStore<F, N, 
         })
     }
 
+    async fn check_signature(
+        &mut self,
+        name: &str,
+        policy: &llext_sign::Policy,
+    ) -> Result<llext_sign::Verdict, llext_sign::Refusal> {
+        let kind = llext_sign::Kind::Install;
+        match self.storage.installer().written().await {
+            Ok(mut r) => {
+                let len = r.len();
+                super::trust::check_read(&mut r, name, len, policy, kind).await
+            }
+            Err(_) => Err(llext_sign::Refusal::BadSignature),
+        }
+    }
+
+    async fn abort(&mut self) -> Result<(), StoreError> {
+        self.storage.installer().abort().await.map_err(store_error)
+    }
+
     async fn confirm(&mut self, name: &str) -> Result<(), StoreError> {
         self.storage
             .confirm(name)

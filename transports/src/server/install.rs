@@ -38,7 +38,7 @@ pub(super) enum CatalogOp {
     Rollback,
 }
 
-fn failure(e: StoreError) -> Failure {
+pub(super) fn failure(e: StoreError) -> Failure {
     fail(e.code, format_args!("{}", e.message.as_str()))
 }
 
@@ -151,7 +151,7 @@ where
                     "install interrupted by another request at byte {pos} of {total}; install again to resume"
                 ),
             )),
-            (None, None) => self.store.finish().await.map_err(failure),
+            (None, None) => self.finish_install(name, b).await,
         };
         Ok((result, stop == Some(Stop::Interrupted)))
     }

@@ -18,8 +18,10 @@ mod link;
 mod logs;
 mod memory;
 mod push;
+mod signed_install;
 mod store;
 mod text;
+mod trust;
 
 use core::fmt::Write as _;
 
@@ -30,6 +32,7 @@ use llext_loader::memory::MemoryProvider;
 use llext_loader::source::StreamSource;
 use llext_loader::symbols::ExportTable;
 use llext_loader::{Limits, LoadParams, Name, Registry, Report};
+use llext_sign::Kind;
 
 #[cfg(feature = "storage")]
 pub use flash_store::FlashStore;
@@ -87,6 +90,8 @@ pub struct Config {
     pub max_push: u32,
     /// Bounds on each load.
     pub limits: Limits,
+    /// Which signing keys the device trusts and whether it runs unsigned extensions.
+    pub trust: llext_sign::Policy,
 }
 
 impl Default for Config {
@@ -99,6 +104,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(30),
             max_push: 16 << 20,
             limits: Limits::default(),
+            trust: llext_sign::Policy::DEVELOPMENT,
         }
     }
 }
@@ -564,6 +570,7 @@ where
             pushes_ok: self.pushes_ok,
             pushes_failed: self.pushes_failed,
             bad_frames: self.bad_frames + link.bad_frames(),
+            trust: trust::info(&self.config.trust),
         };
         link.send(seq, &Response::Status(head)).await?;
         for (index, (slot, ext)) in self.registry.iter().enumerate() {
@@ -736,6 +743,7 @@ where
             arch: llext_loader::arch::Arch::native(),
         };
         let mut reader = PushReader::new(link, &self.config, seq, push_id, total);
+        reader.sig = Some(llext_sign::StreamVerifier::new(name.as_str(), total));
         let loaded = match reader.ack(false).await {
             Err(_) => Err(None),
             Ok(()) => {
@@ -751,7 +759,16 @@ where
             Ok(slot) => {
                 let drained = reader.drain().await.is_ok();
                 let whole = drained && reader.verify(crc32);
-                start(&mut self.registry, slot, &name, whole).map_err(|f| f.filter(|_| drained))
+                let sig = reader.sig.take();
+                match trust::check(sig, &self.config.trust, Kind::Push, whole) {
+                    Err(f) => {
+                        // Constructors never ran: nothing to tear down.
+                        let _ = self.registry.unload(slot);
+                        Err(Some(f))
+                    }
+                    Ok(()) => start(&mut self.registry, slot, &name, whole)
+                        .map_err(|f| f.filter(|_| drained)),
+                }
             }
             Err(e) => Err(e.map(|e| {
                 if let llext_loader::Error::MissingSymbols { count, .. } = e {

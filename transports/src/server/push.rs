@@ -51,6 +51,8 @@ pub(crate) struct PushReader<'l, L, const F: usize> {
     need_ack: bool,
     resend_asked: bool,
     pub stop: Option<Stop>,
+    /// Hashes the bytes as they are consumed, for the signature check at the end.
+    pub sig: Option<llext_sign::StreamVerifier>,
 }
 
 impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
@@ -73,6 +75,7 @@ impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
             need_ack: false,
             resend_asked: false,
             stop: None,
+            sig: None,
         }
     }
 
@@ -196,8 +199,11 @@ impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
     /// once all of it is.
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.cur.1 - self.cur.0);
-        self.crc
-            .update(&self.link.frame()[self.cur.0..self.cur.0 + n]);
+        let bytes = &self.link.frame()[self.cur.0..self.cur.0 + n];
+        self.crc.update(bytes);
+        if let Some(v) = &mut self.sig {
+            v.update(bytes);
+        }
         self.cur.0 += n;
         self.pos += n as u32;
         if self.cur.0 == self.cur.1 {

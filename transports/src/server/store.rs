@@ -97,6 +97,26 @@ pub trait ExtStore {
     /// Verifies what arrived and switches the extension to it.
     async fn finish(&mut self) -> Result<InstallInfo, StoreError>;
 
+    /// Checks the signature of the install that received every byte, before `finish`, reading
+    /// it back from storage as `name`. A store that cannot read back accepts only what the
+    /// policy accepts unsigned.
+    async fn check_signature(
+        &mut self,
+        name: &str,
+        policy: &llext_sign::Policy,
+    ) -> Result<llext_sign::Verdict, llext_sign::Refusal> {
+        let _ = name;
+        match policy.accepts_unsigned(llext_sign::Kind::Install) {
+            true => Ok(llext_sign::Verdict::Unsigned),
+            false => Err(llext_sign::Refusal::Unsigned),
+        }
+    }
+
+    /// Drops the install in progress (its signature was refused); its slot is free again.
+    async fn abort(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Confirms the active version of `name`.
     async fn confirm(&mut self, name: &str) -> Result<(), StoreError>;
 

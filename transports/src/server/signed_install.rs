@@ -1,0 +1,75 @@
+//! The end of an install: its signature is checked against the policy, read back from flash,
+//! before the catalog switches to it; a refused install is dropped (its slot free again) and
+//! the installed version stays as it was.
+
+use llext_loader::Name;
+use llext_loader::memory::MemoryProvider;
+use llext_sign::{Refusal, Verdict};
+
+use super::install::{Begin, failure};
+use super::store::ExtStore;
+use super::{Device, Failure, LogSource, MemoryInfo, fail, trust};
+use crate::protocol::{ErrorCode, InstallInfo};
+
+impl<P, G, const N: usize, const F: usize, S> Device<P, G, N, F, S>
+where
+    P: MemoryProvider + MemoryInfo,
+    G: LogSource,
+    S: ExtStore,
+{
+    /// Checks the signature of the install that received every byte (and, for a signed one,
+    /// its version against the installed one), then switches the catalog to it.
+    pub(super) async fn finish_install(
+        &mut self,
+        name: Name,
+        b: &Begin,
+    ) -> Result<InstallInfo, Failure> {
+        let policy = self.config.trust;
+        let checked = match self.store.check_signature(name.as_str(), &policy).await {
+            Err(r) => Err(trust::refused(r)),
+            Ok(Verdict::Unsigned) => Ok(()),
+            Ok(Verdict::Signed { version, .. }) => self.check_version(&name, version, b.version),
+        };
+        if let Err(f) = checked {
+            let _ = self.store.abort().await;
+            return Err(f);
+        }
+        self.store.finish().await.map_err(failure)
+    }
+
+    /// A signed install goes in as the version it was signed as, and not below the installed
+    /// one unless the policy allows it.
+    fn check_version(&self, name: &Name, signed: u32, asked: Option<u32>) -> Result<(), Failure> {
+        if asked != Some(signed) {
+            return Err(fail(
+                ErrorCode::BadSignature,
+                format_args!(
+                    "`{name}` is signed as version {signed} but was sent as version {}: install it as version {signed}",
+                    OrNone(asked)
+                ),
+            ));
+        }
+        let installed = self.store.find(name.as_str()).map(|s| s.active.version);
+        match installed {
+            Some(v) if v > signed && !self.config.trust.allow_rollback => {
+                Err(trust::refused(Refusal::Rollback {
+                    version: signed,
+                    installed: v,
+                }))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A version or `none`.
+struct OrNone(Option<u32>);
+
+impl core::fmt::Display for OrNone {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(v) => write!(f, "{v}"),
+            None => f.write_str("none"),
+        }
+    }
+}
