@@ -120,3 +120,65 @@ fn a_power_cut_during_a_signed_install_leaves_the_old_version() {
     assert_eq!(active(&mut c, "tab"), 1);
     assert_eq!(c.call("tab", "check").unwrap(), value1);
 }
+
+#[test]
+fn boot_checks_signatures_again_and_rolls_back_what_it_no_longer_trusts() {
+    let old_key = host::generate().unwrap();
+    let new_key = host::generate().unwrap();
+    let flash = flash_file("signed-boot");
+    let flash = flash.to_str().unwrap();
+    let old_pub = key_file("signed-boot-old", &old_key);
+    let new_pub = key_file("signed-boot-new", &new_key);
+    let (src1, value1) = table_extension(64);
+    let (src2, value2) = table_extension(65);
+    let v1 = host::sign(&build("tab", &src1), "tab", 1, &old_key).unwrap();
+    let v2 = host::sign(&build("tab2", &src2), "tab", 2, &new_key).unwrap();
+    let both = [
+        "--flash",
+        flash,
+        "--trust",
+        &old_pub,
+        "--trust",
+        &new_pub,
+        "--require-signed",
+    ];
+    {
+        let dev = start(&both);
+        let mut c = Client::connect(&dev.address).unwrap();
+        assert_eq!(install(&mut c, "tab", &v1, 1), Ok(1));
+    }
+    {
+        // v1 confirmed at this boot; then v2 goes in, pending.
+        let dev = start(&both);
+        let mut c = Client::connect(&dev.address).unwrap();
+        assert_eq!(c.call("tab", "check").unwrap(), value1);
+        assert_eq!(install(&mut c, "tab", &v2, 2), Ok(2));
+    }
+    // The new key no longer trusted, without the boot check: v2 loads as installed.
+    let old_only = ["--flash", flash, "--trust", &old_pub, "--require-signed"];
+    let mut unchecked = old_only.to_vec();
+    unchecked.push("--no-boot-verify");
+    {
+        let dev = start(&unchecked);
+        let mut c = Client::connect(&dev.address).unwrap();
+        assert_eq!(c.call("tab", "check").unwrap(), value2);
+        c.rollback("tab").unwrap();
+        assert_eq!(install(&mut c, "tab", &v2, 2), Err(ErrorCode::UnknownKey));
+    }
+    // Put v2 back (trusted again), then boot with the check: refused, rolled back to v1.
+    {
+        let dev = start(&both);
+        let mut c = Client::connect(&dev.address).unwrap();
+        let _ = install(&mut c, "tab", &v2, 2);
+    }
+    let dev = start(&old_only);
+    let mut c = Client::connect(&dev.address).unwrap();
+    assert_eq!(c.call("tab", "check").unwrap(), value1);
+    let l = c.list().unwrap();
+    let why = format!("{:?}", l.boot_report);
+    assert!(
+        why.contains("signature refused") && why.contains("does not trust"),
+        "{why}"
+    );
+    assert_eq!(active(&mut c, "tab"), 1);
+}

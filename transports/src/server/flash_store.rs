@@ -9,6 +9,7 @@ use llext_loader::symbols::Resolve;
 use llext_loader::{Extension, LoadParams, Name, Registry};
 use llext_storage::{BootEvent, Error, Image, InstallOptions, State, Storage};
 
+use super::signed_boot::BootChecks;
 use super::store::{ExtStore, Progress, Slots, StoreError};
 use super::text::Text;
 use crate::protocol::{
@@ -34,6 +35,7 @@ pub struct FlashStore<F: NorFlash, const N: usize, const E: usize = 16> {
     storage: Storage<F, N>,
     events: [Option<BootRecord>; E],
     dropped: u16,
+    trust: llext_sign::Policy,
 }
 
 impl<F: NorFlash, const N: usize, const E: usize> FlashStore<F, N, E> {
@@ -43,6 +45,7 @@ impl<F: NorFlash, const N: usize, const E: usize> FlashStore<F, N, E> {
             storage,
             events: [const { None }; E],
             dropped: 0,
+            trust: llext_sign::Policy::DEVELOPMENT,
         }
     }
 
@@ -220,6 +223,10 @@ impl<F: NorFlash, const N: usize, const E: usize> ExtStore for FlashStore<F, N, 
         }
     }
 
+    fn set_trust(&mut self, policy: llext_sign::Policy) {
+        self.trust = policy;
+    }
+
     async fn abort(&mut self) -> Result<(), StoreError> {
         self.storage.installer().abort().await.map_err(store_error)
     }
@@ -297,9 +304,32 @@ impl<F: NorFlash, const N: usize, const E: usize> ExtStore for FlashStore<F, N, 
     ) -> Result<(), StoreError> {
         self.events = [const { None }; E];
         self.dropped = 0;
-        let mut report = |ev: BootEvent<'_>| record(&mut self.events, &mut self.dropped, ev);
+        let mut checks = match self.trust.verify_at_boot {
+            true => Some(BootChecks::<N>::run(&mut self.storage, &self.trust).await),
+            false => None,
+        };
+        // The refusal of the image just brought up, for the report's reason.
+        let refusal = core::cell::Cell::new(None);
+        let mut checked_bringup =
+            |ext: &Extension| match checks.as_mut().and_then(|c| c.bringup(ext.name())) {
+                Some(r) => {
+                    refusal.set(Some(r));
+                    false
+                }
+                None => bringup(ext),
+            };
+        let (events, dropped) = (&mut self.events, &mut self.dropped);
+        let mut report = |ev: BootEvent<'_>| {
+            let failed = matches!(ev, BootEvent::Failed { .. });
+            record(events, dropped, ev);
+            if let (true, Some(r)) = (failed, refusal.take())
+                && let Some(last) = events.iter_mut().flatten().last()
+            {
+                last.reason = Text::format(format_args!("signature refused: {r}"));
+            }
+        };
         self.storage
-            .boot(reg, params, bringup, &mut report)
+            .boot(reg, params, &mut checked_bringup, &mut report)
             .await
             .map(|_| ())
             .map_err(store_error)

@@ -18,6 +18,8 @@ mod link;
 mod logs;
 mod memory;
 mod push;
+#[cfg(feature = "storage")]
+mod signed_boot;
 mod signed_install;
 mod store;
 mod text;
@@ -300,7 +302,14 @@ where
 {
     /// A device that also installs extensions into `store` (and loads them from it with
     /// [`Device::boot`]).
-    pub fn with_store(provider: P, info: DeviceInfo, config: Config, logs: G, store: S) -> Self {
+    pub fn with_store(
+        provider: P,
+        info: DeviceInfo,
+        config: Config,
+        logs: G,
+        mut store: S,
+    ) -> Self {
+        store.set_trust(config.trust);
         Self {
             registry: Registry::new(provider, info.exports),
             info,

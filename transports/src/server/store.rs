@@ -112,6 +112,11 @@ pub trait ExtStore {
         }
     }
 
+    /// The signature policy, for boot loading (given by the device when it is made).
+    fn set_trust(&mut self, policy: llext_sign::Policy) {
+        let _ = policy;
+    }
+
     /// Drops the install in progress (its signature was refused); its slot is free again.
     async fn abort(&mut self) -> Result<(), StoreError> {
         Ok(())
