@@ -101,8 +101,11 @@ fn an_extension_built_against_another_api_is_refused_naming_the_function() {
     assert_eq!(host_push(&[&features, "--port", &sim.address]).code, 0);
     let device = host_push(&[&stale, "--port", &sim.address, "--call", "llext_main"]);
     assert_eq!(device.code, 2, "{device}");
-    let said = "`llext_uptime_ms`: its signature differs from this firmware's";
+    let said = "`llext_uptime_ms`: signature differs (extension ";
     assert!(device.stderr.contains(said), "{device}");
+    // The whole message fits the device's answer.
+    let end = "): rebuild against this firmware's llext-api [missing-symbols]";
+    assert!(device.stderr.contains(end), "{device}");
     // The device is unharmed and C-style plain names still resolve for the loaded extension.
     let after = host_push(&["call", "features", "llext_main", "--port", &sim.address]);
     assert_eq!(after.stdout, "llext_main = 7\n", "{after}");

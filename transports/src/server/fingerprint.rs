@@ -22,14 +22,14 @@ pub(crate) fn write_missing(
             let names = exports.entries().iter().map(|e| e.name.as_bytes());
             write!(
                 out,
-                "`{}`: its signature differs from this firmware's (the extension was built against fingerprint {}",
+                "`{}`: signature differs (extension {}",
                 text(base),
                 text(want)
             )?;
             if let Some(have) = find(base, names) {
-                write!(out, ", the firmware has {}", text(have))?;
+                write!(out, ", firmware {}", text(have))?;
             }
-            out.write_str("; rebuild it against the firmware's llext-api)")
+            out.write_str("): rebuild against this firmware's llext-api")
         }
         _ => out.write_str(symbol),
     }

@@ -126,7 +126,7 @@ fn run_pair_and_stale(bin: &Path, port: &str, user: &Path, stale: &Path, target:
     // while extensions are loaded, and the firmware refuses it, naming the function.
     let refused = host_push(bin, &[path(stale), "--port", port]);
     assert_eq!(refused.code, 2, "{target}: {refused}");
-    let said = "`llext_uptime_ms`: its signature differs from this firmware's";
+    let said = "`llext_uptime_ms`: signature differs (extension ";
     assert!(refused.stderr.contains(said), "{target}: {refused}");
     assert_eq!(host_push(bin, &["unload", "user", "--port", port]).code, 0);
     let gone = host_push(bin, &["unload", "features", "--port", port]);
