@@ -3,7 +3,7 @@
 //! addresses, `R_X86_64_32`/`32S`) runs as it would in a program linked by ld.
 //!
 //! Blocks come from the kernel's own allocator of that window (`MAP_32BIT` on x86-64 Linux:
-//! between 1 and 2 GiB), and `free` unmaps them, so memory and address space freed are reused
+//! between 1 and 2 GiB; elsewhere anywhere), and `free` unmaps them, so memory and address space freed are reused
 //! forever. Calls from extensions to the host's C library, mapped far above, go through the
 //! loader's stubs (a GOT entry and an indirect jump per imported function).
 
@@ -84,8 +84,10 @@ unsafe impl MemoryProvider for HostProvider {
             return None;
         }
         let addr = p as u64;
-        if addr.checked_add(len as u64).is_none_or(|end| end > LOW_END) {
-            // Not low (a host without MAP_32BIT): absolute addresses would not fit.
+        let high = addr.checked_add(len as u64).is_none_or(|end| end > LOW_END);
+        if high && LOW != 0 {
+            // MAP_32BIT did not hold: absolute addresses would not fit. (Other hosts cannot run
+            // the code anyway; there blocks go wherever the kernel puts them.)
             // SAFETY: `p` is the mapping just made, of `len` bytes.
             unsafe { libc::munmap(p, len) };
             return None;
