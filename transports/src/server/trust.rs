@@ -5,8 +5,7 @@
 //! checked once the last byte arrived and before the extension's constructors run, so a refused
 //! extension never ran a single instruction and is unloaded, its memory back to the provider.
 
-use embedded_io_async::Read;
-use llext_sign::{KeyId, Kind, Policy, Refusal, StreamVerifier, Verdict};
+use llext_sign::{KeyId, Kind, Policy, Refusal, StreamVerifier};
 
 use super::{Failure, fail};
 use crate::protocol::{ErrorCode, TRUST_KEYS, TrustInfo};
@@ -55,13 +54,14 @@ pub(super) fn info(p: &Policy) -> TrustInfo {
 }
 
 /// Checks the signature of the `len` bytes `src` reads (an image in flash) as `name`.
-pub(crate) async fn check_read<R: Read>(
+#[cfg(feature = "storage")]
+pub(crate) async fn check_read<R: embedded_io_async::Read>(
     src: &mut R,
     name: &str,
     len: u32,
     policy: &Policy,
     kind: Kind,
-) -> Result<Verdict, Refusal> {
+) -> Result<llext_sign::Verdict, Refusal> {
     let mut v = StreamVerifier::new(name, len);
     let mut buf = [0u8; 128];
     while v.position() < len {

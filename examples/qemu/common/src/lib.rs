@@ -7,3 +7,4 @@ pub mod api;
 pub mod exports;
 pub mod log;
 pub mod measure;
+pub mod trust;

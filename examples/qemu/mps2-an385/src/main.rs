@@ -20,7 +20,7 @@ mod device {
     use core::mem::MaybeUninit;
 
     use llext_loader::memory::PoolProvider;
-    use llext_transports::server::{Config, Device, DeviceInfo};
+    use llext_transports::server::{Device, DeviceInfo};
     use qemu_common::log::Logs;
     use qemu_common::measure::Measured;
 
@@ -56,7 +56,8 @@ mod device {
             qemu_common::bench::Announce::new(uart, outcome)
         };
         let mut link = uart;
-        let mut device: Device<_, _, 8> = Device::new(memory, info, Config::default(), Logs);
+        let mut device: Device<_, _, 8> =
+            Device::new(memory, info, qemu_common::trust::config(), Logs);
         loop {
             let _ = device.serve(&mut link).await;
         }

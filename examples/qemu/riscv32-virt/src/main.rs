@@ -24,7 +24,7 @@ mod device {
     use llext_loader::memory::PoolProvider;
     #[cfg(feature = "flash")]
     use llext_transports::server::DEFAULT_FRAME;
-    use llext_transports::server::{Config, Device, DeviceInfo};
+    use llext_transports::server::{Device, DeviceInfo};
     use qemu_common::log::Logs;
     use qemu_common::measure::Measured;
 
@@ -60,11 +60,13 @@ mod device {
         };
         let mut link = uart;
         #[cfg(not(feature = "flash"))]
-        let mut device: Device<_, _, 8> = Device::new(memory, info, Config::default(), Logs);
+        let mut device: Device<_, _, 8> =
+            Device::new(memory, info, qemu_common::trust::config(), Logs);
         #[cfg(feature = "flash")]
         let mut device: Device<_, _, 8, DEFAULT_FRAME, _> = {
             let store = crate::store::open().await;
-            let mut device = Device::with_store(memory, info, Config::default(), Logs, store);
+            let mut device =
+                Device::with_store(memory, info, qemu_common::trust::config(), Logs, store);
             let booted = device.boot().await;
             crate::store::report(device.store(), booted);
             device

@@ -353,6 +353,7 @@ pub fn host_push(test: &str) -> Option<PathBuf> {
 pub mod bench;
 pub mod flash;
 pub mod rust;
+pub mod signed;
 pub mod suite;
 
 /// The end-to-end tests every board runs, as `#[test]` functions for board `$board`.
@@ -439,6 +440,13 @@ macro_rules! board_suite {
         fn objects_gnu_ld_links_load_and_run() {
             if !B.skip("ld_rules") {
                 suite::ld_rules(B);
+            }
+        }
+
+        #[test]
+        fn signed_pushes_run_and_refusals_lose_nothing() {
+            if !B.skip("signed_pushes") {
+                $crate::signed::signed_pushes(B);
             }
         }
 

@@ -15,3 +15,10 @@ fn a_bad_image_installed_for_boot_is_reported_and_the_board_comes_up() {
         qemu_tests::flash::bad_image_for_boot(B);
     }
 }
+
+#[test]
+fn signed_installs_are_checked_and_checked_again_at_boot() {
+    if !B.skip("signed_installs") {
+        qemu_tests::signed::signed_installs(B);
+    }
+}
