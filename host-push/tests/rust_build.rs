@@ -84,3 +84,30 @@ fn embedded_objects_carry_their_compiler_builtins() {
         );
     }
 }
+
+#[test]
+fn a_crate_that_does_not_compile_is_reported_with_the_compiler_message() {
+    let dir = target_dir().join("broken");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n\
+         [lib]\ncrate-type = [\"staticlib\"]\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "#![no_std]\n#[unsafe(no_mangle)]\npub extern \"C\" fn f() -> i32 { \"no\" }\n\
+         #[panic_handler]\nfn p(_: &core::panic::PanicInfo) -> ! { loop {} }\n",
+    )
+    .unwrap();
+    let manifest = dir.join("Cargo.toml");
+    let run = host_push(&["build", "--manifest-path", manifest.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{run}");
+    assert!(run.stderr.contains("mismatched types"), "{run}");
+    assert!(
+        run.stderr.contains("cargo could not build the crate"),
+        "{run}"
+    );
+    assert!(run.stdout.is_empty(), "no path printed: {run}");
+}

@@ -61,12 +61,15 @@ pub fn build(opts: &Options) -> Result<Built> {
         .parent()
         .context("the static library has no folder")?;
     let own = archive::crate_object(&lib.path, &lib.name)?;
-    // Private names: builds of the same crate side by side never share a half-written file.
-    let pid = std::process::id();
-    let own_path = dir.join(format!("{}.lto.{pid}.o", lib.name));
+    // Private names: builds of the same crate side by side never share a half-written file;
+    // removed however the build ends.
+    let mut temps = Temps(Vec::new());
+    let mut temp =
+        |stage: &str| temps.add(dir.join(format!("{}.{stage}.{}.o", lib.name, std::process::id())));
+    let own_path = temp("lto");
     std::fs::write(&own_path, &own)
         .with_context(|| format!("cannot write {}", own_path.display()))?;
-    let joined_path = dir.join(format!("{}.joined.{pid}.o", lib.name));
+    let joined_path = temp("joined");
     lld::join(&own_path, &lib.path, &joined_path)?;
     let joined = std::fs::read(&joined_path)
         .with_context(|| format!("cannot read {}", joined_path.display()))?;
@@ -77,10 +80,10 @@ pub fn build(opts: &Options) -> Result<Built> {
             joined_path.display()
         )
     })?;
-    let kept_path = dir.join(format!("{}.kept.{pid}.o", lib.name));
+    let kept_path = temp("kept");
     std::fs::write(&kept_path, &collected.bytes)
         .with_context(|| format!("cannot write {}", kept_path.display()))?;
-    let merged_path = dir.join(format!("{}.merged.{pid}.o", lib.name));
+    let merged_path = temp("merged");
     lld::merge(&kept_path, &merged_path)?;
     let object = dir.join(format!("{}.o", lib.name));
     let bytes = std::fs::metadata(&merged_path)
@@ -88,9 +91,6 @@ pub fn build(opts: &Options) -> Result<Built> {
         .unwrap_or(0);
     std::fs::rename(&merged_path, &object)
         .with_context(|| format!("cannot write {}", object.display()))?;
-    for tmp in [own_path, joined_path, kept_path] {
-        let _ = std::fs::remove_file(tmp);
-    }
     Ok(Built {
         object,
         name: lib.name,
@@ -101,4 +101,22 @@ pub fn build(opts: &Options) -> Result<Built> {
         loaded_bytes: collected.kept,
         dropped_bytes: collected.dropped,
     })
+}
+
+/// Intermediate files, removed when dropped.
+struct Temps(Vec<PathBuf>);
+
+impl Temps {
+    fn add(&mut self, path: PathBuf) -> PathBuf {
+        self.0.push(path.clone());
+        path
+    }
+}
+
+impl Drop for Temps {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
