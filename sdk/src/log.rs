@@ -75,3 +75,19 @@ macro_rules! warn {
 macro_rules! error {
     ($($arg:tt)*) => { $crate::write_line("error: ", ::core::format_args!($($arg)*)) };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_line_is_cut_and_marked() {
+        let mut line = Line::new();
+        let _ = write!(line, "{}", "x".repeat(LINE + 10));
+        assert_eq!(line.as_bytes().len(), LINE);
+        assert!(line.as_bytes().ends_with(b"x..."));
+        let mut short = Line::new();
+        let _ = write!(short, "n = {}", 42);
+        assert_eq!(short.as_bytes(), b"n = 42");
+    }
+}

@@ -111,3 +111,24 @@ pub fn expand(input: TokenStream) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decl(text: &str) -> ForeignItemFn {
+        syn::parse_str(text).expect("a declaration")
+    }
+
+    #[test]
+    fn the_fingerprint_covers_types_not_names() {
+        let a = decl("pub fn llext_log(text: *const u8, len: usize);");
+        assert_eq!(canonical(&a), "extern\"C\"fn(*constu8,usize)->()");
+        let renamed = decl("pub fn llext_log(p: *const u8, n: usize);");
+        assert_eq!(fingerprint(&a), fingerprint(&renamed));
+        let widened = decl("pub fn llext_log(text: *const u8, len: u64);");
+        assert_ne!(fingerprint(&a), fingerprint(&widened));
+        let returns = decl("pub fn llext_log(text: *const u8, len: usize) -> i32;");
+        assert_ne!(fingerprint(&a), fingerprint(&returns));
+    }
+}
