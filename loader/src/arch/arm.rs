@@ -166,6 +166,9 @@ pub(crate) fn apply(
     tramp: &mut Trampolines,
 ) -> Result<(), Error> {
     let t = r.kind;
+    if t == R_ARM_THM_JUMP24 || (t == R_ARM_THM_CALL && !sym.weak_zero) {
+        return thumb_branch(r, site, sym, tramp);
+    }
     let section = site.section;
     let unsupported = || Error::UnsupportedRelocation {
         r_type: t,
@@ -252,43 +255,6 @@ pub(crate) fn apply(
             Insn::write_halves(field, 0xbf00, 0xbf00);
         }
         R_ARM_CALL if sym.weak_zero => put_u32(field, 0xe1a0_0000), // mov r0, r0
-        R_ARM_THM_CALL | R_ARM_THM_JUMP24 => {
-            let (hw1, hw2) = insn.halves();
-            let a = r.addend.unwrap_or_else(|| thumb_bl_offset(hw1, hw2));
-            let call = t == R_ARM_THM_CALL;
-            let dest = s + a + THUMB_PC_BIAS;
-            // Bit 0 clear means ARM code (ld: an ARM function). An address 2 mod 4 cannot be
-            // ARM code, and BLX could not reach it: it is taken as Thumb.
-            let arm_target = dest & 3 == 0;
-            let (hw2, v) = if call && arm_target && fits_signed(dest - (pa + 4), 25) {
-                // BLX: to ARM state, measured from Align(PC, 4).
-                (hw2 & !0x1000, dest - (pa + 4))
-            } else if !arm_target && fits_signed((dest & !1) - (p + 4), 25) {
-                (hw2 | 0x1000, (dest & !1) - (p + 4))
-            } else {
-                // Out of reach, or a B.W that cannot change state: through a Thumb veneer.
-                let v = (dest & !1) - (p + 4);
-                let veneer = tramp
-                    .for_target(sym.import_rank(), dest as u64, |b, at| {
-                        fill_thumb_veneer(b, at, dest as u32)
-                    })
-                    .ok_or_else(|| {
-                        let why = if call {
-                            "R_ARM_THM_CALL (no veneer slot left)"
-                        } else {
-                            "R_ARM_THM_JUMP24 (B.W to ARM code, no veneer slot left)"
-                        };
-                        no_slot(v, 25, why)
-                    })? as i64;
-                let v = veneer - (p + 4);
-                if !fits_signed(v, 25) {
-                    return Err(overflow(v));
-                }
-                (hw2 | 0x1000, v)
-            };
-            let (hw1, hw2) = encode_thumb_bl(hw1, hw2, v);
-            Insn::write_halves(field, hw1, hw2);
-        }
         R_ARM_THM_JUMP19 => {
             let (hw1, hw2) = insn.halves();
             let a = r.addend.unwrap_or_else(|| thumb_b_cond_offset(hw1, hw2));
@@ -460,6 +426,82 @@ impl Insn {
     }
 }
 
+/// `R_ARM_THM_CALL` and `R_ARM_THM_JUMP24` (most relocations of real code), in 32-bit
+/// arithmetic as the addresses are (a Cortex-M pays twice for every 64-bit operation): `BL` to
+/// Thumb code in reach, `BLX` to ARM code in reach, anything else through a Thumb veneer.
+fn thumb_branch(
+    r: &Reloc,
+    site: &mut Site<'_>,
+    sym: &Target,
+    tramp: &mut Trampolines,
+) -> Result<(), Error> {
+    let (t, section, offset) = (r.kind, site.section, r.offset);
+    let p = (site.addr as u32).wrapping_add(offset as u32);
+    let field = site.field(offset, 4)?;
+    let (hw1, hw2) = (get_u16(&field[..2]), get_u16(&field[2..]));
+    let a = match r.addend {
+        Some(a) => a as i32,
+        None => thumb_bl_offset(hw1, hw2) as i32,
+    };
+    let dest = (sym.value as u32)
+        .wrapping_add(a as u32)
+        .wrapping_add(THUMB_PC_BIAS as u32);
+    let call = t == R_ARM_THM_CALL;
+    // Bit 0 clear means ARM code (ld: an ARM function). An address 2 mod 4 cannot be ARM code,
+    // and BLX could not reach it: it is taken as Thumb.
+    let arm_target = dest & 3 == 0;
+    let reach = |v: i32| (-(1 << 24)..1 << 24).contains(&v);
+    let to_arm = dest.wrapping_sub((p & !3).wrapping_add(4)) as i32;
+    let to_thumb = (dest & !1).wrapping_sub(p.wrapping_add(4)) as i32;
+    let (hw2, v) = if call && arm_target && reach(to_arm) {
+        // BLX: to ARM state, measured from Align(PC, 4).
+        (hw2 & !0x1000, to_arm)
+    } else if !arm_target && reach(to_thumb) {
+        (hw2 | 0x1000, to_thumb)
+    } else {
+        // Out of reach, or a B.W that cannot change state: through a Thumb veneer.
+        let veneer = tramp.for_target(sym.import_rank(), dest.into(), |b, at| {
+            fill_thumb_veneer(b, at, dest)
+        });
+        let Some(veneer) = veneer else {
+            return Err(if reach(to_thumb) {
+                Error::UnsupportedRelocation {
+                    r_type: t,
+                    type_name: if call {
+                        "R_ARM_THM_CALL (no veneer slot left)"
+                    } else {
+                        "R_ARM_THM_JUMP24 (B.W to ARM code, no veneer slot left)"
+                    },
+                    section,
+                    offset,
+                }
+            } else {
+                Error::RelocationOverflow {
+                    type_name: name(t),
+                    section,
+                    offset,
+                    value: to_thumb.into(),
+                }
+            });
+        };
+        let v = (veneer as u32).wrapping_sub(p.wrapping_add(4)) as i32;
+        if !reach(v) {
+            return Err(Error::RelocationOverflow {
+                type_name: name(t),
+                section,
+                offset,
+                value: v.into(),
+            });
+        }
+        (hw2 | 0x1000, v)
+    };
+    let field = site.field(offset, 4)?;
+    let (hw1, hw2) = encode_thumb_bl(hw1, hw2, v.into());
+    put_u16(&mut field[..2], hw1);
+    put_u16(&mut field[2..], hw2);
+    Ok(())
+}
+
 /// The 16-bit immediate that `MOVW`/`MOVT` relocations write: the low or high half of
 /// `S + A` or `S + A - P`.
 fn mov_value(t: u32, sa: i64, p: i64) -> u16 {
@@ -492,30 +534,26 @@ fn sign_extend(v: u64, bits: u32) -> i64 {
 /// The byte offset of a Thumb-2 `BL`/`BLX`/`B.W` (T4): `S:I1:I2:imm10:imm11:0`, where
 /// `I = !(J ^ S)`.
 pub fn thumb_bl_offset(hw1: u16, hw2: u16) -> i64 {
-    let s = u64::from(hw1 >> 10) & 1;
-    let j1 = u64::from(hw2 >> 13) & 1;
-    let j2 = u64::from(hw2 >> 11) & 1;
-    let i1 = !(j1 ^ s) & 1;
-    let i2 = !(j2 ^ s) & 1;
-    let imm10 = u64::from(hw1 & 0x3ff);
-    let imm11 = u64::from(hw2 & 0x7ff);
-    sign_extend(
-        (s << 24) | (i1 << 23) | (i2 << 22) | (imm10 << 12) | (imm11 << 1),
-        25,
-    )
+    // 32-bit arithmetic: this runs for every call a Cortex-M extension makes.
+    let (hw1, hw2) = (u32::from(hw1), u32::from(hw2));
+    let s = (hw1 >> 10) & 1;
+    let i1 = !((hw2 >> 13) ^ s) & 1;
+    let i2 = !((hw2 >> 11) ^ s) & 1;
+    let raw = (s << 24) | (i1 << 23) | (i2 << 22) | ((hw1 & 0x3ff) << 12) | ((hw2 & 0x7ff) << 1);
+    i64::from(((raw << 7) as i32) >> 7)
 }
 
-/// `hw1, hw2` with the offset of a `BL`/`BLX`/`B.W` replaced by `off` (even, 25-bit signed).
+/// Writes a byte offset into a Thumb-2 `BL`/`BLX`/`B.W` (T4), keeping the opcode bits.
 pub fn encode_thumb_bl(hw1: u16, hw2: u16, off: i64) -> (u16, u16) {
-    let u = off as u64;
+    let u = off as u32;
     let s = (u >> 24) & 1;
-    let j1 = (!((u >> 23) & 1) ^ s) & 1;
-    let j2 = (!((u >> 22) & 1) ^ s) & 1;
+    let j1 = (!(u >> 23) ^ s) & 1;
+    let j2 = (!(u >> 22) ^ s) & 1;
     let imm10 = (u >> 12) & 0x3ff;
     let imm11 = (u >> 1) & 0x7ff;
     (
-        (hw1 & 0xf800) | (s << 10) as u16 | imm10 as u16,
-        (hw2 & 0xd000) | (j1 << 13) as u16 | (j2 << 11) as u16 | imm11 as u16,
+        (u32::from(hw1) & 0xf800 | s << 10 | imm10) as u16,
+        (u32::from(hw2) & 0xd000 | j1 << 13 | j2 << 11 | imm11) as u16,
     )
 }
 
