@@ -24,3 +24,6 @@ cargo build --release -q --features dalek,small,sha256
 echo "dalek,small + SHA-256 stream hash: $(( $(text) - base )) B of code"
 cargo build --release -q --features dalek,small,measure,sha256
 run
+# llext-sign's StreamVerifier over a 100 KiB image, fed in 1 KiB chunks as a push does.
+cargo build --release -q --features stream
+run | tail -2

@@ -129,8 +129,9 @@ impl Link for HostLink {
     }
 }
 
-/// Starts a device in a thread behind a pair of wires; returns a connected client.
-fn device_behind(model: Model) -> Client {
+/// Starts a device in a thread behind a pair of wires, trusting `trust`; returns a connected
+/// client.
+fn device_behind(model: Model, trust: llext_sign::Policy) -> Client {
     let (down, down_rx) = Wire::new(model);
     let (up, up_rx) = Wire::new(model);
     thread::spawn(move || {
@@ -142,7 +143,10 @@ fn device_behind(model: Model) -> Client {
         let mut dev: Device<_, _, 4> = Device::new(
             Counting::new(HostProvider::new()),
             info,
-            Config::default(),
+            Config {
+                trust,
+                ..Config::default()
+            },
             NoLogs,
         );
         let link = thread_link(Arrivals(down_rx, Vec::new()), up, 4096, 64);
@@ -188,9 +192,16 @@ fn extension(size: usize) -> Vec<u8> {
     llext_loader::pack::pack(&obj, &Default::default()).unwrap()
 }
 
-fn bench_link(c: &mut Criterion, label: &str, model: Model, size: usize) {
-    let image = extension(size);
-    let mut client = device_behind(model);
+fn bench_link(c: &mut Criterion, label: &str, model: Model, size: usize, signed: bool) {
+    let mut image = extension(size);
+    let mut trust = llext_sign::Policy::DEVELOPMENT;
+    if signed {
+        let key = llext_sign::host::generate().unwrap();
+        image = llext_sign::host::sign(&image, "bench", 1, &key).unwrap();
+        let keys = Vec::leak(vec![key.verifying_key().to_bytes()]);
+        trust = llext_sign::Policy::production(keys);
+    }
+    let mut client = device_behind(model, trust);
     client.hello().unwrap();
     let mut g = c.benchmark_group("push");
     g.sample_size(10);
@@ -230,8 +241,10 @@ fn push(c: &mut Criterion) {
         rate: 1_000_000.0,
         latency: Duration::from_millis(1),
     };
-    bench_link(c, "uart-115200", uart, 24 * 1024);
-    bench_link(c, "usb-1MBps-1ms", usb, 384 * 1024);
+    bench_link(c, "uart-115200", uart, 24 * 1024, false);
+    bench_link(c, "uart-115200-signed", uart, 24 * 1024, true);
+    bench_link(c, "usb-1MBps-1ms", usb, 384 * 1024, false);
+    bench_link(c, "usb-1MBps-1ms-signed", usb, 384 * 1024, true);
 }
 
 criterion_group!(benches, push);

@@ -17,20 +17,25 @@ static SIG: [u8; 64] = *b"\x92\xa0\x09\xa9\xf0\xd4\xca\xb8\x72\x0e\x82\x0b\x5f\x
 #[cfg(feature = "dalek")]
 fn verify(pk: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
     use ed25519_dalek::{Signature, VerifyingKey};
-    let Ok(key) = VerifyingKey::from_bytes(pk) else { return false };
+    let Ok(key) = VerifyingKey::from_bytes(pk) else {
+        return false;
+    };
     key.verify_strict(msg, &Signature::from_bytes(sig)).is_ok()
 }
 
 #[cfg(feature = "salty")]
 fn verify(pk: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
-    let Ok(key) = salty::PublicKey::try_from(pk) else { return false };
+    let Ok(key) = salty::PublicKey::try_from(pk) else {
+        return false;
+    };
     key.verify(msg, &salty::Signature::from(sig)).is_ok()
 }
 
 #[cfg(feature = "compact")]
 fn verify(pk: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> bool {
     let key = ed25519_compact::PublicKey::new(*pk);
-    key.verify(msg, &ed25519_compact::Signature::new(*sig)).is_ok()
+    key.verify(msg, &ed25519_compact::Signature::new(*sig))
+        .is_ok()
 }
 
 #[cfg(not(any(feature = "dalek", feature = "salty", feature = "compact")))]
@@ -83,6 +88,38 @@ fn sha512(data: &[u8]) -> [u8; 64] {
     sha2::Sha512::digest(data).into()
 }
 
+/// The 100 KiB image `stream` checks: a minimal ELF32 header whose one section header says
+/// "signed", filler, and a trailer by `PK` (whose signature, made for another message, fails
+/// only at the last step, after all the work).
+#[cfg(feature = "stream")]
+fn stream_verify() -> Result<llext_sign::Verdict, llext_sign::Refusal> {
+    use llext_sign::{KeyId, Kind, Policy, SHT_LLEXT_SIG, StreamVerifier, TRAILER_LEN, Trailer};
+    static mut IMAGE: [u8; 100 * 1024] = [0x5a; 100 * 1024];
+    static KEYS: [[u8; 32]; 1] = [PK];
+    // SAFETY: called once, from `main`, before anything else touches IMAGE.
+    let image = unsafe { &mut *core::ptr::addr_of_mut!(IMAGE) };
+    let len = image.len();
+    image[..6].copy_from_slice(b"\x7fELF\x01\x01");
+    image[0x20..0x24].copy_from_slice(&52u32.to_le_bytes());
+    image[0x2e..0x30].copy_from_slice(&40u16.to_le_bytes());
+    image[0x30..0x32].copy_from_slice(&1u16.to_le_bytes());
+    image[56..60].copy_from_slice(&SHT_LLEXT_SIG.to_le_bytes());
+    let t = Trailer {
+        version: 1,
+        key_id: KeyId::of(&PK),
+        signature: SIG,
+    };
+    image[len - TRAILER_LEN..].copy_from_slice(&t.to_bytes());
+    let policy = Policy::production(&KEYS);
+    let t0 = measure::now();
+    let mut v = StreamVerifier::new("ext", len as u32);
+    image.chunks(1024).for_each(|c| v.update(black_box(c)));
+    let r = v.finish(&policy, Kind::Push);
+    let t1 = measure::now();
+    cortex_m_semihosting::hprintln!("stream 100KiB instructions={}", t1 - t0);
+    r
+}
+
 #[entry]
 fn main() -> ! {
     let ok = verify(black_box(&PK), black_box(&MSG), black_box(&SIG));
@@ -110,6 +147,8 @@ fn main() -> ! {
             hprintln!("sha512 100KiB instructions={}", t1 - t0);
         }
         black_box(&IMAGE);
+        #[cfg(feature = "stream")]
+        hprintln!("stream result {:?}", stream_verify());
         debug::exit(debug::EXIT_SUCCESS);
     }
     loop {
