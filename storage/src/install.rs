@@ -218,13 +218,7 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
     /// On a CRC mismatch the install is dropped and its slot freed.
     pub async fn finish(&mut self) -> Result<Installed, Error<F::Error>> {
         let st = &mut *self.st;
-        let s = st.session.as_ref().ok_or(Error::NoInstall)?;
-        if s.received < s.rec.len {
-            return Err(Error::Incomplete {
-                received: s.received,
-                len: s.rec.len,
-            });
-        }
+        let s = st.complete_session()?;
         let existing = st.catalog.find(s.rec.name.as_str());
         if s.unchanged {
             let i = existing.ok_or(Error::NotInstalled)?;
@@ -323,6 +317,20 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
             self.st.catalog.put_install(None).await?;
         }
         Ok(())
+    }
+}
+
+impl<F: NorFlash, const N: usize> Storage<F, N> {
+    /// The install in progress, once it received every byte.
+    pub(crate) fn complete_session(&self) -> Result<&Session, Error<F::Error>> {
+        let s = self.session.as_ref().ok_or(Error::NoInstall)?;
+        if s.received < s.rec.len {
+            return Err(Error::Incomplete {
+                received: s.received,
+                len: s.rec.len,
+            });
+        }
+        Ok(s)
     }
 }
 

@@ -13,13 +13,7 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
     /// it or [`Installer::abort`] to drop it.
     pub async fn written(&mut self) -> Result<SlotReader<'_, F>, Error<F::Error>> {
         let st = &mut *self.st;
-        let s = st.session.as_ref().ok_or(Error::NoInstall)?;
-        if s.received < s.rec.len {
-            return Err(Error::Incomplete {
-                received: s.received,
-                len: s.rec.len,
-            });
-        }
+        let s = st.complete_session()?;
         let (base, len) = (st.layout.slot(s.rec.slot).start, s.rec.len);
         if !s.unchanged && s.flushed < s.received {
             flush(st, base).await?;

@@ -168,22 +168,6 @@ fn a_signed_file_is_an_elf_that_readelf_reads_and_pack_leaves_alone() {
     assert!(line.contains(&want), "{line}");
 }
 
-/// A small seeded generator: the same corruptions on every run.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 #[test]
 fn random_corruptions_of_a_signed_image_never_verify() {
     let Some(packed) = packed_hello() else {
@@ -192,7 +176,7 @@ fn random_corruptions_of_a_signed_image_never_verify() {
     let key = generate().unwrap();
     let signed = sign(&packed, "hello", 1, &key).unwrap();
     let p = policy(&key);
-    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng(test_support::rng::Rng::new(14));
     for case in 0..3000 {
         let mut f = signed.clone();
         let what = rng.below(5);
@@ -226,5 +210,18 @@ fn random_corruptions_of_a_signed_image_never_verify() {
         let step = 1 + rng.below(700);
         let r = check(&f, "hello", &p, step);
         assert!(r.is_err(), "case {case} (kind {what}) verified: {r:?}");
+    }
+}
+
+/// The shared seeded generator, with `usize` bounds: the same corruptions on every run.
+struct Rng(test_support::rng::Rng);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        self.0.below(n as u64) as usize
     }
 }
