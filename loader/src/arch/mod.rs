@@ -90,6 +90,19 @@ impl Arch {
         }
     }
 
+    /// Whether relocation type `kind` is a RISC-V marker that changes nothing (`NONE`, `RELAX`,
+    /// `ALIGN`): the core skips it before looking its symbol up, as half of a relaxed RISC-V
+    /// object's relocations are `RELAX`. (Other architectures' no-ops are rare: their back-ends
+    /// handle them, and the check would only cost their hot path.)
+    pub(crate) fn is_noop(self, kind: u32) -> bool {
+        use object::elf::{R_RISCV_ALIGN, R_RISCV_NONE, R_RISCV_RELAX, RelocationType};
+        matches!(self, Arch::RiscV32 | Arch::RiscV64)
+            && matches!(
+                RelocationType(kind),
+                R_RISCV_NONE | R_RISCV_ALIGN | R_RISCV_RELAX
+            )
+    }
+
     /// Applies one relocation.
     pub(crate) fn apply(
         self,

@@ -302,28 +302,13 @@ fn veneer(arch: Arch, tramp: &mut Trampolines, hint: Option<u32>, target: u64) -
 /// Bytes of the field a relocation type patches (checked before anything is computed, so a bad
 /// offset is reported as such).
 fn width(t: u32) -> usize {
-    match t {
-        t if t == R_RISCV_64.0 || t == R_RISCV_ADD64.0 || t == R_RISCV_SUB64.0 => 8,
-        t if t == R_RISCV_CALL.0 || t == R_RISCV_CALL_PLT.0 => 8,
-        t if t == R_RISCV_RVC_BRANCH.0
-            || t == R_RISCV_RVC_JUMP.0
-            || t == R_RISCV_ADD16.0
-            || t == R_RISCV_SUB16.0
-            || t == R_RISCV_SET16.0 =>
-        {
-            2
-        }
-        t if t == R_RISCV_ADD8.0
-            || t == R_RISCV_SUB8.0
-            || t == R_RISCV_SUB6.0
-            || t == R_RISCV_SET6.0
-            || t == R_RISCV_SET8.0
-            || t == R_RISCV_SET_ULEB128.0
-            || t == R_RISCV_SUB_ULEB128.0 =>
-        {
-            1
-        }
-        t if t == R_RISCV_NONE.0 || t == R_RISCV_RELAX.0 || t == R_RISCV_ALIGN.0 => 0,
+    match RelocationType(t) {
+        R_RISCV_64 | R_RISCV_ADD64 | R_RISCV_SUB64 => 8,
+        R_RISCV_CALL | R_RISCV_CALL_PLT => 8,
+        R_RISCV_RVC_BRANCH | R_RISCV_RVC_JUMP | R_RISCV_ADD16 | R_RISCV_SUB16 | R_RISCV_SET16 => 2,
+        R_RISCV_ADD8 | R_RISCV_SUB8 | R_RISCV_SUB6 | R_RISCV_SET6 | R_RISCV_SET8
+        | R_RISCV_SET_ULEB128 | R_RISCV_SUB_ULEB128 => 1,
+        R_RISCV_NONE | R_RISCV_RELAX | R_RISCV_ALIGN => 0,
         _ => 4,
     }
 }
@@ -351,55 +336,55 @@ pub(crate) fn apply(
         value,
     };
     let off = r.offset;
-    match t {
-        t if t == R_RISCV_NONE.0 || t == R_RISCV_RELAX.0 || t == R_RISCV_ALIGN.0 => {}
+    match RelocationType(t) {
+        R_RISCV_NONE | R_RISCV_RELAX | R_RISCV_ALIGN => {}
         // --- Data ---
-        t if t == R_RISCV_32.0 => put_u32(site.field(off, 4)?, sa as u32),
-        t if t == R_RISCV_64.0 => put_u64(site.field(off, 8)?, sa),
-        t if t == R_RISCV_32_PCREL.0 => {
+        R_RISCV_32 => put_u32(site.field(off, 4)?, sa as u32),
+        R_RISCV_64 => put_u64(site.field(off, 8)?, sa),
+        R_RISCV_32_PCREL => {
             let v = pcrel(arch, sa, p);
             let v = i32::try_from(v).map_err(|_| overflow(v))?;
             put_u32(site.field(off, 4)?, v as u32);
         }
         // Label differences: ADD then SUB at the same offset (`.word b - a`), or SET.
-        t if t == R_RISCV_ADD8.0 || t == R_RISCV_SUB8.0 || t == R_RISCV_SET8.0 => {
+        R_RISCV_ADD8 | R_RISCV_SUB8 | R_RISCV_SET8 => {
             let f = site.field(off, 1)?;
             f[0] = arith(t, u64::from(f[0]), sa) as u8;
         }
-        t if t == R_RISCV_ADD16.0 || t == R_RISCV_SUB16.0 || t == R_RISCV_SET16.0 => {
+        R_RISCV_ADD16 | R_RISCV_SUB16 | R_RISCV_SET16 => {
             let f = site.field(off, 2)?;
             put_u16(f, arith(t, get_u16(f).into(), sa) as u16);
         }
-        t if t == R_RISCV_ADD32.0 || t == R_RISCV_SUB32.0 || t == R_RISCV_SET32.0 => {
+        R_RISCV_ADD32 | R_RISCV_SUB32 | R_RISCV_SET32 => {
             let f = site.field(off, 4)?;
             put_u32(f, arith(t, get_u32(f).into(), sa) as u32);
         }
-        t if t == R_RISCV_ADD64.0 || t == R_RISCV_SUB64.0 => {
+        R_RISCV_ADD64 | R_RISCV_SUB64 => {
             let f = site.field(off, 8)?;
             let old = u64::from_le_bytes(f[..8].try_into().unwrap_or([0; 8]));
             put_u64(f, arith(t, old, sa));
         }
-        t if t == R_RISCV_SUB6.0 || t == R_RISCV_SET6.0 => {
+        R_RISCV_SUB6 | R_RISCV_SET6 => {
             let f = site.field(off, 1)?;
             let v = arith(t, u64::from(f[0] & 0x3f), sa) as u8;
             f[0] = (f[0] & 0xc0) | (v & 0x3f);
         }
         // `.uleb128 b - a`: SET then SUB at the same offset; like ld, write only the difference.
-        t if t == R_RISCV_SET_ULEB128.0 => {
+        R_RISCV_SET_ULEB128 => {
             if state.uleb_set.is_some() {
                 return Err(Error::malformed(UNPAIRED_ULEB, Some(section), off));
             }
             read_uleb128(site, off)?;
             state.uleb_set = Some((off, sa));
         }
-        t if t == R_RISCV_SUB_ULEB128.0 => match state.uleb_set.take() {
+        R_RISCV_SUB_ULEB128 => match state.uleb_set.take() {
             Some((set_at, set)) if set_at == off => {
                 set_uleb128(site, off, set.wrapping_sub(sa), &overflow)?;
             }
             _ => return Err(Error::malformed(UNPAIRED_ULEB, Some(section), off)),
         },
         // --- Absolute addresses in code ---
-        t if t == R_RISCV_HI20.0 => {
+        R_RISCV_HI20 => {
             let v = sign_extend_for(arch, sa);
             if !hi20_fits(arch, v) {
                 return Err(overflow(v));
@@ -407,16 +392,16 @@ pub(crate) fn apply(
             let f = site.field(off, 4)?;
             put_u32(f, encode_u_imm(get_u32(f), hi_lo(v).0));
         }
-        t if t == R_RISCV_LO12_I.0 => {
+        R_RISCV_LO12_I => {
             let f = site.field(off, 4)?;
             put_u32(f, encode_i_imm(get_u32(f), sa as i64));
         }
-        t if t == R_RISCV_LO12_S.0 => {
+        R_RISCV_LO12_S => {
             let f = site.field(off, 4)?;
             put_u32(f, encode_s_imm(get_u32(f), sa as i64));
         }
         // --- PC-relative addresses ---
-        t if t == R_RISCV_PCREL_HI20.0 => {
+        R_RISCV_PCREL_HI20 => {
             let v = pcrel(arch, sa, p);
             if !hi20_fits(arch, v) {
                 return Err(overflow(v));
@@ -431,7 +416,7 @@ pub(crate) fn apply(
                 }
             }
         }
-        t if t == R_RISCV_PCREL_LO12_I.0 || t == R_RISCV_PCREL_LO12_S.0 => {
+        R_RISCV_PCREL_LO12_I | R_RISCV_PCREL_LO12_S => {
             let store = t == R_RISCV_PCREL_LO12_S.0;
             if let Some(v) = state.find(s) {
                 patch_lo12(site, off, v.wrapping_add(a), store)?;
@@ -451,7 +436,7 @@ pub(crate) fn apply(
             }
         }
         // --- Jumps and branches ---
-        t if t == R_RISCV_JAL.0 => {
+        R_RISCV_JAL => {
             let mut v = pcrel(arch, sa, p);
             if !fits_branch(v, 21) {
                 let via = veneer(arch, tramp, sym.import_rank(), sa).ok_or(overflow(v))?;
@@ -463,7 +448,7 @@ pub(crate) fn apply(
             let f = site.field(off, 4)?;
             put_u32(f, encode_j_imm(get_u32(f), v));
         }
-        t if t == R_RISCV_CALL.0 || t == R_RISCV_CALL_PLT.0 => {
+        R_RISCV_CALL | R_RISCV_CALL_PLT => {
             let mut v = pcrel(arch, sa, p);
             if !hi20_fits(arch, v) {
                 let via = veneer(arch, tramp, sym.import_rank(), sa).ok_or(overflow(v))?;
@@ -478,7 +463,7 @@ pub(crate) fn apply(
             put_u32(&mut f[0..4], encode_u_imm(auipc, hi));
             put_u32(&mut f[4..8], encode_i_imm(jalr, lo));
         }
-        t if t == R_RISCV_BRANCH.0 => {
+        R_RISCV_BRANCH => {
             let v = pcrel(arch, sa, p);
             if !fits_branch(v, 13) {
                 return Err(overflow(v));
@@ -486,7 +471,7 @@ pub(crate) fn apply(
             let f = site.field(off, 4)?;
             put_u32(f, encode_b_imm(get_u32(f), v));
         }
-        t if t == R_RISCV_RVC_BRANCH.0 => {
+        R_RISCV_RVC_BRANCH => {
             let v = pcrel(arch, sa, p);
             if !fits_branch(v, 9) {
                 return Err(overflow(v));
@@ -494,7 +479,7 @@ pub(crate) fn apply(
             let f = site.field(off, 2)?;
             put_u16(f, encode_cb_imm(get_u16(f), v));
         }
-        t if t == R_RISCV_RVC_JUMP.0 => {
+        R_RISCV_RVC_JUMP => {
             let v = pcrel(arch, sa, p);
             if !fits_branch(v, 12) {
                 return Err(overflow(v));
@@ -502,7 +487,7 @@ pub(crate) fn apply(
             let f = site.field(off, 2)?;
             put_u16(f, encode_cj_imm(get_u16(f), v));
         }
-        t => {
+        _ => {
             return Err(Error::UnsupportedRelocation {
                 r_type: t,
                 type_name: name(t),
@@ -543,20 +528,9 @@ fn sign_extend_for(arch: Arch, v: u64) -> i64 {
 
 /// The new value of a field holding `old` for `ADD*`, `SUB*` and `SET*` relocations.
 fn arith(t: u32, old: u64, sa: u64) -> u64 {
-    match t {
-        t if t == R_RISCV_ADD8.0
-            || t == R_RISCV_ADD16.0
-            || t == R_RISCV_ADD32.0
-            || t == R_RISCV_ADD64.0 =>
-        {
-            old.wrapping_add(sa)
-        }
-        t if t == R_RISCV_SUB6.0
-            || t == R_RISCV_SUB8.0
-            || t == R_RISCV_SUB16.0
-            || t == R_RISCV_SUB32.0
-            || t == R_RISCV_SUB64.0 =>
-        {
+    match RelocationType(t) {
+        R_RISCV_ADD8 | R_RISCV_ADD16 | R_RISCV_ADD32 | R_RISCV_ADD64 => old.wrapping_add(sa),
+        R_RISCV_SUB6 | R_RISCV_SUB8 | R_RISCV_SUB16 | R_RISCV_SUB32 | R_RISCV_SUB64 => {
             old.wrapping_sub(sa)
         }
         _ => sa,

@@ -394,8 +394,14 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
         };
         let (class, rela) = (self.f.class, rel.role == Role::Rela);
         let syms = self.w.syms.as_slice();
+        let arch = self.f.arch;
         for e in self.buf[..self.req.len].chunks_exact(esz) {
             let r = Reloc::parse(class, rela, e);
+            if arch.is_noop(r.kind) {
+                // Still checked: its offset lies in the section, as ld checks it.
+                site.field(r.offset, 0)?;
+                continue;
+            }
             let slot = *syms.get(r.sym as usize).ok_or(Error::malformed(
                 "relocation symbol index",
                 Some(target_index),
@@ -416,7 +422,6 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
                 sym_bits: slot.0,
                 weak_zero: slot.is_weak_zero(),
             };
-            let arch = self.f.arch;
             arch.apply(&r, &mut site, &t, &mut self.f.tramp, &mut self.f.rstate)?;
         }
         Ok(())
