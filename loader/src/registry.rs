@@ -38,9 +38,7 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
         params: &LoadParams,
         report: &mut dyn FnMut(Report<'_>),
     ) -> Result<usize, Error> {
-        if let Some(i) = self.find(name) {
-            let e = self.slots[i].as_mut().expect("found");
-            e.use_count = e.use_count.saturating_add(1);
+        if let Some(i) = self.reuse(name) {
             return Ok(i);
         }
         let free = self.free_slot()?;
@@ -67,9 +65,7 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
         params: &LoadParams,
         report: &mut dyn FnMut(Report<'_>),
     ) -> Result<usize, Error> {
-        if let Some(i) = self.find(name) {
-            let e = self.slots[i].as_mut().expect("found");
-            e.use_count = e.use_count.saturating_add(1);
+        if let Some(i) = self.reuse(name) {
             return Ok(i);
         }
         let free = self.free_slot()?;
@@ -112,6 +108,14 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
         let free = self.free_slot()?;
         self.slots[free] = Some(ext);
         Ok(free)
+    }
+
+    /// LLEXT's load of a name already loaded: its use count goes up, nothing is read.
+    fn reuse(&mut self, name: &str) -> Option<usize> {
+        let i = self.find(name)?;
+        let e = self.slots[i].as_mut()?;
+        e.use_count = e.use_count.saturating_add(1);
+        Some(i)
     }
 
     fn free_slot(&self) -> Result<usize, Error> {
