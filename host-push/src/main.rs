@@ -7,7 +7,9 @@ mod elfinfo;
 mod exit;
 mod exports;
 mod fingerprint;
+mod kept;
 mod output;
+mod placed;
 mod rustext;
 
 use std::process::ExitCode;

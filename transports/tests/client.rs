@@ -217,3 +217,42 @@ fn a_push_into_a_pool_is_freed_by_unload() {
     c.unload("data").unwrap();
     assert_eq!(c.status().unwrap().used_memory, 0);
 }
+
+#[test]
+fn sections_say_where_each_section_of_the_pushed_file_went() {
+    let (port, _) = serve_on_pool(1000);
+    let mut c = Client::connect(&port).unwrap();
+    let image = common::build(
+        "placed",
+        "int d[8] = {1};\nint b[16];\nconst int r[4] = {1, 2, 3, 4};\nint f(void) { return d[0] + b[1] + r[2]; }\n",
+    );
+    c.push("placed", &image, |_| {}).unwrap();
+    let s = c.sections("placed").unwrap();
+    assert_eq!(s.total_len as usize, image.len());
+    assert_eq!(s.crc32, protocol::CRC32.checksum(&image));
+    assert_eq!(s.dropped, 0);
+    let regions = &c.status().unwrap().extensions[0].regions;
+    for want in ["text", "rodata", "data", "bss"] {
+        assert!(
+            s.sections.iter().any(|p| p.region == want),
+            "no {want} section in {s:?}"
+        );
+    }
+    for p in &s.sections {
+        let r = regions
+            .iter()
+            .find(|r| r.kind == p.region)
+            .unwrap_or_else(|| panic!("{p:?}: no such region in {regions:?}"));
+        assert!(
+            p.addr >= r.addr && p.addr + p.size as u64 <= r.addr + r.size as u64,
+            "{p:?} outside {r:?}"
+        );
+        // Indices are of the packed file: each names a real section header.
+        let shnum = u16::from_le_bytes([image[60], image[61]]) as u32;
+        assert!(p.index > 0 && p.index < shnum, "{p:?}");
+    }
+    let e = c.sections("nothing").unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::NotLoaded), "{e}");
+    c.unload("placed").unwrap();
+    assert!(c.sections("placed").is_err());
+}

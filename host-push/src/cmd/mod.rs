@@ -4,6 +4,7 @@ mod build;
 mod call;
 mod check;
 mod confirm;
+mod gdb;
 mod install;
 mod keygen;
 mod link;
@@ -71,6 +72,8 @@ enum Command {
     Rollback(rollback::RollbackArgs),
     /// List every problem that would stop an extension loading (against a device or a file)
     Check(check::CheckArgs),
+    /// Write a GDB script adding a loaded extension's symbols where its sections were placed
+    Gdb(gdb::GdbArgs),
     /// Print the device's log lines until Ctrl-C
     Monitor(monitor::MonitorArgs),
     /// List serial ports with USB VID:PID
@@ -104,6 +107,7 @@ impl Cli {
             Some(Command::Confirm(a)) => a.json,
             Some(Command::Rollback(a)) => a.json,
             Some(Command::Check(a)) => a.json,
+            Some(Command::Gdb(a)) => a.json,
             Some(Command::Monitor(a)) => a.json,
             Some(Command::Ports(a)) => a.json,
             Some(Command::Pack(a)) => a.json,
@@ -129,6 +133,7 @@ impl Cli {
             Some(Command::Confirm(args)) => confirm::run(&args),
             Some(Command::Rollback(args)) => rollback::run(&args),
             Some(Command::Check(args)) => check::run(&args),
+            Some(Command::Gdb(args)) => gdb::run(&args),
             Some(Command::Monitor(args)) => monitor::run(&args),
             Some(Command::Ports(args)) => ports::run(&args),
             Some(Command::Pack(args)) => pack::run(&args),

@@ -6,12 +6,15 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use llext_transports::client::Client;
 use serde_json::json;
 
 use super::prepare::{check_before_sending, prepare};
 use crate::device::{self, DeviceArgs};
 use crate::exit::{Failure, REFUSED};
+use crate::kept;
 use crate::output;
+use crate::placed::Placed;
 
 /// Push an extension to a device, load it, and optionally call functions in it.
 #[derive(Debug, Args)]
@@ -33,6 +36,9 @@ pub struct PushArgs {
     /// Sign it with this Ed25519 key (PKCS#8 PEM) before sending
     #[arg(long, value_name = "KEY.pem")]
     pub sign: Option<PathBuf>,
+    /// Print the load log: every section placed (name, region, address, size)
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// Print one JSON object on stdout (no progress bar)
     #[arg(long)]
     pub json: bool,
@@ -96,6 +102,14 @@ pub fn run(args: &PushArgs) -> Result<()> {
         );
     }
 
+    if let Err(e) = kept::keep(&name, packed, &prepared.bytes) {
+        eprintln!(
+            "warning: could not keep a copy in {} for `host-push gdb` ({e})",
+            kept::dir().display()
+        );
+    }
+    let placed = load_log(client, &name, args.verbose, args.json);
+
     let mut calls = Vec::new();
     for sym in &args.call {
         let value = client
@@ -126,9 +140,35 @@ pub fn run(args: &PushArgs) -> Result<()> {
             "first_push_byte_ms": conn.marks.first_push_byte().map(output::ms),
             "total_ms": output::ms(output::since_start()),
             "deferred_symbols": deferred,
+            "placed": placed.as_ref().map(Placed::json),
             "calls": calls,
             "log": output::device_lines(),
         }));
     }
     Ok(())
+}
+
+/// Where the sections went, asked for `-v` (printed) and `--json`; a device that cannot say
+/// (an older firmware) only gets a note.
+fn load_log(client: &mut Client, name: &str, verbose: bool, json: bool) -> Option<Placed> {
+    if !verbose && !json {
+        return None;
+    }
+    match Placed::query(client, name) {
+        Ok(p) => {
+            if verbose && !json {
+                eprintln!("load log of {name} (sections placed):");
+                for l in p.lines() {
+                    eprintln!("  {l}");
+                }
+            }
+            Some(p)
+        }
+        Err(e) => {
+            if verbose && !json {
+                eprintln!("load log of {name}: the device did not say where sections went ({e})");
+            }
+            None
+        }
+    }
 }

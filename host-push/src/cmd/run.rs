@@ -92,6 +92,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         call: vec![args.entry.clone()],
         replace: true,
         sign: args.sign.clone(),
+        verbose: false,
         json: args.json,
     })
 }

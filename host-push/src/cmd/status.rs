@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::device::{self, DeviceArgs};
 use crate::exit::Failure;
 use crate::output::{self, bytes};
+use crate::placed::Placed;
 
 /// Show the device and its loaded extensions.
 #[derive(Debug, Args)]
@@ -33,8 +34,28 @@ pub fn run(args: &StatusArgs) -> Result<()> {
         .ok()
         .filter(|l| l.storage)
         .map(|l| l.boot_report);
+    let placed: Vec<Option<Placed>> = st
+        .extensions
+        .iter()
+        .map(|e| Placed::query(&mut conn.client, &e.name).ok())
+        .collect();
     let info = &conn.info;
     if args.json {
+        let extensions: Vec<serde_json::Value> = st
+            .extensions
+            .iter()
+            .zip(&placed)
+            .map(|(e, p)| {
+                let mut v = json!(e);
+                v["sections"] = p.as_ref().map_or(json!(null), |p| json!(p.sections));
+                v["elf"] = json!(
+                    p.as_ref()
+                        .and_then(|p| p.kept.as_ref())
+                        .map(|k| k.elf.display().to_string())
+                );
+                v
+            })
+            .collect();
         output::json(&json!({
             "ok": true,
             "port": conn.port,
@@ -46,7 +67,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
             "pushes_failed": st.pushes_failed,
             "bad_frames": st.bad_frames,
             "trust": st.trust,
-            "extensions": st.extensions,
+            "extensions": extensions,
             "boot_report": boot_report,
         }));
         return Ok(());
@@ -79,7 +100,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
         return Ok(());
     }
     println!("extensions:");
-    for e in &st.extensions {
+    for (e, p) in st.extensions.iter().zip(&placed) {
         let deps = if e.dependencies.is_empty() {
             "no dependencies".to_string()
         } else {
@@ -100,6 +121,9 @@ pub fn run(args: &StatusArgs) -> Result<()> {
                 r.addr,
                 bytes(r.size as u64)
             );
+        }
+        for l in p.iter().flat_map(Placed::lines) {
+            println!("      {l}");
         }
     }
     Ok(())

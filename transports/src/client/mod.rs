@@ -14,6 +14,7 @@ mod error;
 mod install;
 mod link;
 mod push;
+mod sections;
 mod types;
 
 use std::boxed::Box;
@@ -25,6 +26,7 @@ use std::vec::Vec;
 pub use error::ClientError;
 pub use install::InstallOptions;
 pub use link::{Link, OpenOptions, SerialLink, TcpLink, open};
+pub use sections::{PlacedSection, Sections};
 pub use types::{
     BootReportEvent, DeviceInfo, Export, ExtensionStatus, Installed, InterruptedInstall,
     ListedExtension, Listing, Progress, Pushed, Region, Status, StoredExtension, StoredImage,

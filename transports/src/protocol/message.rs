@@ -94,6 +94,12 @@ pub enum Request<'a> {
         /// Extension name.
         name: &'a str,
     },
+    /// Where each section of a loaded extension went: answered by one [`Response::Section`]
+    /// each, then [`Response::SectionsEnd`].
+    Sections {
+        /// Extension name.
+        name: &'a str,
+    },
 }
 
 /// What the device sends: answers (with the request's `seq`) and log lines (`seq` 0).
@@ -179,6 +185,38 @@ pub enum Response<'a> {
     BootEvent(BootEventInfo<'a>),
     /// The extension was removed from flash.
     Removed,
+    /// One placed section, in a sections answer.
+    Section(SectionInfo),
+    /// The end of a sections answer.
+    SectionsEnd(SectionsEnd),
+}
+
+/// Where one section of the pushed file was placed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionInfo {
+    /// Its position in this answer (0-based).
+    pub index: u16,
+    /// Its section index in the file the device received (the packed file).
+    pub section: u32,
+    /// The region it went to.
+    pub kind: RegionKind,
+    /// Its run-time address.
+    pub addr: u64,
+    /// Its size in bytes.
+    pub size: u32,
+}
+
+/// The end of a sections answer: how many came, and which file they index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionsEnd {
+    /// [`Response::Section`] messages sent.
+    pub sections: u16,
+    /// Placed sections the device did not keep (it keeps a fixed number per extension).
+    pub dropped: u16,
+    /// Bytes in the file the sections index (0 when the device does not know the file).
+    pub total_len: u32,
+    /// CRC-32 of that file, as given when it was pushed.
+    pub crc32: u32,
 }
 
 /// The device's answer to `Hello`.

@@ -18,6 +18,7 @@ mod link;
 mod logs;
 mod memory;
 mod push;
+mod sections;
 #[cfg(feature = "storage")]
 mod signed_boot;
 mod signed_install;
@@ -46,11 +47,12 @@ pub use text::Text;
 
 use crate::protocol::{
     DeviceHello, ErrorCode, ErrorReply, ExtState, ExtensionInfo, Loaded, RegionInfo, RegionKind,
-    Request, Response, StatusHead, VERSION, decode,
+    Request, Response, SectionInfo, SectionsEnd, StatusHead, VERSION, decode,
 };
 use install::{CatalogOp, InstallRecord};
 use link::FrameLink;
 use push::{PushReader, Stop};
+use sections::{Placed, Placements};
 use text::utf8_prefix;
 
 /// The default receive frame size: 1 KiB of push data per frame plus overhead.
@@ -199,6 +201,9 @@ enum Cmd {
     Rollback {
         name: Option<Name>,
     },
+    Sections {
+        name: Option<Name>,
+    },
     Bad,
 }
 
@@ -261,6 +266,9 @@ impl Cmd {
             Request::Rollback { name } => Cmd::Rollback {
                 name: ext_name(name),
             },
+            Request::Sections { name } => Cmd::Sections {
+                name: ext_name(name),
+            },
         };
         (seq, cmd)
     }
@@ -280,6 +288,8 @@ pub struct Device<P, G, const N: usize, const F: usize = DEFAULT_FRAME, S = NoSt
     bad_frames: u32,
     last_push: Option<PushRecord>,
     last_install: Option<InstallRecord>,
+    /// Where the sections of the extension in each registry slot were placed.
+    placed: [Placements; N],
 }
 
 impl<P, G, const N: usize, const F: usize> Device<P, G, N, F, NoStore>
@@ -321,6 +331,7 @@ where
             bad_frames: 0,
             last_push: None,
             last_install: None,
+            placed: [Placements::new(0, 0); N],
         }
     }
 
@@ -525,6 +536,7 @@ where
                 self.catalog(link, seq, last, CatalogOp::Rollback, name)
                     .await?;
             }
+            Cmd::Sections { name } => self.sections(link, seq, name).await?,
             Cmd::Exports { start, max } => {
                 let all = self.info.exports.entries();
                 let start = (start as usize).min(all.len());
@@ -606,6 +618,47 @@ where
         Ok(())
     }
 
+    /// Answers `Sections`: where each section of extension `name` went.
+    async fn sections<L: Read + Write>(
+        &mut self,
+        link: &mut FrameLink<L, F>,
+        seq: u16,
+        name: Option<Name>,
+    ) -> Result<(), LinkError> {
+        let found = name
+            .ok_or_else(|| fail(ErrorCode::NotLoaded, format_args!("no such extension")))
+            .and_then(|n| self.find(&n));
+        let slot = match found {
+            Ok(s) => s,
+            Err(f) => return link.send(seq, &Response::Error(reply(&f))).await,
+        };
+        let ext = self.registry.get(slot).expect("found");
+        let p = &self.placed[slot];
+        let mut sent = 0u16;
+        for s in p.iter() {
+            let base = ext
+                .regions()
+                .find(|r| r.kind == s.kind)
+                .map_or(0, |r| r.addr);
+            let info = SectionInfo {
+                index: sent,
+                section: s.section,
+                kind: RegionKind::from_mem(s.kind),
+                addr: base + u64::from(s.offset),
+                size: s.size,
+            };
+            link.send(seq, &Response::Section(info)).await?;
+            sent += 1;
+        }
+        let end = SectionsEnd {
+            sections: sent,
+            dropped: p.dropped,
+            total_len: p.total_len,
+            crc32: p.crc32,
+        };
+        link.send(seq, &Response::SectionsEnd(end)).await
+    }
+
     fn call(&mut self, ext: Option<Name>, sym: Option<Text<MAX_SYM>>) -> Result<i32, Failure> {
         let ext =
             ext.ok_or_else(|| fail(ErrorCode::NotLoaded, format_args!("no such extension")))?;
@@ -666,7 +719,11 @@ where
                 format_args!("unloading `{name}`: {e}"),
             )
         })?;
-        Ok(self.registry.get(slot).map_or(0, |e| e.use_count()))
+        let left = self.registry.get(slot).map_or(0, |e| e.use_count());
+        if left == 0 {
+            self.placed[slot] = Placements::new(0, 0);
+        }
+        Ok(left)
     }
 
     /// Runs one push; `Ok(true)` when another request interrupted it and waits in the buffer.
@@ -739,13 +796,25 @@ where
         crc32: u32,
     ) -> Result<(Result<Loaded, Failure>, bool), LinkError> {
         let mut missing = Text::<MSG>::new();
+        let mut placed = Placements::new(total, crc32);
         let exports = self.info.exports;
-        let mut report = |r: Report<'_>| {
-            if let Report::MissingSymbol(s) = r {
+        let mut report = |r: Report<'_>| match r {
+            Report::MissingSymbol(s) => {
                 let sep = if missing.is_empty() { "" } else { ", " };
                 let _ = write!(missing, "{sep}");
                 let _ = fingerprint::write_missing(&mut missing, s, &exports);
             }
+            Report::Placed {
+                section,
+                kind,
+                offset,
+                size,
+            } => placed.add(Placed {
+                section,
+                kind,
+                offset,
+                size,
+            }),
         };
         let params = LoadParams {
             limits: self.config.limits,
@@ -766,6 +835,7 @@ where
         };
         let result = match loaded {
             Ok(slot) => {
+                self.placed[slot] = placed;
                 let drained = reader.drain().await.is_ok();
                 let whole = drained && reader.verify(crc32);
                 let sig = reader.sig.take();

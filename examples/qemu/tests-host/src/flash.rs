@@ -3,28 +3,10 @@
 //! an image that would read past 4 GiB of its slot, installed for boot, never stops the board
 //! from starting.
 
-use std::path::Path;
-use std::process::Command;
-
 use llext_transports::client::InstallOptions;
 use test_support::elf::{Field, set_section_field};
 
 use crate::{Board, Qemu, compile, corpus};
-
-/// `host-push ARGS`: its standard output, after checking that it succeeded.
-fn host_push(exe: &Path, args: &[&str]) -> String {
-    let out = Command::new(exe)
-        .args(args)
-        .output()
-        .expect("run host-push");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "host-push {args:?}: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
 
 /// Installs `calls` for boot, restarts QEMU on the same flash file, and calls it unpushed.
 pub fn install_boot_restart(board: Board) {
@@ -45,8 +27,9 @@ pub fn install_boot_restart(board: Board) {
     let (flash_arg, obj) = (flash.to_str().expect("utf-8"), obj.to_str().expect("utf-8"));
 
     let mut q = Qemu::start(board, &["--flash", flash_arg]);
-    let out = host_push(
+    let out = crate::run_host_push(
         &exe,
+        None,
         &["install", obj, "--name", "fib", "--boot", "--port", &q.port],
     );
     assert!(
@@ -58,16 +41,20 @@ pub fn install_boot_restart(board: Board) {
     assert_eq!(len, 32 << 20, "run.sh makes a 32 MiB flash file");
 
     let q = Qemu::start(board, &["--flash", flash_arg]);
-    let out = host_push(&exe, &["call", "fib", "calls_fib20", "--port", &q.port]);
+    let out = crate::run_host_push(
+        &exe,
+        None,
+        &["call", "fib", "calls_fib20", "--port", &q.port],
+    );
     assert_eq!(out, "calls_fib20 = 6765\n");
-    let status = host_push(&exe, &["status", "--port", &q.port]);
+    let status = crate::run_host_push(&exe, None, &["status", "--port", &q.port]);
     assert!(status.contains("pushes: 0 ok, 0 failed"), "{status}");
     assert!(
         status.contains("boot report:\n  fib v1 loaded and confirmed"),
         "{status}"
     );
     // serde_json writes keys in order: the entry says loaded, installed for boot, confirmed.
-    let list = host_push(&exe, &["list", "--json", "--port", &q.port]);
+    let list = crate::run_host_push(&exe, None, &["list", "--json", "--port", &q.port]);
     assert!(list.contains(r#""storage":true"#), "{list}");
     let entry = list
         .split(r#"{"loaded":true,"name":"fib","stored":"#)

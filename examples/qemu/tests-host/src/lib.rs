@@ -350,8 +350,27 @@ pub fn host_push(test: &str) -> Option<PathBuf> {
     found
 }
 
+/// `host-push ARGS` (kept images in `cache` when given): its standard output, after checking
+/// that it succeeded.
+pub fn run_host_push(exe: &Path, cache: Option<&Path>, args: &[&str]) -> String {
+    let mut cmd = Command::new(exe);
+    cmd.args(args);
+    if let Some(c) = cache {
+        cmd.env("HOST_PUSH_CACHE", c);
+    }
+    let out = cmd.output().expect("run host-push");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "host-push {args:?}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 pub mod bench;
 pub mod flash;
+pub mod gdb;
 pub mod rust;
 pub mod signed;
 pub mod suite;

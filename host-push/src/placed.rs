@@ -1,0 +1,104 @@
+//! Where the sections of a loaded extension went, with their names from the kept packed file.
+
+use llext_transports::client::{Client, ClientError, Sections};
+use serde::Serialize;
+
+use crate::kept::{self, Kept};
+
+/// One placed section, named.
+#[derive(Clone, Debug, Serialize)]
+pub struct NamedSection {
+    /// Section index in the packed file.
+    pub index: u32,
+    /// Its name, when this host kept the file it sent (`None` otherwise).
+    pub name: Option<String>,
+    /// `text`, `rodata`, `data` or `bss`.
+    pub region: String,
+    /// Run-time address.
+    pub addr: u64,
+    /// Size in bytes.
+    pub size: u32,
+}
+
+/// The sections of a loaded extension and the kept image they name.
+pub struct Placed {
+    /// Named sections, in placing order.
+    pub sections: Vec<NamedSection>,
+    /// Sections the device placed but did not keep.
+    pub dropped: u16,
+    /// The kept image (`None`: not pushed from this host, or loaded at boot).
+    pub kept: Option<Kept>,
+}
+
+impl Placed {
+    /// Asks the device where `name`'s sections went and names them.
+    pub fn query(client: &mut Client, name: &str) -> Result<Placed, ClientError> {
+        let s = client.sections(name)?;
+        Ok(Self::named(name, s))
+    }
+
+    /// Names the sections of `s` from the image kept for `name`.
+    pub fn named(name: &str, s: Sections) -> Placed {
+        let kept = (s.total_len > 0)
+            .then(|| kept::find(name, s.crc32))
+            .flatten();
+        let indices: Vec<u32> = s.sections.iter().map(|p| p.index).collect();
+        let names = kept
+            .as_ref()
+            .and_then(|k| std::fs::read(&k.packed).ok())
+            .map_or_else(
+                || vec![None; indices.len()],
+                |b| kept::section_names(&b, &indices),
+            );
+        let sections = s
+            .sections
+            .into_iter()
+            .zip(names)
+            .map(|(p, name)| NamedSection {
+                index: p.index,
+                name,
+                region: p.region,
+                addr: p.addr,
+                size: p.size,
+            })
+            .collect();
+        Placed {
+            sections,
+            dropped: s.dropped,
+            kept,
+        }
+    }
+
+    /// As JSON: `{"sections": [...], "dropped": N, "elf": PATH|null}`.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "sections": self.sections,
+            "dropped": self.dropped,
+            "elf": self.kept.as_ref().map(|k| k.elf.display().to_string()),
+        })
+    }
+
+    /// One line per section: `.text  text  0x20001000  128 B`.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .sections
+            .iter()
+            .map(|s| {
+                let name = s
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("section {}", s.index));
+                format!(
+                    "{name:<20} {:<7} {:#010x}  {}",
+                    s.region,
+                    s.addr,
+                    crate::output::bytes(s.size as u64)
+                )
+            })
+            .collect();
+        if self.dropped > 0 {
+            out.push(format!("({} more the device did not keep)", self.dropped));
+        }
+        out
+    }
+}
