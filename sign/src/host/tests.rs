@@ -225,3 +225,23 @@ impl Rng {
         self.0.below(n as u64) as usize
     }
 }
+
+#[test]
+fn unsigned_pushes_and_installs_are_decided_separately() {
+    let Some(packed) = packed_hello() else {
+        return std::eprintln!("SKIPPED: no cc");
+    };
+    // A device that lets developers push into RAM but installs only signed images.
+    let p = Policy {
+        unsigned_pushes: true,
+        ..Policy::production(&[])
+    };
+    let finish = |kind| {
+        let mut v = StreamVerifier::new("hello", packed.len() as u32);
+        v.update(&packed);
+        v.finish(&p, kind)
+    };
+    assert_eq!(finish(Kind::Push), Ok(Verdict::Unsigned));
+    assert_eq!(finish(Kind::Install), Err(Refusal::Unsigned));
+    assert_eq!(finish(Kind::Boot), Err(Refusal::Unsigned));
+}
