@@ -18,6 +18,9 @@ pub const UNREACHABLE: u8 = 3;
 /// The device refused or failed the request (not loaded, in use, out of memory, no such symbol...).
 pub const REFUSED: u8 = 4;
 
+/// Extension code faulted during a call; the device contained the fault (exit 5 with the report).
+pub const FAULTED: u8 = 5;
+
 /// The exit codes as `host-push --help` and the README list them.
 pub const HELP: &str = "\
 Exit codes:
@@ -26,7 +29,8 @@ Exit codes:
   2  the extension has problems: found by `check` or before a push (nothing was sent), or
      reported by the device while loading it (missing symbols, wrong architecture, ...)
   3  cannot reach the device: no port, no answer, link lost, protocol version mismatch
-  4  the device refused or failed the request (not loaded, in use, out of memory, ...)";
+  4  the device refused or failed the request (not loaded, in use, out of memory, ...)
+  5  the extension faulted during a call; the device contained it (report: kind, pc, lr, sp)";
 
 /// A failure to report: `message` is one line, `details` are listed under it (every problem),
 /// `hint` says what to do when the message does not.
@@ -121,6 +125,7 @@ impl Failure {
             | ClientError::Disconnected { .. }
             | ClientError::Io { .. }) => Self::new(UNREACHABLE, format!("{doing}: {e}")),
             e @ ClientError::TooLarge { .. } => Self::new(OTHER, format!("{doing}: {e}")),
+            e @ ClientError::Faulted(_) => Self::new(FAULTED, format!("{doing}: {e}")),
         }
     }
 }

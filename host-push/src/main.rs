@@ -11,6 +11,7 @@ mod kept;
 mod output;
 mod placed;
 mod rustext;
+mod symbolize;
 
 use std::process::ExitCode;
 

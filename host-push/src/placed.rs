@@ -102,3 +102,16 @@ impl Placed {
         out
     }
 }
+
+impl Placed {
+    /// `function+offset (file:line)` of run-time address `addr`, from the kept ELF.
+    pub fn symbolize(&self, addr: u64) -> Option<String> {
+        let elf = std::fs::read(&self.kept.as_ref()?.elf).ok()?;
+        let placed: Vec<(String, u64)> = self
+            .sections
+            .iter()
+            .filter_map(|s| Some((s.name.clone()?, s.addr)))
+            .collect();
+        crate::symbolize::describe(&elf, &placed, addr)
+    }
+}

@@ -5,8 +5,11 @@ use clap::Args;
 use serde_json::json;
 
 use crate::device::{self, DeviceArgs};
-use crate::exit::Failure;
+use crate::exit::{FAULTED, Failure};
 use crate::output;
+use crate::placed::Placed;
+use llext_transports::client::{Client, ClientError};
+use llext_transports::protocol::FaultReport;
 
 /// Call `int SYM(void)` in a loaded extension and print `SYM = VALUE`.
 #[derive(Debug, Args)]
@@ -25,10 +28,12 @@ pub struct CallArgs {
 /// Runs `host-push call`.
 pub fn run(args: &CallArgs) -> Result<()> {
     let mut conn = device::connect(&args.device)?;
-    let value = conn
-        .client
-        .call(&args.name, &args.sym)
-        .map_err(|e| Failure::client(e, &format!("call {} {}", args.name, args.sym)))?;
+    let doing = format!("call {} {}", args.name, args.sym);
+    let value = match conn.client.call(&args.name, &args.sym) {
+        Ok(v) => v,
+        Err(ClientError::Faulted(r)) => return Err(fault(&mut conn.client, &args.name, r, &doing)),
+        Err(e) => return Err(Failure::client(e, &doing).into()),
+    };
     if args.json {
         output::json(&json!({
             "ok": true,
@@ -41,4 +46,36 @@ pub fn run(args: &CallArgs) -> Result<()> {
         println!("{} = {value}", args.sym);
     }
     Ok(())
+}
+
+/// A contained fault, symbolized from the kept ELF: `pc` and `lr` as `function+offset
+/// (file:line)` where they are in the extension's code.
+fn fault(client: &mut Client, name: &str, r: FaultReport, doing: &str) -> anyhow::Error {
+    let placed = Placed::query(client, name).ok();
+    let sym = |a: u64| placed.as_ref().and_then(|p| p.symbolize(a));
+    let mut details = vec![format!(
+        "{} (status {:#010x}) at pc {:#010x}{}",
+        r.kind.name(),
+        r.status,
+        r.pc,
+        sym(r.pc).map_or(String::new(), |s| format!(" in {s}"))
+    )];
+    details.push(format!(
+        "lr {:#010x}{}, sp {:#010x}",
+        r.lr,
+        sym(r.lr & !1).map_or(String::new(), |s| format!(" in {s}")),
+        r.sp
+    ));
+    if let Some(a) = r.addr {
+        details.push(format!("faulting address {a:#010x}"));
+    }
+    let f = Failure::new(
+        FAULTED,
+        format!("{doing}: `{name}` faulted; the device contained it and marked it faulted"),
+    )
+    .details(details)
+    .hint(format!(
+        "fix it, then `host-push unload {name}` and push it again"
+    ));
+    f.into()
 }

@@ -5,7 +5,7 @@ use std::io;
 use std::string::String;
 use std::time::Duration;
 
-use crate::protocol::ErrorCode;
+use crate::protocol::{ErrorCode, FaultReport};
 
 /// A failed client operation.
 #[derive(Debug)]
@@ -64,6 +64,8 @@ pub enum ClientError {
         /// Its size.
         len: usize,
     },
+    /// The call faulted; the device contained the fault and marked the extension faulted.
+    Faulted(FaultReport),
 }
 
 impl ClientError {
@@ -104,6 +106,25 @@ impl fmt::Display for ClientError {
             ClientError::Io { port, source } => write!(f, "{port}: {source}"),
             ClientError::TooLarge { len } => {
                 write!(f, "{len} bytes is too large to push (at most 4 GiB)")
+            }
+            ClientError::Faulted(r) => {
+                write!(
+                    f,
+                    "the extension faulted ({}) at pc {:#010x}",
+                    r.kind.name(),
+                    r.pc
+                )?;
+                if let Some(k) = r.region {
+                    write!(f, " ({}+{:#x})", k.name(), r.offset)?;
+                }
+                write!(f, ", lr {:#010x}, sp {:#010x}", r.lr, r.sp)?;
+                if let Some(a) = r.addr {
+                    write!(f, ", address {a:#010x}")?;
+                }
+                write!(
+                    f,
+                    "; the device marked it faulted: unload it or push it again"
+                )
             }
         }
     }

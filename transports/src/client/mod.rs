@@ -34,7 +34,7 @@ pub use types::{
 };
 
 use crate::protocol::{
-    ErrorReply, FrameDecoder, Request, Response, VERSION, decode, encode, max_frame_len,
+    ErrorReply, ExtState, FrameDecoder, Request, Response, VERSION, decode, encode, max_frame_len,
 };
 
 /// Largest frame the client accepts from a device.
@@ -231,7 +231,11 @@ impl Client {
                                 ExtensionStatus {
                                     name: e.name.into(),
                                     slot: e.slot,
-                                    state: "ready".into(),
+                                    state: match e.state {
+                                        ExtState::Ready => "ready",
+                                        ExtState::Faulted => "faulted",
+                                    }
+                                    .into(),
                                     use_count: e.use_count,
                                     image_bytes: e.image_bytes,
                                     dependencies: Vec::new(),
@@ -267,6 +271,7 @@ impl Client {
     pub fn call(&mut self, ext: &str, sym: &str) -> Result<i32, ClientError> {
         self.once("call", &Request::Call { ext, sym }, |r| match r {
             Response::CallResult { value } => Some(Ok(*value)),
+            Response::CallFaulted(f) => Some(Err(ClientError::Faulted(*f))),
             _ => None,
         })?
     }

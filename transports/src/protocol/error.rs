@@ -68,6 +68,8 @@ pub enum ErrorCode {
     UnknownKey,
     /// An install of a signed version older than the one installed.
     Rollback,
+    /// The extension faulted in an earlier call: unload it or push it again.
+    Faulted,
 }
 
 impl ErrorCode {
@@ -104,6 +106,7 @@ impl ErrorCode {
             ErrorCode::Unsigned => "unsigned",
             ErrorCode::UnknownKey => "unknown-key",
             ErrorCode::Rollback => "rollback",
+            ErrorCode::Faulted => "faulted",
         }
     }
 

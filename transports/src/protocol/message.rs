@@ -189,6 +189,54 @@ pub enum Response<'a> {
     Section(SectionInfo),
     /// The end of a sections answer.
     SectionsEnd(SectionsEnd),
+    /// The call faulted: the device contained it and marked the extension faulted.
+    CallFaulted(FaultReport),
+}
+
+/// What raised a contained fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FaultKind {
+    /// Cortex-M HardFault (a configurable fault escalated, or a fault in a fault).
+    HardFault,
+    /// Cortex-M MemManage: an access the MPU forbids.
+    MemManage,
+    /// Cortex-M BusFault: a bad address.
+    BusFault,
+    /// Cortex-M UsageFault: undefined instruction, division by zero, unaligned access...
+    UsageFault,
+}
+
+impl FaultKind {
+    /// Its name (`hard-fault`, `mem-manage`, `bus-fault`, `usage-fault`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::HardFault => "hard-fault",
+            FaultKind::MemManage => "mem-manage",
+            FaultKind::BusFault => "bus-fault",
+            FaultKind::UsageFault => "usage-fault",
+        }
+    }
+}
+
+/// A fault raised by extension code and contained by the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultReport {
+    /// What kind.
+    pub kind: FaultKind,
+    /// The hardware's fault status (Cortex-M: CFSR).
+    pub status: u32,
+    /// The faulting instruction.
+    pub pc: u64,
+    /// The return address register at the fault.
+    pub lr: u64,
+    /// The stack pointer at the fault.
+    pub sp: u64,
+    /// The faulting data address, where the hardware gives one.
+    pub addr: Option<u64>,
+    /// The region of the extension the PC is in (filled in by the server).
+    pub region: Option<RegionKind>,
+    /// The PC's offset in that region.
+    pub offset: u32,
 }
 
 /// Where one section of the pushed file was placed.
@@ -319,6 +367,8 @@ pub struct ExtensionInfo<'a> {
 pub enum ExtState {
     /// Loaded and its constructors ran: it can be called.
     Ready,
+    /// A call faulted: no further calls until it is unloaded or pushed again.
+    Faulted,
 }
 
 /// One region of a loaded extension.

@@ -10,10 +10,10 @@ mod message;
 pub use error::ErrorCode;
 pub use frame::{CRC32, FrameDecoder, FrameError, decode, encode, max_frame_len};
 pub use message::{
-    BootEventInfo, BootEventKind, DeviceHello, ErrorReply, ExtState, ExtensionInfo, ImageInfo,
-    ImageState, InstallInfo, Interrupted, ListHead, Loaded, RegionInfo, RegionKind, Request,
-    Response, STORED_DEPS, SectionInfo, SectionsEnd, StatusHead, StoredEntry, StoredInfo,
-    TRUST_KEYS, TrustInfo,
+    BootEventInfo, BootEventKind, DeviceHello, ErrorReply, ExtState, ExtensionInfo, FaultKind,
+    FaultReport, ImageInfo, ImageState, InstallInfo, Interrupted, ListHead, Loaded, RegionInfo,
+    RegionKind, Request, Response, STORED_DEPS, SectionInfo, SectionsEnd, StatusHead, StoredEntry,
+    StoredInfo, TRUST_KEYS, TrustInfo,
 };
 
 /// The protocol version this code speaks; a host and a device must agree on it.

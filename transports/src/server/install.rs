@@ -277,6 +277,7 @@ where
                 let use_count = *use_count;
                 link.send(seq, &Response::Unloaded { use_count }).await
             }
+            Answer::Faulted(f) => link.send(seq, &Response::CallFaulted(*f)).await,
             Answer::Removed => link.send(seq, &Response::Removed).await,
             Answer::Entry(name) => {
                 let name = name.as_str();

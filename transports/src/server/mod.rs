@@ -46,8 +46,8 @@ pub use store::{ExtStore, NoStore, Progress, STORE_MSG, Slots, StoreError};
 pub use text::Text;
 
 use crate::protocol::{
-    DeviceHello, ErrorCode, ErrorReply, ExtState, ExtensionInfo, Loaded, RegionInfo, RegionKind,
-    Request, Response, SectionInfo, SectionsEnd, StatusHead, VERSION, decode,
+    DeviceHello, ErrorCode, ErrorReply, ExtState, ExtensionInfo, FaultReport, Loaded, RegionInfo,
+    RegionKind, Request, Response, SectionInfo, SectionsEnd, StatusHead, VERSION, decode,
 };
 use install::{CatalogOp, InstallRecord};
 use link::FrameLink;
@@ -96,7 +96,13 @@ pub struct Config {
     pub limits: Limits,
     /// Which signing keys the device trusts and whether it runs unsigned extensions.
     pub trust: llext_sign::Policy,
+    /// Runs `Call`s so that a fault in extension code ends the call, not the firmware (the
+    /// firmware's fault handler); `None` calls directly.
+    pub guard: Option<CallGuard>,
 }
+
+/// Calls the `int f(void)` at an address, returning the fault it raised, if any, instead.
+pub type CallGuard = fn(addr: u64) -> Result<i32, FaultReport>;
 
 impl Default for Config {
     fn default() -> Self {
@@ -109,6 +115,7 @@ impl Default for Config {
             max_push: 16 << 20,
             limits: Limits::default(),
             trust: llext_sign::Policy::DEVELOPMENT,
+            guard: None,
         }
     }
 }
@@ -130,6 +137,7 @@ fn reply(f: &Failure) -> ErrorReply<'_> {
 /// to be sent again if the same request arrives again.
 enum Answer {
     Value(i32),
+    Faulted(FaultReport),
     Unloaded(u16),
     Removed,
     /// The extension's entry, as it is when the answer is sent.
@@ -290,6 +298,8 @@ pub struct Device<P, G, const N: usize, const F: usize = DEFAULT_FRAME, S = NoSt
     last_install: Option<InstallRecord>,
     /// Where the sections of the extension in each registry slot were placed.
     placed: [Placements; N],
+    /// The extension in each slot faulted: no more calls, no destructors.
+    faulted: [bool; N],
 }
 
 impl<P, G, const N: usize, const F: usize> Device<P, G, N, F, NoStore>
@@ -332,6 +342,7 @@ where
             last_push: None,
             last_install: None,
             placed: [Placements::new(0, 0); N],
+            faulted: [false; N],
         }
     }
 
@@ -483,7 +494,8 @@ where
             } => return self.push(link, seq, push_id, name, total_len, crc32).await,
             Cmd::Call { ext, sym } => {
                 let a = match self.call(ext, sym) {
-                    Ok(v) => Answer::Value(v),
+                    Ok(Ok(v)) => Answer::Value(v),
+                    Ok(Err(fault)) => Answer::Faulted(fault),
                     Err(f) => Answer::Failed(f),
                 };
                 self.flush_logs(link).await?;
@@ -607,7 +619,11 @@ where
                 index: index as u8,
                 slot: slot as u8,
                 name: ext.name(),
-                state: ExtState::Ready,
+                state: if self.faulted[slot] {
+                    ExtState::Faulted
+                } else {
+                    ExtState::Ready
+                },
                 use_count: ext.use_count(),
                 deps: ext.dependencies(),
                 image_bytes: ext.image_bytes() as u32,
@@ -659,7 +675,12 @@ where
         link.send(seq, &Response::SectionsEnd(end)).await
     }
 
-    fn call(&mut self, ext: Option<Name>, sym: Option<Text<MAX_SYM>>) -> Result<i32, Failure> {
+    /// Runs a call; `Ok(Err(fault))` when the extension faulted (it is then marked faulted).
+    fn call(
+        &mut self,
+        ext: Option<Name>,
+        sym: Option<Text<MAX_SYM>>,
+    ) -> Result<Result<i32, FaultReport>, Failure> {
         let ext =
             ext.ok_or_else(|| fail(ErrorCode::NotLoaded, format_args!("no such extension")))?;
         let sym = sym.ok_or_else(|| {
@@ -669,6 +690,12 @@ where
             )
         })?;
         let slot = self.find(&ext)?;
+        if self.faulted[slot] {
+            return Err(fail(
+                ErrorCode::Faulted,
+                format_args!("`{ext}` faulted in an earlier call: unload it or push it again"),
+            ));
+        }
         let e = self.registry.get(slot).expect("found");
         let addr = e.entry(sym.as_str()).map_err(|err| match err {
             EntryError::NotFound => fail(
@@ -683,7 +710,22 @@ where
                 ),
             ),
         })?;
-        Ok(exec::call_int(addr))
+        let Some(guard) = self.config.guard else {
+            return Ok(Ok(exec::call_int(addr)));
+        };
+        let mut fault = match guard(addr) {
+            Ok(v) => return Ok(Ok(v)),
+            Err(f) => f,
+        };
+        self.faulted[slot] = true;
+        if let Some(r) = e
+            .regions()
+            .find(|r| fault.pc >= r.addr && fault.pc < r.addr + r.size as u64)
+        {
+            fault.region = Some(RegionKind::from_mem(r.kind));
+            fault.offset = (fault.pc - r.addr) as u32;
+        }
+        Ok(Err(fault))
     }
 
     fn find(&self, name: &Name) -> Result<usize, Failure> {
@@ -711,7 +753,10 @@ where
                     format_args!("`{name}` is used by `{}`: unload that one first", by.name()),
                 ));
             }
-            exec::teardown(ext);
+            // A faulted extension's destructors are not run: they may fault too.
+            if !self.faulted[slot] {
+                exec::teardown(ext);
+            }
         }
         self.registry.unload(slot).map_err(|e| {
             fail(
@@ -722,6 +767,7 @@ where
         let left = self.registry.get(slot).map_or(0, |e| e.use_count());
         if left == 0 {
             self.placed[slot] = Placements::new(0, 0);
+            self.faulted[slot] = false;
         }
         Ok(left)
     }

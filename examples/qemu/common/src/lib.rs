@@ -5,6 +5,8 @@
 pub mod bench;
 pub mod api;
 pub mod exports;
+#[cfg(target_arch = "arm")]
+pub mod fault;
 pub mod log;
 pub mod measure;
 pub mod trust;

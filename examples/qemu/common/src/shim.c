@@ -187,3 +187,69 @@ int fw_llext_unwind(void) {
     if (top == NULL) return 0;
     __builtin_longjmp(top->env, 1);
 }
+
+#if defined(__ARM_ARCH_7M__)
+/* Fault containment (Cortex-M3): a HardFault (the configurable faults escalate to it, they are
+   not enabled) whose PC lies in extension memory while a guarded call runs (llext_top set by
+   fw_guarded_call) is recorded, and the exception returns into fw_fault_resume instead of the
+   faulting code, which jumps back to the llext_try frame of the call. Any other fault stays
+   fatal: the firmware stops, as before. */
+#include <stdint.h>
+
+struct fw_fault {
+    uint32_t faulted, cfsr, hfsr, pc, lr, sp, mmfar, bfar;
+};
+volatile struct fw_fault fw_last_fault;
+static uint32_t fw_ext_lo, fw_ext_hi;
+
+/* Extension code lives in [lo, hi). */
+void fw_fault_set_range(uint32_t lo, uint32_t hi) {
+    fw_ext_lo = lo;
+    fw_ext_hi = hi;
+}
+
+static void fw_fault_resume(void) {
+    fw_llext_unwind();
+    for (;;) {}
+}
+
+#define SCB_CFSR (*(volatile uint32_t *)0xE000ED28u)
+#define SCB_HFSR (*(volatile uint32_t *)0xE000ED2Cu)
+#define SCB_MMFAR (*(volatile uint32_t *)0xE000ED34u)
+#define SCB_BFAR (*(volatile uint32_t *)0xE000ED38u)
+
+/* frame: the stacked r0-r3, r12, lr, pc, xPSR. Returns to the exception return. */
+void fw_fault_contain(uint32_t *frame, uint32_t exc_return) {
+    uint32_t pc = frame[6];
+    int thread = (exc_return & 0xFu) != 0x1u; /* not a fault inside a handler */
+    if (!thread || llext_top == NULL || pc < fw_ext_lo || pc >= fw_ext_hi) {
+        static const char msg[] = "llext-fw: fault outside extension code: the firmware stops\n";
+        fw_log_write(msg, sizeof msg - 1);
+        for (;;) {}
+    }
+    fw_last_fault.cfsr = SCB_CFSR;
+    fw_last_fault.hfsr = SCB_HFSR;
+    fw_last_fault.mmfar = SCB_MMFAR;
+    fw_last_fault.bfar = SCB_BFAR;
+    fw_last_fault.pc = pc;
+    fw_last_fault.lr = frame[5];
+    fw_last_fault.sp = (uint32_t)(frame + 8);
+    fw_last_fault.faulted = 1;
+    SCB_CFSR = SCB_CFSR; /* write-one-to-clear */
+    SCB_HFSR = SCB_HFSR;
+    frame[6] = (uint32_t)&fw_fault_resume & ~1u;
+    frame[7] = 1u << 24; /* xPSR: Thumb, no IT state */
+}
+
+__attribute__((naked)) void HardFault(void) {
+    __asm volatile(
+        "tst lr, #4\n"
+        "ite eq\n"
+        "mrseq r0, msp\n"
+        "mrsne r0, psp\n"
+        "mov r1, lr\n"
+        "push {r1, lr}\n"
+        "bl fw_fault_contain\n"
+        "pop {r1, pc}\n");
+}
+#endif

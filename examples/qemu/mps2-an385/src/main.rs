@@ -56,8 +56,14 @@ mod device {
             qemu_common::bench::Announce::new(uart, outcome)
         };
         let mut link = uart;
-        let mut device: Device<_, _, 8> =
-            Device::new(memory, info, qemu_common::trust::config(), Logs);
+        // Faults with the PC in the pool (extension code) end the call, not the firmware.
+        let lo = core::ptr::addr_of!(POOL) as usize;
+        qemu_common::fault::init(lo, lo + POOL_SIZE);
+        let config = llext_transports::server::Config {
+            guard: Some(qemu_common::fault::guarded_call),
+            ..qemu_common::trust::config()
+        };
+        let mut device: Device<_, _, 8> = Device::new(memory, info, config, Logs);
         loop {
             let _ = device.serve(&mut link).await;
         }

@@ -350,25 +350,47 @@ pub fn host_push(test: &str) -> Option<PathBuf> {
     found
 }
 
-/// `host-push ARGS` (kept images in `cache` when given): its standard output, after checking
-/// that it succeeded.
-pub fn run_host_push(exe: &Path, cache: Option<&Path>, args: &[&str]) -> String {
+/// What a run of `host-push` gave.
+pub struct HostPushRun {
+    /// Its exit code.
+    pub code: i32,
+    /// Its standard output.
+    pub stdout: String,
+    /// Its standard error.
+    pub stderr: String,
+}
+
+impl std::fmt::Display for HostPushRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}\n{}{}", self.code, self.stdout, self.stderr)
+    }
+}
+
+/// `host-push ARGS`, keeping pushed images in `cache` when given.
+pub fn host_push_run(exe: &Path, cache: Option<&Path>, args: &[&str]) -> HostPushRun {
     let mut cmd = Command::new(exe);
     cmd.args(args);
     if let Some(c) = cache {
         cmd.env("HOST_PUSH_CACHE", c);
     }
     let out = cmd.output().expect("run host-push");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "host-push {args:?}: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    HostPushRun {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `host-push ARGS` (kept images in `cache` when given): its standard output, after checking
+/// that it succeeded.
+pub fn run_host_push(exe: &Path, cache: Option<&Path>, args: &[&str]) -> String {
+    let r = host_push_run(exe, cache, args);
+    assert!(r.code == 0, "host-push {args:?}: {r}");
+    r.stdout
 }
 
 pub mod bench;
+pub mod fault;
 pub mod flash;
 pub mod gdb;
 pub mod rust;

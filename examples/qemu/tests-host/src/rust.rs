@@ -4,7 +4,6 @@
 //! an extension built against a changed API refused, by `host-push` and by the firmware.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use test_support::rust;
 
@@ -20,28 +19,8 @@ impl Board {
     }
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n{}{}", self.code, self.stdout, self.stderr)
-    }
-}
-
-fn host_push(bin: &Path, args: &[&str]) -> Run {
-    let out: Output = Command::new(bin)
-        .args(args)
-        .output()
-        .expect("run host-push");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+fn host_push(bin: &Path, args: &[&str]) -> crate::HostPushRun {
+    crate::host_push_run(bin, None, args)
 }
 
 /// Everything above, for each of the board's Rust targets installed.

@@ -1,0 +1,77 @@
+//! Cortex-M3 fault containment for `Call`s (`shim.c`): the server's `Config::guard`.
+
+use llext_transports::protocol::{FaultKind, FaultReport};
+
+/// What the fault handler recorded (`struct fw_fault` in `shim.c`).
+#[repr(C)]
+struct Recorded {
+    faulted: u32,
+    cfsr: u32,
+    hfsr: u32,
+    pc: u32,
+    lr: u32,
+    sp: u32,
+    mmfar: u32,
+    bfar: u32,
+}
+
+unsafe extern "C" {
+    static mut fw_last_fault: Recorded;
+    fn fw_fault_set_range(lo: u32, hi: u32);
+}
+
+/// Faults with the PC in `[lo, hi)` (extension memory) are contained; division by zero traps.
+pub fn init(lo: usize, hi: usize) {
+    // SAFETY: plain stores before any extension runs.
+    unsafe { fw_fault_set_range(lo as u32, hi as u32) };
+    // SAFETY: sets CCR.DIV_0_TRP (bit 4): an SDIV/UDIV by zero raises a UsageFault instead of
+    // giving 0. Rust code never divides by zero (it checks first).
+    unsafe {
+        let ccr = 0xE000_ED14 as *mut u32;
+        ccr.write_volatile(ccr.read_volatile() | 1 << 4);
+    }
+}
+
+unsafe extern "C" fn call(ctx: *mut core::ffi::c_void) -> i32 {
+    // SAFETY: `ctx` is the address of an `int (void)` function the server found in a loaded
+    // extension's exports (see `llext_transports::server` exec.rs).
+    unsafe { llext_loader::extension::call_int(ctx as usize as u64) }
+}
+
+/// Calls the `int f(void)` at `addr`; a fault in extension code ends it with its report.
+pub fn guarded_call(addr: u64) -> Result<i32, FaultReport> {
+    let rec = core::ptr::addr_of_mut!(fw_last_fault);
+    // SAFETY: the fault handler writes this only while a guarded call runs, on this thread.
+    unsafe { (*rec).faulted = 0 };
+    // SAFETY: as for `call`; llext_try returns here whether or not the call faulted.
+    let v = unsafe { crate::api::llext_try(call, addr as usize as *mut _, i32::MIN) };
+    // SAFETY: the call is over; the handler no longer writes.
+    let r = unsafe { core::ptr::read_volatile(rec) };
+    if r.faulted == 0 {
+        return Ok(v);
+    }
+    Err(report(&r))
+}
+
+fn report(r: &Recorded) -> FaultReport {
+    let (mm, bus, usage) = (r.cfsr & 0xff, (r.cfsr >> 8) & 0xff, r.cfsr >> 16);
+    let (kind, addr) = if mm != 0 {
+        (FaultKind::MemManage, (mm & 0x80 != 0).then_some(r.mmfar))
+    } else if bus != 0 {
+        (FaultKind::BusFault, (bus & 0x80 != 0).then_some(r.bfar))
+    } else if usage != 0 {
+        (FaultKind::UsageFault, None)
+    } else {
+        (FaultKind::HardFault, None)
+    };
+    FaultReport {
+        kind,
+        status: r.cfsr,
+        pc: r.pc.into(),
+        lr: r.lr.into(),
+        sp: r.sp.into(),
+        addr: addr.map(u64::from),
+        region: None,
+        offset: 0,
+    }
+}

@@ -1,0 +1,130 @@
+//! Fault containment on mps2-an385 (issue 12): a fault raised by extension code during a call
+//! ends the call, not the firmware; `host-push call` exits 5 naming the function and line; the
+//! extension is marked faulted; unloading it returns the pool to its baseline; the board goes on
+//! loading and running extensions. A fault outside extension code stays fatal.
+
+use crate::{Board, Qemu, compile, corpus};
+
+/// The extension; the line numbers below are those of the faulting statements.
+const SOURCE: &str = "unsigned strlen(const char *);
+volatile int zero = 0;
+
+int crash_ok(void) { return 42; }
+
+int crash_udf(void)
+{
+    __builtin_trap();
+    return 1;
+}
+
+int crash_div(void)
+{
+    return 100 / zero;
+}
+
+int crash_ptr(void)
+{
+    return *(volatile int *)0xF0000000;
+}
+
+int crash_in_firmware(void) { return (int)strlen((const char *)0xF0000000); }
+";
+
+/// (function, kind, line, faulting address shown). The lines are what GCC's DWARF says for the
+/// faulting instruction (`objdump -dl`): at -Os it puts the `sdiv` of `crash_div` on line 15; and
+/// `crash_udf` goes to `.text.unlikely`, a second code section.
+const CASES: &[(&str, &str, u32, Option<&str>)] = &[
+    ("crash_udf", "usage-fault", 8, None),
+    ("crash_div", "usage-fault", 15, None),
+    ("crash_ptr", "bus-fault", 19, Some("0xf0000000")),
+];
+
+fn run(exe: &std::path::Path, cache: &std::path::Path, args: &[&str]) -> crate::HostPushRun {
+    crate::host_push_run(exe, Some(cache), args)
+}
+
+/// Every case above, then another extension, then a fault in firmware code.
+pub fn faults_are_contained(board: Board) {
+    let Some(exe) = crate::host_push("faults_are_contained") else {
+        return;
+    };
+    let q = Qemu::start(board, &[]);
+    let dir = std::env::temp_dir().join("llext-qemu-tests").join(format!(
+        "fault-{}-{}",
+        board.name(),
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (c, obj, cache) = (dir.join("crash.c"), dir.join("crash.o"), dir.join("cache"));
+    std::fs::write(&c, SOURCE).expect("write");
+    std::fs::write(&obj, compile(board, "crash", &[c], &["-g"])).expect("write");
+    let obj = obj.to_str().expect("utf-8");
+    let port = q.port.as_str();
+    // One host at a time: host-push connects anew for each command.
+    let used = || {
+        let st = run(&exe, &cache, &["status", "--json", "--port", port]).stdout;
+        let at = st.find("\"used_memory\":").expect("used_memory") + 14;
+        let digits: String = st[at..].chars().take_while(char::is_ascii_digit).collect();
+        digits.parse::<u64>().expect("a number")
+    };
+    let base = used();
+    for &(func, kind, line, addr) in CASES {
+        let r = run(&exe, &cache, &[obj, "--port", port, "--call", "crash_ok"]);
+        assert!(
+            r.code == 0 && r.stdout.contains("crash_ok = 42"),
+            "{}",
+            r.stderr
+        );
+        let r = run(&exe, &cache, &["call", "crash", func, "--port", port]);
+        assert_eq!(r.code, 5, "{func}: {}{}", r.stdout, r.stderr);
+        let want = format!("{kind} (status ");
+        assert!(r.stderr.contains(&want), "{func}: {}", r.stderr);
+        let at = format!(" in {func}+0x");
+        let src = format!("(crash.c:{line})");
+        assert!(
+            r.stderr.contains(&at) && r.stderr.contains(&src),
+            "{func}: {}",
+            r.stderr
+        );
+        if let Some(a) = addr {
+            assert!(
+                r.stderr.contains(&format!("faulting address {a}")),
+                "{}",
+                r.stderr
+            );
+        }
+        let st = run(&exe, &cache, &["status", "--port", port]);
+        assert!(st.stdout.contains("crash: faulted"), "{}", st.stdout);
+        let again = run(&exe, &cache, &["call", "crash", "crash_ok", "--port", port]);
+        assert!(
+            again.code == 4 && again.stderr.contains("[faulted]"),
+            "{}",
+            again.stderr
+        );
+        let r = run(&exe, &cache, &["unload", "crash", "--port", port]);
+        assert_eq!(r.code, 0, "unload a faulted extension: {}", r.stderr);
+        assert_eq!(used(), base, "{func}: the pool is back at its baseline");
+    }
+    {
+        let mut d = q.connect();
+        d.push(
+            "calls",
+            &crate::pack(&compile(board, "calls_f", &[corpus("calls")], &[])),
+        );
+        assert_eq!(d.call("calls", "calls_fib20"), 6765);
+        d.client.unload("calls").expect("unload");
+    }
+    // The PC is in the firmware's strlen, not in the extension: the firmware stops.
+    let r = run(&exe, &cache, &[obj, "--port", port]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(
+        &exe,
+        &cache,
+        &["call", "crash", "crash_in_firmware", "--port", port],
+    );
+    assert_eq!(
+        r.code, 3,
+        "a fault in firmware code is fatal: {}{}",
+        r.stdout, r.stderr
+    );
+}
