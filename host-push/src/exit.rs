@@ -30,7 +30,8 @@ Exit codes:
      reported by the device while loading it (missing symbols, wrong architecture, ...)
   3  cannot reach the device: no port, no answer, link lost, protocol version mismatch
   4  the device refused or failed the request (not loaded, in use, out of memory, ...)
-  5  the extension faulted during a call; the device contained it (report: kind, pc, lr, sp)";
+  5  the extension faulted (in this call or its constructors, or in an earlier call); the
+     device contained it (report: kind, pc, lr, sp)";
 
 /// A failure to report: `message` is one line, `details` are listed under it (every problem),
 /// `hint` says what to do when the message does not.
@@ -107,7 +108,9 @@ impl Failure {
                 ),
             ),
             ClientError::Device { code, message } => {
-                let exit = if is_extension_problem(code) {
+                let exit = if code == ErrorCode::Faulted {
+                    FAULTED
+                } else if is_extension_problem(code) {
                     PROBLEMS
                 } else {
                     REFUSED

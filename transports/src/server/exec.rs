@@ -27,3 +27,25 @@ pub(crate) fn call_int(addr: u64) -> i32 {
     // the symbol is an `int (void)` function, as the `Call` message documents.
     unsafe { llext_loader::extension::call_int(addr) }
 }
+
+/// Runs `f` under the firmware's `guard` (directly without one); a fault's report says where in
+/// `ext` the PC was.
+pub(crate) fn guarded(
+    guard: Option<super::CallGuard>,
+    ext: &Extension,
+    f: &mut dyn FnMut() -> i32,
+) -> Result<i32, crate::protocol::FaultReport> {
+    let Some(guard) = guard else {
+        return Ok(f());
+    };
+    guard(f).map_err(|mut fault| {
+        if let Some(r) = ext
+            .regions()
+            .find(|r| fault.pc >= r.addr && fault.pc < r.addr + r.size as u64)
+        {
+            fault.region = Some(crate::protocol::RegionKind::from_mem(r.kind));
+            fault.offset = (fault.pc - r.addr) as u32;
+        }
+        fault
+    })
+}

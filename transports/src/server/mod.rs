@@ -101,8 +101,9 @@ pub struct Config {
     pub guard: Option<CallGuard>,
 }
 
-/// Calls the `int f(void)` at an address, returning the fault it raised, if any, instead.
-pub type CallGuard = fn(addr: u64) -> Result<i32, FaultReport>;
+/// Runs `f` (which runs extension code: a call, constructors, destructors), returning the fault
+/// extension code raised, if any, instead of its value.
+pub type CallGuard = fn(f: &mut dyn FnMut() -> i32) -> Result<i32, FaultReport>;
 
 impl Default for Config {
     fn default() -> Self {
@@ -364,13 +365,16 @@ where
             limits: self.config.limits,
             arch: llext_loader::arch::Arch::native(),
         };
+        let guard = self.config.guard;
         let mut bringup = |ext: &llext_loader::Extension| {
-            // An image whose constructors point at data fails its trial instead of faulting.
-            let ok = ext.check_entries().is_ok();
-            if ok {
-                exec::bringup(ext);
-            }
-            ok
+            // An image whose constructors point at data, or fault (with a guard), fails its
+            // trial instead of taking the firmware down.
+            ext.check_entries().is_ok()
+                && exec::guarded(guard, ext, &mut || {
+                    exec::bringup(ext);
+                    0
+                })
+                .is_ok()
         };
         self.store
             .boot(&mut self.registry, &params, &mut bringup)
@@ -710,22 +714,11 @@ where
                 ),
             ),
         })?;
-        let Some(guard) = self.config.guard else {
-            return Ok(Ok(exec::call_int(addr)));
-        };
-        let mut fault = match guard(addr) {
-            Ok(v) => return Ok(Ok(v)),
-            Err(f) => f,
-        };
-        self.faulted[slot] = true;
-        if let Some(r) = e
-            .regions()
-            .find(|r| fault.pc >= r.addr && fault.pc < r.addr + r.size as u64)
-        {
-            fault.region = Some(RegionKind::from_mem(r.kind));
-            fault.offset = (fault.pc - r.addr) as u32;
+        let r = exec::guarded(self.config.guard, e, &mut || exec::call_int(addr));
+        if r.is_err() {
+            self.faulted[slot] = true;
         }
-        Ok(Err(fault))
+        Ok(r)
     }
 
     fn find(&self, name: &Name) -> Result<usize, Failure> {
@@ -753,9 +746,13 @@ where
                     format_args!("`{name}` is used by `{}`: unload that one first", by.name()),
                 ));
             }
-            // A faulted extension's destructors are not run: they may fault too.
+            // A faulted extension's destructors are not run: they may fault too. A destructor
+            // that faults is cut short; the extension is unloaded all the same.
             if !self.faulted[slot] {
-                exec::teardown(ext);
+                let _ = exec::guarded(self.config.guard, ext, &mut || {
+                    exec::teardown(ext);
+                    0
+                });
             }
         }
         self.registry.unload(slot).map_err(|e| {
@@ -891,7 +888,7 @@ where
                         let _ = self.registry.unload(slot);
                         Err(Some(f))
                     }
-                    Ok(()) => start(&mut self.registry, slot, &name, whole)
+                    Ok(()) => start(&mut self.registry, slot, &name, whole, self.config.guard)
                         .map_err(|f| f.filter(|_| drained)),
                 }
             }
@@ -939,11 +936,20 @@ fn start<P: MemoryProvider, const N: usize>(
     slot: usize,
     name: &Name,
     whole: bool,
+    guard: Option<CallGuard>,
 ) -> Result<Loaded, Option<Failure>> {
     let e = registry.get(slot).expect("just loaded");
     let refused = match (whole, e.check_entries()) {
         (true, Ok(())) => {
-            exec::bringup(e);
+            let run = exec::guarded(guard, e, &mut || {
+                exec::bringup(e);
+                0
+            });
+            if let Err(f) = run {
+                // Its constructors were cut short: nothing to tear down, its memory goes back.
+                let _ = registry.unload(slot);
+                return Err(Some(fault_failure(name, &f)));
+            }
             let s = e.stats();
             return Ok(Loaded {
                 slot: slot as u8,
@@ -964,6 +970,22 @@ fn start<P: MemoryProvider, const N: usize>(
     // Constructors never ran: nothing to tear down.
     let _ = registry.unload(slot);
     Err(Some(refused))
+}
+
+/// The answer to a push whose constructor faulted.
+fn fault_failure(name: &Name, f: &FaultReport) -> Failure {
+    let region = f.region.map_or("", |r| r.name());
+    fail(
+        ErrorCode::Faulted,
+        format_args!(
+            "a constructor of `{name}` faulted ({}, status {:#x}) at pc {:#x} ({region}+{:#x}), lr {:#x}: not loaded",
+            f.kind.name(),
+            f.status,
+            f.pc,
+            f.offset,
+            f.lr
+        ),
+    )
 }
 
 fn arch_name() -> &'static str {

@@ -1,4 +1,5 @@
-//! Cortex-M3 fault containment for `Call`s (`shim.c`): the server's `Config::guard`.
+//! Cortex-M3 fault containment for calls, constructors and destructors (`shim.c`): the
+//! server's `Config::guard`.
 
 use llext_transports::protocol::{FaultKind, FaultReport};
 
@@ -33,18 +34,21 @@ pub fn init(lo: usize, hi: usize) {
 }
 
 unsafe extern "C" fn call(ctx: *mut core::ffi::c_void) -> i32 {
-    // SAFETY: `ctx` is the address of an `int (void)` function the server found in a loaded
-    // extension's exports (see `llext_transports::server` exec.rs).
-    unsafe { llext_loader::extension::call_int(ctx as usize as u64) }
+    // SAFETY: `ctx` is the `&mut dyn FnMut` `guarded` passes, alive for the whole call.
+    let f = unsafe { &mut *(ctx as *mut &mut dyn FnMut() -> i32) };
+    f()
 }
 
-/// Calls the `int f(void)` at `addr`; a fault in extension code ends it with its report.
-pub fn guarded_call(addr: u64) -> Result<i32, FaultReport> {
+/// Runs `f` (extension code: a call, constructors, destructors); a fault in extension code ends
+/// it with its report.
+pub fn guarded(mut f: &mut dyn FnMut() -> i32) -> Result<i32, FaultReport> {
     let rec = core::ptr::addr_of_mut!(fw_last_fault);
     // SAFETY: the fault handler writes this only while a guarded call runs, on this thread.
     unsafe { (*rec).faulted = 0 };
-    // SAFETY: as for `call`; llext_try returns here whether or not the call faulted.
-    let v = unsafe { crate::api::llext_try(call, addr as usize as *mut _, i32::MIN) };
+    let ctx = core::ptr::addr_of_mut!(f).cast();
+    // SAFETY: `call` gets `ctx` back; llext_try returns here whether or not `f` faulted. A
+    // fault skips the frames of `f` (nothing in them owns firmware resources: see README).
+    let v = unsafe { crate::api::llext_try(call, ctx, i32::MIN) };
     // SAFETY: the call is over; the handler no longer writes.
     let r = unsafe { core::ptr::read_volatile(rec) };
     if r.faulted == 0 {

@@ -30,6 +30,11 @@ int crash_ptr(void)
 int crash_in_firmware(void) { return (int)strlen((const char *)0xF0000000); }
 ";
 
+/// An extension whose constructor faults (and, with `destructor`, whose destructor does).
+const CTOR: &str = "__attribute__((constructor)) static void boom(void) { __builtin_trap(); }
+int x(void) { return 7; }
+";
+
 /// (function, kind, line, faulting address shown). The lines are what GCC's DWARF says for the
 /// faulting instruction (`objdump -dl`): at -Os it puts the `sdiv` of `crash_div` on line 15; and
 /// `crash_udf` goes to `.text.unlikely`, a second code section.
@@ -97,7 +102,7 @@ pub fn faults_are_contained(board: Board) {
         assert!(st.stdout.contains("crash: faulted"), "{}", st.stdout);
         let again = run(&exe, &cache, &["call", "crash", "crash_ok", "--port", port]);
         assert!(
-            again.code == 4 && again.stderr.contains("[faulted]"),
+            again.code == 5 && again.stderr.contains("[faulted]"),
             "{}",
             again.stderr
         );
@@ -105,6 +110,37 @@ pub fn faults_are_contained(board: Board) {
         assert_eq!(r.code, 0, "unload a faulted extension: {}", r.stderr);
         assert_eq!(used(), base, "{func}: the pool is back at its baseline");
     }
+    // A constructor that faults: the push fails with exit 5, nothing stays loaded. A destructor
+    // that faults is cut short at unload; the memory goes back all the same.
+    let ctor = dir.join("ctor.o");
+    let dtor = dir.join("dtor.o");
+    let ctor_c = dir.join("ctor.c");
+    let dtor_c = dir.join("dtor.c");
+    std::fs::write(&ctor_c, CTOR).expect("write");
+    std::fs::write(&dtor_c, CTOR.replace("constructor", "destructor")).expect("write");
+    std::fs::write(&ctor, compile(board, "ctor", &[ctor_c], &["-g"])).expect("write");
+    std::fs::write(&dtor, compile(board, "dtor", &[dtor_c], &["-g"])).expect("write");
+    let r = run(
+        &exe,
+        &cache,
+        &[ctor.to_str().expect("utf-8"), "--port", port],
+    );
+    assert_eq!(r.code, 5, "{r}");
+    assert!(
+        r.stderr
+            .contains("a constructor of `ctor` faulted (usage-fault"),
+        "{r}"
+    );
+    assert_eq!(used(), base, "a faulting constructor leaves nothing loaded");
+    let r = run(
+        &exe,
+        &cache,
+        &[dtor.to_str().expect("utf-8"), "--port", port, "--call", "x"],
+    );
+    assert!(r.code == 0 && r.stdout.contains("x = 7"), "{r}");
+    let r = run(&exe, &cache, &["unload", "dtor", "--port", port]);
+    assert_eq!(r.code, 0, "{r}");
+    assert_eq!(used(), base, "a faulting destructor: unloaded all the same");
     {
         let mut d = q.connect();
         d.push(
