@@ -204,16 +204,19 @@ pub enum FaultKind {
     BusFault,
     /// Cortex-M UsageFault: undefined instruction, division by zero, unaligned access...
     UsageFault,
+    /// The extension code ran past the device's time limit and was stopped.
+    Timeout,
 }
 
 impl FaultKind {
-    /// Its name (`hard-fault`, `mem-manage`, `bus-fault`, `usage-fault`).
+    /// Its name (`hard-fault`, `mem-manage`, `bus-fault`, `usage-fault`, `timeout`).
     pub fn name(self) -> &'static str {
         match self {
             FaultKind::HardFault => "hard-fault",
             FaultKind::MemManage => "mem-manage",
             FaultKind::BusFault => "bus-fault",
             FaultKind::UsageFault => "usage-fault",
+            FaultKind::Timeout => "timeout",
         }
     }
 }

@@ -19,6 +19,17 @@ struct Recorded {
 unsafe extern "C" {
     static mut fw_last_fault: Recorded;
     fn fw_fault_set_range(lo: u32, hi: u32);
+    fn fw_fault_arm(ms: u32);
+    fn fw_fault_tick();
+}
+
+/// How long a call (or an extension's constructors or destructors) may run.
+pub const TIME_LIMIT_MS: u32 = 3000;
+
+/// Counts the time limit down; call it from the 1 kHz tick interrupt.
+pub fn tick() {
+    // SAFETY: called from the tick handler only; the count is a volatile word.
+    unsafe { fw_fault_tick() };
 }
 
 /// Faults with the PC in `[lo, hi)` (extension memory) are contained; division by zero traps.
@@ -48,7 +59,12 @@ pub fn guarded(mut f: &mut dyn FnMut() -> i32) -> Result<i32, FaultReport> {
     let ctx = core::ptr::addr_of_mut!(f).cast();
     // SAFETY: `call` gets `ctx` back; llext_try returns here whether or not `f` faulted. A
     // fault skips the frames of `f` (nothing in them owns firmware resources: see README).
-    let v = unsafe { crate::api::llext_try(call, ctx, i32::MIN) };
+    let v = unsafe {
+        fw_fault_arm(TIME_LIMIT_MS);
+        let v = crate::api::llext_try(call, ctx, i32::MIN);
+        fw_fault_arm(0);
+        v
+    };
     // SAFETY: the call is over; the handler no longer writes.
     let r = unsafe { core::ptr::read_volatile(rec) };
     if r.faulted == 0 {
@@ -59,7 +75,9 @@ pub fn guarded(mut f: &mut dyn FnMut() -> i32) -> Result<i32, FaultReport> {
 
 fn report(r: &Recorded) -> FaultReport {
     let (mm, bus, usage) = (r.cfsr & 0xff, (r.cfsr >> 8) & 0xff, r.cfsr >> 16);
-    let (kind, addr) = if mm != 0 {
+    let (kind, addr) = if r.faulted == 2 {
+        (FaultKind::Timeout, None)
+    } else if mm != 0 {
         (FaultKind::MemManage, (mm & 0x80 != 0).then_some(r.mmfar))
     } else if bus != 0 {
         (FaultKind::BusFault, (bus & 0x80 != 0).then_some(r.bfar))

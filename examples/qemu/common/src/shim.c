@@ -218,11 +218,25 @@ static void fw_fault_resume(void) {
 #define SCB_MMFAR (*(volatile uint32_t *)0xE000ED34u)
 #define SCB_BFAR (*(volatile uint32_t *)0xE000ED38u)
 
-/* frame: the stacked r0-r3, r12, lr, pc, xPSR. Returns to the exception return. */
-void fw_fault_contain(uint32_t *frame, uint32_t exc_return) {
+/* Records the fault (`how`: 1 fault, 2 time limit) of the stacked frame (r0-r3, r12, lr, pc,
+   xPSR) and makes the exception return into fw_fault_resume. */
+static void fw_redirect(uint32_t *frame, uint32_t how) {
+    fw_last_fault.pc = frame[6];
+    fw_last_fault.lr = frame[5];
+    fw_last_fault.sp = (uint32_t)(frame + 8);
+    fw_last_fault.faulted = how;
+    frame[6] = (uint32_t)&fw_fault_resume & ~1u;
+    frame[7] = 1u << 24; /* xPSR: Thumb, no IT state */
+}
+
+/* Whether the exception interrupted extension code (thread mode, guarded call, PC in range). */
+static int fw_in_extension(uint32_t *frame, uint32_t exc_return) {
     uint32_t pc = frame[6];
-    int thread = (exc_return & 0xFu) != 0x1u; /* not a fault inside a handler */
-    if (!thread || llext_top == NULL || pc < fw_ext_lo || pc >= fw_ext_hi) {
+    return (exc_return & 0xFu) != 0x1u && llext_top != NULL && pc >= fw_ext_lo && pc < fw_ext_hi;
+}
+
+void fw_fault_contain(uint32_t *frame, uint32_t exc_return) {
+    if (!fw_in_extension(frame, exc_return)) {
         static const char msg[] = "llext-fw: fault outside extension code: the firmware stops\n";
         fw_log_write(msg, sizeof msg - 1);
         for (;;) {}
@@ -231,25 +245,51 @@ void fw_fault_contain(uint32_t *frame, uint32_t exc_return) {
     fw_last_fault.hfsr = SCB_HFSR;
     fw_last_fault.mmfar = SCB_MMFAR;
     fw_last_fault.bfar = SCB_BFAR;
-    fw_last_fault.pc = pc;
-    fw_last_fault.lr = frame[5];
-    fw_last_fault.sp = (uint32_t)(frame + 8);
-    fw_last_fault.faulted = 1;
     SCB_CFSR = SCB_CFSR; /* write-one-to-clear */
     SCB_HFSR = SCB_HFSR;
-    frame[6] = (uint32_t)&fw_fault_resume & ~1u;
-    frame[7] = 1u << 24; /* xPSR: Thumb, no IT state */
+    fw_redirect(frame, 1);
 }
 
-__attribute__((naked)) void HardFault(void) {
-    __asm volatile(
-        "tst lr, #4\n"
-        "ite eq\n"
-        "mrseq r0, msp\n"
-        "mrsne r0, psp\n"
-        "mov r1, lr\n"
-        "push {r1, lr}\n"
-        "bl fw_fault_contain\n"
-        "pop {r1, pc}\n");
+/* The time limit: armed by a guarded call (ms), counted down by the 1 kHz tick; at 0 PendSV
+   (lowest priority, so it interrupts thread code: the extension) ends the call as a fault does. */
+static volatile uint32_t fw_limit_left;
+#define SCB_ICSR (*(volatile uint32_t *)0xE000ED04u)
+
+void fw_fault_arm(uint32_t ms) {
+    fw_limit_left = ms;
 }
+
+void fw_fault_tick(void) {
+    if (fw_limit_left != 0 && --fw_limit_left == 0) SCB_ICSR = 1u << 28; /* PENDSVSET */
+}
+
+void fw_timeout_contain(uint32_t *frame, uint32_t exc_return) {
+    if (!fw_in_extension(frame, exc_return)) {
+        /* Not in extension code right now (a firmware export, a handler): try at the next tick. */
+        if (llext_top != NULL) fw_limit_left = 1;
+        return;
+    }
+    fw_last_fault.cfsr = 0;
+    fw_last_fault.hfsr = 0;
+    fw_last_fault.mmfar = 0;
+    fw_last_fault.bfar = 0;
+    fw_redirect(frame, 2);
+}
+
+/* An exception entry that passes the stacked frame and EXC_RETURN to `handler`, then returns
+   from the exception (into the code interrupted, or where `handler` redirected it). */
+#define FW_EXCEPTION(name, handler)                                   \
+    __attribute__((naked)) void name(void) {                          \
+        __asm volatile("tst lr, #4\n"                                 \
+                       "ite eq\n"                                     \
+                       "mrseq r0, msp\n"                              \
+                       "mrsne r0, psp\n"                              \
+                       "mov r1, lr\n"                                 \
+                       "push {r1, lr}\n"                              \
+                       "bl " #handler "\n"                            \
+                       "pop {r1, pc}\n");                             \
+    }
+
+FW_EXCEPTION(HardFault, fw_fault_contain)
+FW_EXCEPTION(PendSV, fw_timeout_contain)
 #endif

@@ -70,6 +70,9 @@ fn SysTick() {
             s.alarm = s.queue.next_expiration(now);
         }
     });
+    // The time limit of extension calls.
+    #[cfg(feature = "loader")]
+    qemu_common::fault::tick();
 }
 
 impl Driver for SysTickDriver {
