@@ -3,7 +3,7 @@
 //! information (for GDB scripts and symbolized reports in later runs).
 //!
 //! The directory is `$HOST_PUSH_CACHE`, else `$XDG_CACHE_HOME/host-push`, else
-//! `~/.cache/host-push`.
+//! `~/.cache/host-push`; the newest 8 images of each name are kept.
 
 use std::path::{Path, PathBuf};
 
@@ -56,7 +56,36 @@ pub fn keep(name: &str, packed: &[u8], original: &[u8]) -> std::io::Result<Kept>
     };
     write_whole(&kept.packed, packed)?;
     write_whole(&kept.elf, original)?;
+    prune(&d, name, &s);
     Ok(kept)
+}
+
+/// Images kept per extension name; older ones are removed.
+const KEEP_PER_NAME: usize = 8;
+
+/// Removes all but the newest [`KEEP_PER_NAME`] images of `name` (never `current`).
+fn prune(dir: &Path, name: &str, current: &str) {
+    let prefix = stem(name, 0);
+    let prefix = &prefix[..prefix.len() - 8];
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut mine: Vec<(std::time::SystemTime, String)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let file = e.file_name().into_string().ok()?;
+            let s = file.strip_suffix(".packed")?;
+            let crc = s.strip_prefix(prefix)?;
+            let ours = crc.len() == 8 && crc.bytes().all(|b| b.is_ascii_hexdigit()) && s != current;
+            ours.then(|| Some((e.metadata().ok()?.modified().ok()?, s.to_string())))?
+        })
+        .collect();
+    mine.sort();
+    let extra = (mine.len() + 1).saturating_sub(KEEP_PER_NAME);
+    for (_, s) in mine.into_iter().take(extra) {
+        let _ = std::fs::remove_file(dir.join(format!("{s}.packed")));
+        let _ = std::fs::remove_file(dir.join(format!("{s}.elf")));
+    }
 }
 
 /// Writes through a temporary file, so a reader never sees half a file.
@@ -88,4 +117,35 @@ pub fn section_names(elf: &[u8], indices: &[u32]) -> Vec<Option<String>> {
             s.name().ok().map(str::to_string)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prune_keeps_the_newest_images_of_one_name_only() {
+        let d = std::env::temp_dir().join(format!("host-push-kept-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let touch = |s: &str| {
+            std::fs::write(d.join(format!("{s}.packed")), b"p").unwrap();
+            std::fs::write(d.join(format!("{s}.elf")), b"e").unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        for i in 0..10u32 {
+            touch(&stem("a", i));
+        }
+        touch(&stem("a-b", 1));
+        prune(&d, "a", &stem("a", 9));
+        let left = |s: String| d.join(format!("{s}.packed")).exists();
+        assert!(!left(stem("a", 0)) && !left(stem("a", 1)));
+        assert!(
+            (2..10).all(|i| left(stem("a", i))),
+            "the newest 8, the current one included"
+        );
+        assert!(left(stem("a-b", 1)), "another name's image stays");
+        assert!(!d.join(format!("{}.elf", stem("a", 0))).exists());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }

@@ -161,6 +161,21 @@ fn load_log(client: &mut Client, name: &str, verbose: bool, json: bool) -> Optio
                 for l in p.lines() {
                     eprintln!("  {l}");
                 }
+                // The regions, with the loader's own (veneers and GOT entries: `trampoline`).
+                let st = client.status().ok();
+                let ext = st
+                    .iter()
+                    .flat_map(|s| &s.extensions)
+                    .find(|e| e.name == name);
+                for r in ext.iter().flat_map(|e| &e.regions) {
+                    let what = if r.kind == "trampoline" {
+                        " (veneers and GOT entries)"
+                    } else {
+                        ""
+                    };
+                    let size = crate::output::bytes(r.size as u64);
+                    eprintln!("  region {:<10} {:#010x}  {size}{what}", r.kind, r.addr);
+                }
             }
             Some(p)
         }
