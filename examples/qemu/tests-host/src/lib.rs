@@ -175,6 +175,14 @@ impl Qemu {
     /// Connects the client library; device log lines are collected in `logs`.
     pub fn connect(&self) -> Device {
         let mut client = Client::connect(&self.port).expect("connect to the firmware");
+        // An emulated board on a loaded 2-core machine (the suite runs several QEMUs at once) can
+        // be many times slower than real hardware: wait longer than host-push would, so a slow
+        // push is not taken for a lost link.
+        client.set_timeouts(llext_transports::client::Timeouts {
+            answer: Duration::from_secs(10),
+            resend: Duration::from_secs(1),
+            push_stall: Duration::from_secs(30),
+        });
         let logs = Arc::new(Mutex::new(Vec::new()));
         let sink = logs.clone();
         client.set_log_handler(move |l| sink.lock().unwrap().push(l.to_string()));
