@@ -16,7 +16,7 @@ pub const MAX_NAME: usize = 32;
 /// Subcommand names: a file named like one must be written `./NAME`.
 pub const SUBCOMMANDS: &[&str] = &[
     "push", "status", "call", "unload", "install", "list", "remove", "confirm", "rollback",
-    "check", "gdb", "monitor", "ports", "pack", "link", "keygen", "sign", "help",
+    "check", "gdb", "monitor", "ports", "pack", "link", "keygen", "sign", "build", "run", "help",
 ];
 
 /// An extension read, named and packed, ready to check and send.
