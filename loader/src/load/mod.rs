@@ -9,6 +9,7 @@ mod machine;
 mod names;
 mod phases;
 mod provided;
+mod resolve;
 mod sections;
 mod strings;
 mod symbols;

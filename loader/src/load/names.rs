@@ -1,17 +1,15 @@
-//! The name phases: section names, then symbol names (which resolve undefined symbols and index
-//! exports). Two ways to read a string table: in one pass, in lock-step with the entries it
+//! The name phases: section names, then symbol names (each handed to `resolve.rs`, which resolves
+//! undefined symbols and indexes exports). Two ways to read a string table: in one pass, in lock-step with the entries it
 //! names (a forward-only stream, `docs/STREAM-ORDER.md`), or each name where it is (a seekable
 //! source). A source picks one through [`crate::source::Source::Names`]; the loader is generic
 //! over it, so a firmware that only streams carries no code for the other.
 
+use super::Report;
 use super::machine::{Dest, Loader, Phase, SeekStep};
-use super::provided::provided;
-use super::sections::{self, NAMED, Role, SecRec};
-use super::strings::{MAX_NAME, Splitter, shown};
-use super::symbols::{F_GLOBAL, F_NAMED, F_WEAK, Slot};
-use super::{Report, machine::Resolver};
-use crate::elf::{Class, Reloc, Shdr, Sym};
-use crate::extension::ExtExport;
+use super::sections::{self, NAMED, SecRec};
+use super::strings::Splitter;
+use super::symbols::{F_GLOBAL, F_NAMED};
+use crate::elf::{Shdr, Sym};
 use crate::memory::MemoryProvider;
 use crate::symbols::{Resolve, SymName};
 use crate::{Error, Name, Part};
@@ -52,21 +50,6 @@ pub struct Missing {
 
 /// Bytes of a string table read at once.
 const CHUNK: u32 = 64;
-
-impl<R: Resolve + ?Sized> Resolver<'_, R> {
-    /// The address and, for an extension's export, its registry slot. The order
-    /// (docs/LINKING.md): the firmware, then each loaded extension in slot order, its
-    /// `.exported_sym` table before its global symbols.
-    fn resolve(&self, name: &SymName<'_>) -> Option<(u64, Option<usize>)> {
-        if let Some(a) = self.firmware.resolve(name) {
-            return Some((a, None));
-        }
-        self.loaded.iter().enumerate().find_map(|(i, e)| {
-            let e = e.as_ref()?;
-            e.find_name(name).map(|a| (a, Some(i)))
-        })
-    }
-}
 
 impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> {
     pub(super) fn start_names(
@@ -222,7 +205,7 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
     // --- Names read where they are --------------------------------------------------------------
 
     /// The first entry from `from` on that `step` names.
-    fn next_to_name(&self, step: SeekStep, from: usize) -> u32 {
+    pub(super) fn next_to_name(&self, step: SeekStep, from: usize) -> u32 {
         let found = match step {
             SeekStep::Sections => self.w.secs.as_slice()[from.min(self.w.secs.len())..]
                 .iter()
@@ -240,7 +223,7 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
     }
 
     /// Asks for the entry of `index` (`u32::MAX`: none left, the phase is over).
-    fn seek_next(
+    pub(super) fn seek_next(
         &mut self,
         step: SeekStep,
         index: u32,
@@ -350,141 +333,5 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
         name_buf.clear();
         self.split.name = name_buf;
         r
-    }
-
-    // --- Resolution -----------------------------------------------------------------------------
-
-    /// Symbol `i` has `name`: index it as an export, or resolve it (linker-provided, firmware,
-    /// loaded extensions, weak zero), or count it missing.
-    fn symbol_name(
-        &mut self,
-        i: u32,
-        name: &SymName<'_>,
-        report: &mut dyn FnMut(Report<'_>),
-    ) -> Result<(), Error> {
-        let mut slot = self.w.syms.as_slice()[i as usize];
-        if !(slot.is_pending() || (slot.is_defined() && slot.has(F_GLOBAL))) {
-            return Ok(());
-        }
-        if slot.is_defined() {
-            let e = self
-                .w
-                .exports
-                .as_mut_slice()
-                .get_mut(self.f.n_exp)
-                .ok_or(Error::malformed("export count", None, i.into()))?;
-            *e = ExtExport {
-                hash: name.hash,
-                addr: slot.0,
-            };
-            self.f.n_exp += 1;
-            return Ok(());
-        }
-        if let Some(p) = provided(name, self.w.secs.as_slice(), &self.f.layout) {
-            slot = slot.provided(p);
-        } else if let Some((addr, from)) = self.resolver.resolve(name) {
-            if let Some(k) = from {
-                self.f.deps |= 1 << k;
-            }
-            slot = match u32::try_from(addr) {
-                Ok(a) if self.f.class == Class::Elf32 => slot.imported(a, self.f.n_imports),
-                _ => slot.resolved(addr),
-            };
-            self.f.n_imports += 1;
-        } else if slot.has(F_WEAK) {
-            slot = slot.resolved(0);
-        } else {
-            // A stream names it now; a seekable source first finds out whether a loaded
-            // section uses it (the relocation scan below).
-            slot = slot.missing();
-            if N::SEEKABLE {
-                self.f.missing.count += 1;
-            } else {
-                self.report_missing(name, report);
-            }
-        }
-        self.w.syms.as_mut_slice()[i as usize] = slot;
-        Ok(())
-    }
-
-    fn report_missing(&mut self, name: &SymName<'_>, report: &mut dyn FnMut(Report<'_>)) {
-        let mut buf = [0u8; MAX_NAME];
-        let shown = shown(name, &mut buf);
-        if self.f.missing.count == 0 {
-            self.f.missing.first = Name::new(shown.as_bytes());
-        }
-        self.f.missing.count += 1;
-        report(Report::MissingSymbol(shown));
-    }
-
-    // --- Which missing symbols a loaded section uses (seekable sources) ---------------------
-
-    /// Asks for the next chunk of relocations of a loaded section from section `from` on
-    /// (`left` entries to go in it, 0 to find the next section).
-    fn next_scan(
-        &mut self,
-        from: u32,
-        left: u32,
-        report: &mut dyn FnMut(Report<'_>),
-    ) -> Result<(), Error> {
-        let (class, shnum) = (self.f.class, self.f.shnum);
-        let mut i = from;
-        let mut left = left;
-        while left == 0 {
-            if i >= shnum {
-                let first = self.next_to_name(SeekStep::Missing, 0);
-                return self.seek_next(SeekStep::Missing, first, report);
-            }
-            let rec = self.w.secs.as_slice()[i as usize];
-            let loaded = |r: u32| {
-                self.w
-                    .secs
-                    .as_slice()
-                    .get(r as usize)
-                    .is_some_and(|s| s.role.has_contents())
-            };
-            if matches!(rec.role, Role::Rel | Role::Rela) && loaded(rec.place) {
-                left = rec.size / class.rel_size(rec.role == Role::Rela) as u32;
-            }
-            if left == 0 {
-                i += 1;
-            }
-        }
-        let rec = self.w.secs.as_slice()[i as usize];
-        let esz = class.rel_size(rec.role == Role::Rela);
-        let done = rec.size / esz as u32 - left;
-        let k = left.min((super::machine::SCRATCH / esz) as u32);
-        self.phase = Phase::ScanRelocs { section: i, left };
-        let at = u64::from(rec.off) + u64::from(done) * esz as u64;
-        self.read(Part::Relocations, i, at, k as usize * esz, Dest::Scratch)
-    }
-
-    pub(super) fn scan_relocs(
-        &mut self,
-        section: u32,
-        left: u32,
-        report: &mut dyn FnMut(Report<'_>),
-    ) -> Result<(), Error> {
-        let rec = self.w.secs.as_slice()[section as usize];
-        let rela = rec.role == Role::Rela;
-        let esz = self.f.class.rel_size(rela);
-        let syms = self.w.syms.as_mut_slice();
-        for e in self.buf[..self.req.len].chunks_exact(esz) {
-            let r = Reloc::parse(self.f.class, rela, e);
-            let slot: &mut Slot = syms.get_mut(r.sym as usize).ok_or(Error::malformed(
-                "relocation symbol index",
-                Some(section),
-                r.sym.into(),
-            ))?;
-            if slot.missing_state() == Some(false) {
-                *slot = slot.missing_used();
-            }
-        }
-        let k = (self.req.len / esz) as u32;
-        if left > k {
-            self.next_scan(section, left - k, report)
-        } else {
-            self.next_scan(section + 1, 0, report)
-        }
     }
 }
