@@ -1,8 +1,9 @@
 //! The name phases: section names, then symbol names (each handed to `resolve.rs`, which resolves
-//! undefined symbols and indexes exports). Two ways to read a string table: in one pass, in lock-step with the entries it
-//! names (a forward-only stream, `docs/STREAM-ORDER.md`), or each name where it is (a seekable
-//! source). A source picks one through [`crate::source::Source::Names`]; the loader is generic
-//! over it, so a firmware that only streams carries no code for the other.
+//! undefined symbols and indexes exports). Two ways to read a string table: in one pass, in
+//! lock-step with the entries it names (a forward-only stream, `docs/STREAM-ORDER.md`), or each
+//! name where it is (a seekable source). A source picks one through
+//! [`crate::source::Source::Names`]; the loader is generic over it, so a firmware that only
+//! streams carries no code for the other.
 
 use super::Report;
 use super::machine::{Dest, Loader, Phase, SeekStep};

@@ -86,7 +86,11 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
         Ok(())
     }
 
-    pub(super) fn report_missing(&mut self, name: &SymName<'_>, report: &mut dyn FnMut(Report<'_>)) {
+    pub(super) fn report_missing(
+        &mut self,
+        name: &SymName<'_>,
+        report: &mut dyn FnMut(Report<'_>),
+    ) {
         let mut buf = [0u8; MAX_NAME];
         let shown = shown(name, &mut buf);
         if self.f.missing.count == 0 {
