@@ -18,6 +18,13 @@ pub enum Class {
 }
 
 impl Class {
+    /// Size of the ELF file header.
+    pub const fn ehdr_size(self) -> usize {
+        match self {
+            Class::Elf32 => 52,
+            Class::Elf64 => 64,
+        }
+    }
     /// Size of a section header.
     pub const fn shdr_size(self) -> usize {
         match self {
@@ -145,10 +152,7 @@ impl Header {
 
     /// Size of the header itself.
     pub fn size(&self) -> u64 {
-        match self.class {
-            Class::Elf32 => 52,
-            Class::Elf64 => 64,
-        }
+        self.class.ehdr_size() as u64
     }
 }
 

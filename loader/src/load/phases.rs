@@ -48,11 +48,12 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
         if self.buf[..4] != elf::ELFMAG {
             return Err(Error::NotElf);
         }
-        let size = if self.buf[4] == elf::ELFCLASS64.0 {
-            HEADER_READ
+        let class = if self.buf[4] == elf::ELFCLASS64.0 {
+            Class::Elf64
         } else {
-            52
+            Class::Elf32
         };
+        let size = class.ehdr_size();
         self.phase = Phase::Header;
         self.read(Part::SectionHeaders, 0, 16, size - 16, Dest::ScratchAt(16))
     }
@@ -151,7 +152,7 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
                 ));
             }
         }
-        let ehsize = if self.f.class == Class::Elf64 { 64 } else { 52 };
+        let ehsize = self.f.class.ehdr_size() as u64;
         let sht_end = self
             .f
             .shoff
@@ -348,15 +349,21 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
 
     /// Asks for the next chunk of relocation section `i`, `left` entries to go.
     fn next_relocations(&mut self, pass: u8, i: u32, left: u32) -> Result<(), Error> {
-        let rec = self.w.secs.as_slice()[i as usize];
-        let esz = self.f.class.rel_size(rec.role == Role::Rela);
-        let done = rec.size / esz as u32 - left;
-        let k = left.min((SCRATCH / esz) as u32);
         self.phase = Phase::Place {
             pass,
             section: i,
             rel_left: left,
         };
+        self.read_relocations(i, left)
+    }
+
+    /// Asks for the next chunk (as many entries as the scratch buffer holds) of relocation
+    /// section `i`, `left` entries to go.
+    pub(super) fn read_relocations(&mut self, i: u32, left: u32) -> Result<(), Error> {
+        let rec = self.w.secs.as_slice()[i as usize];
+        let esz = self.f.class.rel_size(rec.role == Role::Rela);
+        let done = rec.size / esz as u32 - left;
+        let k = left.min((SCRATCH / esz) as u32);
         let at = u64::from(rec.off) + u64::from(done) * esz as u64;
         self.read(Part::Relocations, i, at, k as usize * esz, Dest::Scratch)
     }

@@ -3,7 +3,7 @@
 //! a seekable source, which missing symbols a loaded section's relocations actually use.
 
 use super::Report;
-use super::machine::{Dest, Loader, Phase, Resolver, SeekStep};
+use super::machine::{Loader, Phase, Resolver, SeekStep};
 use super::names::NameReader;
 use super::provided::provided;
 use super::sections::Role;
@@ -13,7 +13,7 @@ use crate::elf::{Class, Reloc};
 use crate::extension::ExtExport;
 use crate::memory::MemoryProvider;
 use crate::symbols::{Resolve, SymName};
-use crate::{Error, Name, Part};
+use crate::{Error, Name};
 
 impl<R: Resolve + ?Sized> Resolver<'_, R> {
     /// The address and, for an extension's export, its registry slot. The order
@@ -133,13 +133,8 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
                 i += 1;
             }
         }
-        let rec = self.w.secs.as_slice()[i as usize];
-        let esz = class.rel_size(rec.role == Role::Rela);
-        let done = rec.size / esz as u32 - left;
-        let k = left.min((super::machine::SCRATCH / esz) as u32);
         self.phase = Phase::ScanRelocs { section: i, left };
-        let at = u64::from(rec.off) + u64::from(done) * esz as u64;
-        self.read(Part::Relocations, i, at, k as usize * esz, Dest::Scratch)
+        self.read_relocations(i, left)
     }
 
     pub(super) fn scan_relocs(
