@@ -42,16 +42,7 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
             return Ok(i);
         }
         let free = self.free_slot()?;
-        let ext = load::load(
-            Name::new(name.as_bytes()),
-            src,
-            &mut self.mem,
-            &self.firmware,
-            &self.slots,
-            params,
-            report,
-        )
-        .await?;
+        let ext = load::drive(self.begin(name, params), src, report).await?;
         self.slots[free] = Some(ext);
         Ok(free)
     }
@@ -69,21 +60,13 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
             return Ok(i);
         }
         let free = self.free_slot()?;
-        let ext = load::load_blocking::<load::Seeked, _, _>(
-            Name::new(name.as_bytes()),
-            read_at,
-            &mut self.mem,
-            &self.firmware,
-            &self.slots,
-            params,
-            report,
-        )?;
+        let ext = load::drive_blocking(self.begin::<load::Seeked>(name, params), read_at, report)?;
         self.slots[free] = Some(ext);
         Ok(free)
     }
 
     /// A load of `name` driven by the caller, byte by byte if need be ([`load::Loader::feed`]);
-    /// give its result to [`Registry::insert`]. `N` is [`load::Streamed`] for a forward-only
+    /// give its result to [`Registry::insert`]. `M` is [`load::Streamed`] for a forward-only
     /// source (the file in stream order) or [`load::Seeked`].
     pub fn loader<M: load::NameReader>(
         &mut self,
@@ -94,13 +77,22 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
             return Err(Error::AlreadyLoaded);
         }
         self.free_slot()?;
-        Ok(load::Loader::new(
+        Ok(self.begin(name, params))
+    }
+
+    /// A load of `name` against this registry's provider, firmware and loaded extensions.
+    fn begin<M: load::NameReader>(
+        &mut self,
+        name: &str,
+        params: &LoadParams,
+    ) -> load::Loader<'_, P, R, M> {
+        load::Loader::new(
             Name::new(name.as_bytes()),
             &mut self.mem,
             &self.firmware,
             &self.slots,
             params,
-        ))
+        )
     }
 
     /// Puts an extension finished by a [`Registry::loader`] into a free slot.

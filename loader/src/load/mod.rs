@@ -17,7 +17,7 @@ mod table;
 mod work;
 
 pub use driver::ReadAt;
-pub(crate) use driver::{load, load_blocking};
+pub(crate) use driver::{drive, drive_blocking};
 pub use machine::{Loader, Need};
 pub use names::{NameReader, Seeked, Streamed};
 pub use sections::Span;
