@@ -3,7 +3,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use object::elf::{SHF_ALLOC, SHN_LORESERVE, SHN_UNDEF, SHT_RELA};
+use object::elf::{SHF_ALLOC, SHN_LORESERVE, SHN_UNDEF};
 use object::pod;
 
 use super::PackOptions;
@@ -206,12 +206,7 @@ fn used_symbols<C: Class>(input: &Input<'_>, keep: &[bool]) -> Vec<bool> {
         if s.is_group() {
             mark(s.hdr.info);
         } else if s.is_reloc() {
-            let size = if s.hdr.sh_type == SHT_RELA.0 {
-                C::RELA_SIZE
-            } else {
-                size_of::<C::Rel>()
-            };
-            for chunk in s.data.chunks_exact(size) {
+            for chunk in s.data.chunks_exact(s.rel_entry_size::<C>()) {
                 if let Ok((rel, _)) = pod::from_bytes::<C::Rel>(chunk) {
                     mark(C::r_sym(rel));
                 }

@@ -35,6 +35,15 @@ impl Section<'_> {
         self.is_reloc() || self.hdr.flags & SHF_INFO_LINK.0 != 0
     }
 
+    /// Bytes of one entry of this relocation section (`Rel` or `Rela` of class `C`).
+    pub(super) fn rel_entry_size<C: Class>(&self) -> usize {
+        if self.hdr.sh_type == SHT_RELA.0 {
+            C::RELA_SIZE
+        } else {
+            size_of::<C::Rel>()
+        }
+    }
+
     pub(super) fn is_group(&self) -> bool {
         self.hdr.sh_type == SHT_GROUP.0
     }

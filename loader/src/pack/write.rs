@@ -116,11 +116,7 @@ fn contents_of<'a, C: Class>(
 ) -> Result<Content<'a>, PackError> {
     let s = &input.sections[i];
     if s.is_reloc() {
-        let size = if s.hdr.sh_type == SHT_RELA.0 {
-            C::RELA_SIZE
-        } else {
-            size_of::<C::Rel>()
-        };
+        let size = s.rel_entry_size::<C>();
         let mut out = if input.ehdr.machine == EM_RISCV.0 && s.hdr.sh_type == SHT_RELA.0 {
             riscv::pair_pcrel_lo::<C>(input, s.hdr.info as usize, s.data, size)
         } else {
