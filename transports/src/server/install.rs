@@ -7,7 +7,7 @@ use llext_loader::Name;
 use llext_loader::memory::MemoryProvider;
 
 use super::link::{FrameLink, LinkError};
-use super::push::{PushReader, Stop};
+use super::reader::{PushReader, Stop};
 use super::store::{ExtStore, StoreError, no_storage};
 use super::{Answer, Device, Failure, LastRequest, LogSource, MemoryInfo, Transfer, fail, reply};
 use crate::protocol::{

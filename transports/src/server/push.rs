@@ -1,230 +1,236 @@
-//! A push seen by the loader as a plain byte stream: `Data` frames in offset order, acknowledged
-//! as they are consumed, with resend requests on gaps and silence, and a stall timeout.
+//! `PushBegin`: the file streams from the frames into the loader, is checked (CRC-32, signature,
+//! entry points), then its constructors run.
 
-use embassy_time::{Instant, with_timeout};
-use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
+use core::fmt::Write as _;
 
-use super::Config;
+use embedded_io_async::{Read, Write};
+use llext_loader::memory::MemoryProvider;
+use llext_loader::source::StreamSource;
+use llext_loader::symbols::ExportTable;
+use llext_loader::{LoadParams, Name, Registry, Report};
+use llext_sign::Kind;
+
+use super::failure::{Failure, fail, fault_failure, reply};
 use super::link::{FrameLink, LinkError};
-use crate::protocol::{CRC32, Request, Response, decode};
+use super::reader::{PushReader, Stop};
+use super::request::Transfer;
+use super::sections::{Placed, Placements};
+use super::{
+    CallGuard, Device, ExtStore, LogSource, MSG, MemoryInfo, Text, exec, fingerprint, trust,
+};
+use crate::protocol::{ErrorCode, Loaded, Response};
 
-/// Why a push stopped before its bytes were all consumed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Stop {
-    /// No data arrived for the push timeout.
-    Timeout,
-    /// Another request arrived; it waits in the frame buffer.
-    Interrupted,
-    /// The link failed or closed.
-    Link(LinkError),
+/// The outcome of the last push, kept so a host that lost `PushDone` can ask again.
+pub(super) struct PushRecord {
+    key: Transfer,
+    result: Result<Loaded, Failure>,
 }
 
-/// The error the loader sees when a push stops; the reason is in [`PushReader::stop`].
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Stopped(ErrorKind);
-
-impl core::fmt::Display for Stopped {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "push stopped: {:?}", self.0)
-    }
-}
-
-impl core::error::Error for Stopped {}
-
-impl embedded_io_async::Error for Stopped {
-    fn kind(&self) -> ErrorKind {
-        self.0
-    }
-}
-
-/// Reads the file of one push from `Data` frames.
-pub(crate) struct PushReader<'l, L, const F: usize> {
-    link: &'l mut FrameLink<L, F>,
-    cfg: &'l Config,
-    seq: u16,
-    push_id: u32,
-    total: u32,
-    pos: u32,
-    /// Unread payload of the current frame, as a range of `link.frame()`.
-    cur: (usize, usize),
-    crc: crc::Digest<'static, u32>,
-    need_ack: bool,
-    resend_asked: bool,
-    pub stop: Option<Stop>,
-    /// Hashes the bytes as they are consumed, for the signature check at the end.
-    pub sig: Option<llext_sign::StreamVerifier>,
-}
-
-impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
-    pub fn new(
-        link: &'l mut FrameLink<L, F>,
-        cfg: &'l Config,
+impl<P, G, const N: usize, const F: usize, S> Device<P, G, N, F, S>
+where
+    P: MemoryProvider + MemoryInfo,
+    G: LogSource,
+    S: ExtStore,
+{
+    /// Runs one push; `Ok(true)` when another request interrupted it and waits in the buffer.
+    pub(super) async fn push<L: Read + Write>(
+        &mut self,
+        link: &mut FrameLink<L, F>,
         seq: u16,
         push_id: u32,
-        total: u32,
-    ) -> Self {
-        Self {
-            link,
-            cfg,
-            seq,
+        name: Option<Name>,
+        total_len: u32,
+        crc32: u32,
+    ) -> Result<bool, LinkError> {
+        let key = Transfer {
             push_id,
-            total,
-            pos: 0,
-            cur: (0, 0),
-            crc: CRC32.digest(),
-            need_ack: false,
-            resend_asked: false,
-            stop: None,
-            sig: None,
-        }
-    }
-
-    /// Tells the host where the device is; `resend` asks it to send from there again.
-    pub async fn ack(&mut self, resend: bool) -> Result<(), Stopped> {
-        let msg = Response::Ack {
-            push_id: self.push_id,
-            next_offset: self.pos,
-            window: self.cfg.window,
-            resend,
+            name,
+            total_len,
+            crc32,
+            install: None,
         };
-        self.link
-            .send(self.seq, &msg)
-            .await
-            .map_err(|e| self.halt(Stop::Link(e)))
-    }
-
-    fn halt(&mut self, stop: Stop) -> Stopped {
-        self.stop = Some(stop);
-        Stopped(match stop {
-            Stop::Timeout => ErrorKind::TimedOut,
-            Stop::Interrupted => ErrorKind::Interrupted,
-            Stop::Link(_) => ErrorKind::BrokenPipe,
-        })
-    }
-
-    /// Waits for the `Data` frame that holds offset `pos`.
-    async fn next_data(&mut self) -> Result<(), Stopped> {
-        if self.need_ack {
-            self.need_ack = false;
-            self.ack(false).await?;
+        if let Some(rec) = self.last_push.as_ref().filter(|r| r.key == key) {
+            let result = rec.result.as_ref().map(|l| *l).map_err(reply);
+            link.send(seq, &Response::PushDone { push_id, result })
+                .await?;
+            return Ok(false);
         }
-        let mut heard = Instant::now();
-        loop {
-            let waited = heard.elapsed();
-            if waited >= self.cfg.push_timeout {
-                return Err(self.halt(Stop::Timeout));
+        let checked = match name {
+            None => Err(fail(
+                ErrorCode::NameTooLong,
+                format_args!("extension names are 1 to {} bytes", Name::CAPACITY),
+            )),
+            Some(_) if total_len == 0 || total_len > self.config.max_push => Err(fail(
+                ErrorCode::TooLarge,
+                format_args!(
+                    "a push of {total_len} bytes: the device accepts 1 to {} bytes",
+                    self.config.max_push
+                ),
+            )),
+            Some(n) if self.registry.find(n.as_str()).is_some() => Err(fail(
+                ErrorCode::AlreadyLoaded,
+                format_args!("an extension named `{n}` is already loaded: unload it first"),
+            )),
+            Some(n) => Ok(n),
+        };
+        let (result, pending) = match checked {
+            Err(f) => (Err(f), false),
+            Ok(name) => {
+                self.load(link, seq, push_id, name, total_len, crc32)
+                    .await?
             }
-            let wait = (self.cfg.push_timeout - waited).min(self.cfg.resend_after);
-            match with_timeout(wait, self.link.next_frame()).await {
-                Err(_) => {
-                    // Silence: the tail or an ack may have been lost. Ask again.
-                    if heard.elapsed() < self.cfg.push_timeout {
-                        self.ack(true).await?;
-                    }
-                    continue;
-                }
-                Ok(Err(e)) => return Err(self.halt(Stop::Link(e))),
-                Ok(Ok(())) => {}
+        };
+        match &result {
+            Ok(_) => self.pushes_ok += 1,
+            Err(_) => self.pushes_failed += 1,
+        }
+        let rec = self.last_push.insert(PushRecord { key, result });
+        let result = rec.result.as_ref().map(|l| *l).map_err(reply);
+        link.send(seq, &Response::PushDone { push_id, result })
+            .await?;
+        Ok(pending)
+    }
+
+    /// Streams the file into the loader, then checks and starts it.
+    pub(super) async fn load<L: Read + Write>(
+        &mut self,
+        link: &mut FrameLink<L, F>,
+        seq: u16,
+        push_id: u32,
+        name: Name,
+        total: u32,
+        crc32: u32,
+    ) -> Result<(Result<Loaded, Failure>, bool), LinkError> {
+        let mut missing = Text::<MSG>::new();
+        let mut placed = Placements::new(total, crc32);
+        let exports = self.info.exports;
+        let mut report = |r: Report<'_>| match r {
+            Report::MissingSymbol(s) => {
+                let sep = if missing.is_empty() { "" } else { ", " };
+                let _ = write!(missing, "{sep}");
+                let _ = fingerprint::write_missing(&mut missing, s, &exports);
             }
-            let frame = self.link.frame();
-            let Ok((_, req)) = decode::<Request<'_>>(frame) else {
-                continue;
-            };
-            match req {
-                Request::Data { offset, bytes } => {
-                    heard = Instant::now();
-                    let end = offset as u64 + bytes.len() as u64;
-                    if offset <= self.pos && end > self.pos as u64 && end <= self.total as u64 {
-                        let start = bytes.as_ptr() as usize - frame.as_ptr() as usize;
-                        let skip = (self.pos - offset) as usize;
-                        self.cur = (start + skip, start + bytes.len());
-                        self.resend_asked = false;
-                        return Ok(());
-                    }
-                    if offset > self.pos && !self.resend_asked {
-                        // A gap: frames were lost or damaged. Ask once per gap; later frames of
-                        // the same window are dropped quietly.
-                        self.resend_asked = true;
-                        self.ack(true).await?;
-                    }
-                }
-                Request::PushBegin { push_id, .. } | Request::InstallBegin { push_id, .. }
-                    if push_id == self.push_id =>
-                {
-                    // The host lost our acks, or reconnected: resume from here.
-                    heard = Instant::now();
-                    self.ack(true).await?;
-                }
-                _ => return Err(self.halt(Stop::Interrupted)),
+            Report::Placed {
+                section,
+                kind,
+                offset,
+                size,
+            } => placed.add(Placed {
+                section,
+                kind,
+                offset,
+                size,
+            }),
+        };
+        let params = LoadParams {
+            limits: self.config.limits,
+            arch: llext_loader::arch::Arch::native(),
+        };
+        let mut reader = PushReader::new(link, &self.config, seq, push_id, total);
+        reader.sig = Some(llext_sign::StreamVerifier::new(name.as_str(), total));
+        let loaded = match reader.ack(false).await {
+            Err(_) => Err(None),
+            Ok(()) => {
+                let mut src = StreamSource::new(&mut reader);
+                let r = self
+                    .registry
+                    .load(name.as_str(), &mut src, &params, &mut report)
+                    .await;
+                r.map_err(Some)
             }
-        }
-    }
-
-    /// Reads and checks the rest of the file after the loader is done with it.
-    pub async fn drain(&mut self) -> Result<(), Stopped> {
-        let mut scratch = [0u8; 64];
-        while self.read(&mut scratch).await? > 0 {}
-        Ok(())
-    }
-
-    /// Whether every byte arrived and they match `crc32`.
-    pub fn verify(&self, crc32: u32) -> bool {
-        self.pos == self.total && self.crc.clone().finalize() == crc32
-    }
-
-    /// Bytes consumed so far.
-    pub fn position(&self) -> u32 {
-        self.pos
-    }
-
-    /// Starts at `pos` instead of 0 (an install resumed from where flash got to); the CRC then
-    /// covers only what follows.
-    pub fn skip_to(&mut self, pos: u32) {
-        self.pos = pos.min(self.total);
-    }
-
-    /// The unread payload of the current `Data` frame, waiting for the next one when it is used
-    /// up; empty at the end of the file. Mark what was used with [`PushReader::consume`].
-    pub async fn chunk(&mut self) -> Result<&[u8], Stopped> {
-        if self.pos == self.total {
-            return Ok(&[]);
-        }
-        if self.cur.0 == self.cur.1 {
-            self.next_data().await?;
-        }
-        Ok(&self.link.frame()[self.cur.0..self.cur.1])
-    }
-
-    /// Marks the first `n` bytes of [`PushReader::chunk`] consumed; the frame is acknowledged
-    /// once all of it is.
-    pub fn consume(&mut self, n: usize) {
-        let n = n.min(self.cur.1 - self.cur.0);
-        let bytes = &self.link.frame()[self.cur.0..self.cur.0 + n];
-        self.crc.update(bytes);
-        if let Some(v) = &mut self.sig {
-            v.update(bytes);
-        }
-        self.cur.0 += n;
-        self.pos += n as u32;
-        if self.cur.0 == self.cur.1 {
-            self.need_ack = true;
+        };
+        let result = match loaded {
+            Ok(slot) => {
+                self.placed[slot] = placed;
+                let drained = reader.drain().await.is_ok();
+                let whole = drained && reader.verify(crc32);
+                let sig = reader.sig.take();
+                match trust::check(sig, &self.config.trust, Kind::Push, whole) {
+                    Err(f) => {
+                        // Constructors never ran: nothing to tear down.
+                        let _ = self.registry.unload(slot);
+                        Err(Some(f))
+                    }
+                    Ok(()) => start(&mut self.registry, slot, &name, whole, self.config.guard)
+                        .map_err(|f| f.filter(|_| drained)),
+                }
+            }
+            Err(e) => Err(e.map(|e| {
+                if let llext_loader::Error::MissingSymbols { count, .. } = e {
+                    fail(
+                        ErrorCode::MissingSymbols,
+                        format_args!(
+                            "{count} undefined symbol(s) not exported by the device or a loaded extension: {}",
+                            missing.as_str()
+                        ),
+                    )
+                } else {
+                    fail(ErrorCode::from_load_error(&e), format_args!("{e}"))
+                }
+            })),
+        };
+        let pos = reader.position();
+        let stop = reader.stop;
+        let result = result.map_err(|f| match stop {
+            Some(Stop::Timeout) => fail(
+                ErrorCode::Timeout,
+                format_args!(
+                    "push stalled: no data for {} ms at byte {pos} of {total}; the device dropped it",
+                    self.config.push_timeout.as_millis()
+                ),
+            ),
+            Some(Stop::Interrupted) => fail(
+                ErrorCode::Interrupted,
+                format_args!("push interrupted by another request at byte {pos} of {total}"),
+            ),
+            _ => f.unwrap_or_else(|| fail(ErrorCode::Interrupted, format_args!("link failed"))),
+        });
+        match stop {
+            Some(Stop::Link(e)) => Err(e),
+            s => Ok((result, s == Some(Stop::Interrupted))),
         }
     }
 }
 
-impl<L, const F: usize> ErrorType for PushReader<'_, L, F> {
-    type Error = Stopped;
-}
-
-impl<L: Read + Write, const F: usize> Read for PushReader<'_, L, F> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Stopped> {
-        if buf.is_empty() || self.pos == self.total {
-            return Ok(0);
+/// Runs the constructors of the extension just pushed into `slot` if the file arrived `whole`
+/// and every constructor and destructor is code; otherwise unloads it.
+fn start<P: MemoryProvider, const N: usize>(
+    registry: &mut Registry<P, ExportTable, N>,
+    slot: usize,
+    name: &Name,
+    whole: bool,
+    guard: Option<CallGuard>,
+) -> Result<Loaded, Option<Failure>> {
+    let e = registry.get(slot).expect("just loaded");
+    let refused = match (whole, e.check_entries()) {
+        (true, Ok(())) => {
+            let run = exec::guarded(guard, e, &mut || {
+                exec::bringup(e);
+                0
+            });
+            if let Err(f) = run {
+                // Its constructors were cut short: nothing to tear down, its memory goes back.
+                let _ = registry.unload(slot);
+                return Err(Some(fault_failure(name, &f)));
+            }
+            let s = e.stats();
+            return Ok(Loaded {
+                slot: slot as u8,
+                image_bytes: e.image_bytes() as u32,
+                relocations: s.relocations,
+                symbols: s.symbols,
+            });
         }
-        let chunk = self.chunk().await?;
-        let n = buf.len().min(chunk.len());
-        buf[..n].copy_from_slice(&chunk[..n]);
-        self.consume(n);
-        Ok(n)
-    }
+        (true, Err(err)) => fail(
+            ErrorCode::NotCode,
+            format_args!("a constructor or destructor of `{name}` is {err}: not loaded"),
+        ),
+        (false, _) => fail(
+            ErrorCode::ChecksumMismatch,
+            format_args!("the file received does not match its CRC-32: push it again"),
+        ),
+    };
+    // Constructors never ran: nothing to tear down.
+    let _ = registry.unload(slot);
+    Err(Some(refused))
 }
