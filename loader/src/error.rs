@@ -180,6 +180,14 @@ pub enum Error {
         /// The kind of region.
         kind: MemKind,
     },
+    /// An execute-in-place image was linked against another firmware's exports: its addresses
+    /// are stale, it must be installed again.
+    Relink {
+        /// The exports table id it was linked against.
+        linked: u32,
+        /// This firmware's exports table id.
+        firmware: u32,
+    },
 }
 
 const PACK_HINT: &str = "stream the file in stream order: run `host-push pack` on it first (host-push does this when it pushes)";
@@ -306,6 +314,11 @@ impl fmt::Display for Error {
             Error::Protect { kind } => {
                 write!(f, "could not set the protection of the {kind:?} region")
             }
+            Error::Relink { linked, firmware } => write!(
+                f,
+                "linked in place for firmware exports table {linked:08x}, this firmware's is \
+                 {firmware:08x}: install it again"
+            ),
         }
     }
 }

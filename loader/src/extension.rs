@@ -93,6 +93,8 @@ pub struct Extension {
     pub(crate) deps: u32,
     pub(crate) use_count: u16,
     pub(crate) stats: LoadStats,
+    /// Loaded in place from flash ([`crate::xip`]): no region came from the provider.
+    pub(crate) in_place: bool,
 }
 
 impl Extension {
@@ -119,6 +121,12 @@ impl Extension {
     /// Registry slots of the extensions it uses, as a bit mask.
     pub fn dependencies(&self) -> u32 {
         self.deps
+    }
+
+    /// Whether it runs in place from flash (text and read-only data there, only data and bss
+    /// in RAM).
+    pub fn in_place(&self) -> bool {
+        self.in_place
     }
 
     /// Its non-empty regions.

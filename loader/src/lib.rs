@@ -22,6 +22,7 @@ mod name;
 pub mod registry;
 pub mod source;
 pub mod symbols;
+pub mod xip;
 
 pub use error::{Error, Part};
 pub use extension::Extension;

@@ -160,6 +160,11 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
             return Err(Error::InUse { by: by.name });
         }
         let mut ext = self.slots[slot].take().expect("checked above");
+        if ext.in_place {
+            // Its regions and exports lie in flash and in the firmware's reserved RAM area:
+            // nothing of it came from the provider.
+            return Ok(());
+        }
         ext.exports.free(&mut self.mem);
         for (kind, r) in MemKind::ALL.iter().zip(ext.regions.iter_mut()) {
             if let Some(b) = r.take() {
@@ -169,6 +174,12 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
             }
         }
         Ok(())
+    }
+
+    /// The provider, the firmware's exports and the slots, borrowed apart (for a link that
+    /// places its regions elsewhere, [`crate::xip`]).
+    pub(crate) fn parts(&mut self) -> (&mut P, &R, &[Option<Extension>]) {
+        (&mut self.mem, &self.firmware, &self.slots)
     }
 
     /// The memory provider (for usage figures).

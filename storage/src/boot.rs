@@ -413,6 +413,9 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
         params: &LoadParams,
         on_report: &mut dyn FnMut(Report<'_>),
     ) -> Result<Result<usize, Failure>, Error<F::Error>> {
+        if img.xip.is_some() {
+            return self.load_xip(name, img, reg).await;
+        }
         let base = self.layout.slot(img.slot).start;
         let corrupt = |found| Failure::Corrupt {
             expected: img.crc,

@@ -67,9 +67,9 @@ impl<F: NorFlash, const N: usize> Catalog<F, N> {
             }
         }
         // An install whose slot an entry already uses finished (the switch was written) but was
-        // cut before its record was cleared.
+        // cut before its record was cleared; so did one linked in place from that file.
         if let Some(i) = cat.install
-            && cat.slot_used_by_entries(i.slot)
+            && (cat.slot_used_by_entries(i.slot) || cat.linked_from(&i))
         {
             cat.install = None;
         }
@@ -94,6 +94,16 @@ impl<F: NorFlash, const N: usize> Catalog<F, N> {
             .iter()
             .flatten()
             .any(|e| e.active.slot == slot || e.previous.is_some_and(|p| p.slot == slot))
+    }
+
+    /// Whether the active image of the install's extension was linked in place from its file.
+    fn linked_from(&self, i: &InstallRecord) -> bool {
+        self.entries.iter().flatten().any(|e| {
+            e.name == i.name
+                && e.active
+                    .xip
+                    .is_some_and(|x| (x.file_len, x.file_crc) == (i.len, i.crc))
+        })
     }
 
     /// Writes entry `i` (`None` removes it): one map item.

@@ -66,6 +66,12 @@ pub enum Error<E> {
         /// The CRC read back.
         found: u32,
     },
+    /// An execute-in-place install on a storage without a mapped flash and a reserved RAM area
+    /// ([`crate::Storage::set_xip`]).
+    NoXip,
+    /// Linking in place failed (a missing symbol, no room in the reserved RAM or the slot); the
+    /// install is dropped and the installed version is unchanged.
+    Link(llext_loader::Error),
 }
 
 /// A failure of the catalog's `sequential-storage` map other than a flash error.
@@ -135,6 +141,10 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
                 f,
                 "slot reads back with CRC {found:08x}, expected {expected:08x} (flash fault)"
             ),
+            Error::NoXip => f.write_str(
+                "this device cannot execute extensions in place (no memory-mapped flash): install without --xip",
+            ),
+            Error::Link(e) => write!(f, "linking in place failed: {e}"),
         }
     }
 }

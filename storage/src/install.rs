@@ -115,6 +115,7 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
             && e.active.len == len
             && e.active.crc == crc
             && e.active.state != State::Failed
+            && e.active.xip.is_none()
             && read::crc_of(st.catalog.flash(), st.layout.slot(e.active.slot).start, len)
                 .await
                 .map_err(Error::Flash)?
@@ -156,7 +157,7 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
                 return Ok(rec.written);
             }
         }
-        let slot = allocate(st, existing).await?;
+        let slot = allocate(st, existing, None).await?;
         let rec = InstallRecord {
             name: ext,
             slot,
@@ -237,77 +238,16 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
                 unchanged: true,
             });
         }
-        let base = st.layout.slot(s.rec.slot).start;
-        if s.flushed < s.received {
-            flush(st, base).await?;
-        }
-        let s = st.session.as_ref().ok_or(Error::NoInstall)?;
-        let rec = s.rec;
-        let found = s.digest.clone().finalize();
-        if found != rec.crc {
-            return Err(drop_install(
-                st,
-                Error::CrcMismatch {
-                    expected: rec.crc,
-                    found,
-                },
-            )
-            .await);
-        }
-        let found = read::crc_of(st.catalog.flash(), base, rec.len)
-            .await
-            .map_err(Error::Flash)?;
-        if found != rec.crc {
-            return Err(drop_install(
-                st,
-                Error::VerifyFailed {
-                    expected: rec.crc,
-                    found,
-                },
-            )
-            .await);
-        }
-        let s = st.session.as_ref().ok_or(Error::NoInstall)?;
-        let old = existing.and_then(|i| st.catalog.entries[i]);
-        let version = s
-            .version
-            .unwrap_or_else(|| old.map_or(1, |e| e.active.version.wrapping_add(1)));
-        // Keep the confirmed version this one replaces, unless it is this same image (being
-        // reinstalled over a damaged copy): then keep what was kept before.
-        let previous = old.and_then(|e| match e.active.state {
-            State::Confirmed if (e.active.len, e.active.crc) != (rec.len, rec.crc) => {
-                Some(e.active)
-            }
-            _ => e.previous,
-        });
-        let entry = Entry {
-            name: rec.name,
-            boot: s.boot,
-            deps: if s.deps.is_empty() {
-                old.map_or(Deps::EMPTY, |e| e.deps)
-            } else {
-                s.deps
-            },
-            active: Image {
-                slot: rec.slot,
-                len: rec.len,
-                crc: rec.crc,
-                version,
-                state: State::Pending,
-            },
-            previous,
+        let rec = verified(st).await?;
+        let image = Image {
+            slot: rec.slot,
+            len: rec.len,
+            crc: rec.crc,
+            version: 0,
+            state: State::Pending,
+            xip: None,
         };
-        let i = existing
-            .or_else(|| st.catalog.free_index())
-            .ok_or(Error::CatalogFull)?;
-        // The switch: one item write.
-        st.catalog.put(i, Some(entry)).await?;
-        st.session = None;
-        st.catalog.put_install(None).await?;
-        Ok(Installed {
-            entry,
-            unchanged: false,
-        })
+        switch(st, rec.name, image).await
     }
 
     /// Abandons the install in progress; its slot is free again.
@@ -334,8 +274,86 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
     }
 }
 
+/// Programs what is still buffered and checks the CRC of what arrived and of what reads back
+/// from the slot; on a mismatch the install is dropped (its slot free again).
+pub(crate) async fn verified<F: NorFlash, const N: usize>(
+    st: &mut Storage<F, N>,
+) -> Result<InstallRecord, Error<F::Error>> {
+    let s = st.complete_session()?;
+    let base = st.layout.slot(s.rec.slot).start;
+    if s.flushed < s.received {
+        flush(st, base).await?;
+    }
+    let s = st.session.as_ref().ok_or(Error::NoInstall)?;
+    let rec = s.rec;
+    let found = s.digest.clone().finalize();
+    if found != rec.crc {
+        let err = Error::CrcMismatch {
+            expected: rec.crc,
+            found,
+        };
+        return Err(drop_install(st, err).await);
+    }
+    let found = read::crc_of(st.catalog.flash(), base, rec.len)
+        .await
+        .map_err(Error::Flash)?;
+    if found != rec.crc {
+        let err = Error::VerifyFailed {
+            expected: rec.crc,
+            found,
+        };
+        return Err(drop_install(st, err).await);
+    }
+    Ok(rec)
+}
+
+/// The switch: the entry of `name` gets `image` as its active version (pending, its version
+/// counted up unless the install chose one), the version it replaces kept to roll back to; one
+/// item write. Then the install record is cleared.
+pub(crate) async fn switch<F: NorFlash, const N: usize>(
+    st: &mut Storage<F, N>,
+    name: ExtName,
+    mut image: Image,
+) -> Result<Installed, Error<F::Error>> {
+    let existing = st.catalog.find(name.as_str());
+    let s = st.session.as_ref().ok_or(Error::NoInstall)?;
+    let old = existing.and_then(|i| st.catalog.entries[i]);
+    image.version = s
+        .version
+        .unwrap_or_else(|| old.map_or(1, |e| e.active.version.wrapping_add(1)));
+    // Keep the confirmed version this one replaces, unless it is this same image (being
+    // reinstalled over a damaged copy): then keep what was kept before.
+    let previous = old.and_then(|e| match e.active.state {
+        State::Confirmed if (e.active.len, e.active.crc) != (image.len, image.crc) => {
+            Some(e.active)
+        }
+        _ => e.previous,
+    });
+    let entry = Entry {
+        name,
+        boot: s.boot,
+        deps: if s.deps.is_empty() {
+            old.map_or(Deps::EMPTY, |e| e.deps)
+        } else {
+            s.deps
+        },
+        active: image,
+        previous,
+    };
+    let i = existing
+        .or_else(|| st.catalog.free_index())
+        .ok_or(Error::CatalogFull)?;
+    st.catalog.put(i, Some(entry)).await?;
+    st.session = None;
+    st.catalog.put_install(None).await?;
+    Ok(Installed {
+        entry,
+        unchanged: false,
+    })
+}
+
 /// Drops the install after a failed check and returns `err` (or the flash error clearing it).
-async fn drop_install<F: NorFlash, const N: usize>(
+pub(crate) async fn drop_install<F: NorFlash, const N: usize>(
     st: &mut Storage<F, N>,
     err: Error<F::Error>,
 ) -> Error<F::Error> {
@@ -388,9 +406,10 @@ pub(crate) async fn flush<F: NorFlash, const N: usize>(
 /// the entry's active slot (spreading wear), else the fallback (previous version of a confirmed
 /// extension) of this entry, else of another; a reclaimed fallback is dropped from its entry
 /// first.
-async fn allocate<F: NorFlash, const N: usize>(
+pub(crate) async fn allocate<F: NorFlash, const N: usize>(
     st: &mut Storage<F, N>,
     for_entry: Option<usize>,
+    avoid: Option<u16>,
 ) -> Result<u16, Error<F::Error>> {
     let count = st.layout.slot_count;
     let after = for_entry.and_then(|i| st.catalog.entries[i]).map_or_else(
@@ -408,7 +427,7 @@ async fn allocate<F: NorFlash, const N: usize>(
     // The abandoned install's slot (if any) counts as free: its record is about to be replaced.
     if let Some(s) = (0..count)
         .map(|k| (after + k) % count)
-        .find(|&s| !st.catalog.slot_used_by_entries(s))
+        .find(|&s| !st.catalog.slot_used_by_entries(s) && Some(s) != avoid && !st.is_pinned(s))
     {
         return Ok(s);
     }
@@ -424,6 +443,10 @@ async fn allocate<F: NorFlash, const N: usize>(
         .ok_or(Error::NoFreeSlot)?;
     let mut e = st.catalog.entries[victim].expect("found");
     let slot = e.previous.take().expect("reclaimable").slot;
+    if st.is_pinned(slot) {
+        // Code of a loaded execute-in-place extension runs from it.
+        return Err(Error::NoFreeSlot);
+    }
     st.catalog.put(victim, Some(e)).await?;
     Ok(slot)
 }

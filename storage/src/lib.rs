@@ -19,6 +19,7 @@ mod read;
 mod record;
 mod source;
 mod storage;
+mod xip;
 
 pub use boot::{BootEvent, BootSummary, Failure};
 pub use error::{CatalogError, Error};
@@ -26,6 +27,6 @@ pub use install::{InstallOptions, Installed, Installer};
 pub use layout::{Layout, LayoutError};
 pub use name::ExtName;
 pub use read::{CRC32, CrcTable};
-pub use record::{Deps, Entry, Image, MAX_DEPS, State};
+pub use record::{Deps, Entry, Image, InPlace, MAX_DEPS, State};
 pub use source::{ReadError, SlotReader};
-pub use storage::{Interrupted, Storage};
+pub use storage::{Interrupted, Storage, XipConfig};

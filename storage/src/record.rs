@@ -18,6 +18,8 @@ const TAG_REMOVED: u8 = 0;
 const TAG_ENTRY: u8 = 1;
 const TAG_INSTALL: u8 = 2;
 const FLAG_BOOT: u8 = 1;
+/// Set in an image's state byte when an [`InPlace`] record follows.
+const XIP_BIT: u8 = 0x80;
 
 /// Where an installed image is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +66,21 @@ impl State {
     }
 }
 
+/// Where an execute-in-place image keeps its data and bss, and what it was linked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InPlace {
+    /// First byte of its data and bss in the firmware's reserved RAM area.
+    pub ram: u64,
+    /// Bytes from there (data, bss and the padding between them).
+    pub ram_len: u32,
+    /// The firmware exports table id it was linked against.
+    pub table_id: u32,
+    /// Length of the file it was linked from.
+    pub file_len: u32,
+    /// CRC-32 of that file (what the install announced).
+    pub file_crc: u32,
+}
+
 /// One stored version of an extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Image {
@@ -77,6 +94,8 @@ pub struct Image {
     pub version: u32,
     /// Its state.
     pub state: State,
+    /// `Some` for an execute-in-place image (the slot holds the linked image, not the file).
+    pub xip: Option<InPlace>,
 }
 
 /// Names of the extensions an extension needs loaded first.
@@ -164,6 +183,8 @@ pub(crate) struct InstallRecord {
 
 /// A catalog value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+// Entries dominate the catalog; boxing is not available without an allocator.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Record {
     Removed,
     Entry(Entry),
@@ -203,7 +224,17 @@ impl Writer<'_> {
         self.u32(i.len)?;
         self.u32(i.crc)?;
         self.u32(i.version)?;
-        self.u8(i.state.code())
+        match &i.xip {
+            None => self.u8(i.state.code()),
+            Some(x) => {
+                self.u8(i.state.code() | XIP_BIT)?;
+                self.bytes(&x.ram.to_le_bytes())?;
+                self.u32(x.ram_len)?;
+                self.u32(x.table_id)?;
+                self.u32(x.file_len)?;
+                self.u32(x.file_crc)
+            }
+        }
     }
 }
 
@@ -239,12 +270,28 @@ impl<'a> Reader<'a> {
         ExtName::from_bytes(self.bytes(n)?).ok_or(SerializationError::InvalidData)
     }
     fn image(&mut self) -> Result<Image, SerializationError> {
+        let (slot, len, crc, version) = (self.u16()?, self.u32()?, self.u32()?, self.u32()?);
+        let code = self.u8()?;
+        let xip = if code & XIP_BIT != 0 {
+            let lo = u64::from(self.u32()?);
+            let ram = lo | (u64::from(self.u32()?) << 32);
+            Some(InPlace {
+                ram,
+                ram_len: self.u32()?,
+                table_id: self.u32()?,
+                file_len: self.u32()?,
+                file_crc: self.u32()?,
+            })
+        } else {
+            None
+        };
         Ok(Image {
-            slot: self.u16()?,
-            len: self.u32()?,
-            crc: self.u32()?,
-            version: self.u32()?,
-            state: State::from_code(self.u8()?).ok_or(SerializationError::InvalidData)?,
+            slot,
+            len,
+            crc,
+            version,
+            state: State::from_code(code & !XIP_BIT).ok_or(SerializationError::InvalidData)?,
+            xip,
         })
     }
 }
@@ -334,7 +381,7 @@ impl<'a> Value<'a> for Record {
 
 /// Bytes the largest record takes (the catalog's scratch buffer must hold it plus the key).
 pub(crate) const MAX_RECORD: usize = 1 + 33 + 1 + 1 + MAX_DEPS * 33 + IMAGE_BYTES + 1 + IMAGE_BYTES;
-const IMAGE_BYTES: usize = 2 + 4 + 4 + 4 + 1;
+const IMAGE_BYTES: usize = 2 + 4 + 4 + 4 + 1 + 24;
 
 #[cfg(test)]
 mod tests {
@@ -347,6 +394,13 @@ mod tests {
             crc: 0xdead_beef,
             version: 7,
             state,
+            xip: (slot == 3).then_some(InPlace {
+                ram: 0x8000_1000_0000,
+                ram_len: 4096,
+                table_id: 0x1234_5678,
+                file_len: 999,
+                file_crc: 0xabcd,
+            }),
         }
     }
 

@@ -23,6 +23,23 @@ pub struct Storage<F: NorFlash, const N: usize> {
     pub(crate) catalog: Catalog<F, N>,
     pub(crate) layout: Layout,
     pub(crate) session: Option<Session>,
+    /// Where flash is mapped and the RAM reserved for execute-in-place images, if anywhere.
+    pub(crate) xip: Option<XipConfig>,
+    /// Slots that loaded execute-in-place code runs from (never programmed until restart).
+    pub(crate) pinned: [u8; 32],
+    /// Reserved RAM ranges of extensions loaded in place since start (kept out of links).
+    pub(crate) live_ram: [(u64, u64); N],
+}
+
+/// What execute-in-place installs need from the firmware ([`Storage::set_xip`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct XipConfig {
+    /// The address flash offset 0 has in the memory map (the CPU reads and executes it there).
+    pub mapped: u64,
+    /// The RAM the firmware reserves for installed extensions' data and bss.
+    pub ram: Range<u64>,
+    /// The firmware's exports table id (images linked for another one are refused at boot).
+    pub table_id: u32,
 }
 
 /// An install that was cut off (link lost, reset) and can be resumed by beginning it again with
@@ -49,7 +66,30 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
             catalog,
             layout,
             session: None,
+            xip: None,
+            pinned: [0; 32],
+            live_ram: [(0, 0); N],
         })
+    }
+
+    /// Enables execute-in-place installs and boots: the flash is mapped at `cfg.mapped` and
+    /// `cfg.ram` is reserved for installed extensions' data and bss.
+    pub fn set_xip(&mut self, cfg: XipConfig) {
+        self.xip = Some(cfg);
+    }
+
+    /// The execute-in-place configuration, if enabled.
+    pub fn xip(&self) -> Option<&XipConfig> {
+        self.xip.as_ref()
+    }
+
+    /// Whether code of a loaded execute-in-place extension may run from slot `s`.
+    pub(crate) fn is_pinned(&self, s: u16) -> bool {
+        self.pinned[usize::from(s / 8) % 32] & (1 << (s % 8)) != 0
+    }
+
+    pub(crate) fn pin(&mut self, s: u16) {
+        self.pinned[usize::from(s / 8) % 32] |= 1 << (s % 8);
     }
 
     /// The layout.

@@ -484,6 +484,7 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
             deps: self.f.deps,
             use_count: 1,
             stats,
+            in_place: false,
         })
     }
 }

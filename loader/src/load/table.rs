@@ -19,6 +19,16 @@ impl<T: Copy + Default> Table<T> {
         _t: PhantomData,
     };
 
+    /// `len` values already in `block` (an export index in flash), never freed: a loaded
+    /// extension that holds one does not give its blocks back ([`crate::xip`]).
+    pub(crate) fn in_place(block: Block, len: usize) -> Self {
+        Self {
+            block: Some(block),
+            len,
+            _t: PhantomData,
+        }
+    }
+
     /// Allocates `len` default values.
     pub(crate) fn alloc<P: MemoryProvider + ?Sized>(
         mem: &mut P,

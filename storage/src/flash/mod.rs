@@ -1,5 +1,7 @@
-//! Host flash: a RAM double that counts wear and cuts power on cue, and a file-backed flash.
+//! Host flash: a RAM double that counts wear and cuts power on cue (its bytes executable, as a
+//! memory-mapped flash), and a file-backed flash.
 
+mod exec;
 mod file;
 mod ram;
 

@@ -72,7 +72,7 @@ impl core::fmt::Display for RamFlashError {
 /// A NOR flash in RAM with `WRITE`-byte words and `ERASE`-byte pages (reads any byte).
 #[derive(Clone, Debug)]
 pub struct RamFlash<const WRITE: usize, const ERASE: usize> {
-    data: Vec<u8>,
+    data: super::exec::ExecBytes,
     erases: Vec<u32>,
     stats: FlashStats,
     cut: Option<PowerCut>,
@@ -83,7 +83,7 @@ impl<const WRITE: usize, const ERASE: usize> RamFlash<WRITE, ERASE> {
     /// An erased flash of `pages` pages.
     pub fn new(pages: usize) -> Self {
         Self {
-            data: vec![0xff; pages * ERASE],
+            data: super::exec::ExecBytes::new(pages * ERASE, 0xff),
             erases: vec![0; pages],
             stats: FlashStats::default(),
             cut: None,

@@ -1,0 +1,206 @@
+//! Execute-in-place installs and loads: the file streams into a staging slot as for any install
+//! and is verified there; then it is linked from that slot into a second slot, a flash page at
+//! a time, for the addresses that slot has in the memory map; the catalog switch names the
+//! linked slot. Loading it copies `.data`, zeroes `.bss` and relocates nothing.
+
+use embedded_storage_async::nor_flash::NorFlash;
+use llext_loader::memory::MemoryProvider;
+use llext_loader::source::SeekSource;
+use llext_loader::symbols::Resolve;
+use llext_loader::xip::{self, Linked, Plan};
+use llext_loader::{LoadParams, Registry, Report};
+
+use crate::boot::Failure;
+use crate::error::Error;
+use crate::install::{Installed, Installer, allocate, drop_install, switch, verified};
+use crate::name::ExtName;
+use crate::read::{self, CRC32};
+use crate::record::{Image, InPlace, InstallRecord, State};
+use crate::source::SlotReader;
+use crate::storage::Storage;
+
+/// Most RAM ranges an execute-in-place link keeps clear of (two per catalog entry, plus the
+/// ones loaded since start).
+const MAX_TAKEN: usize = 96;
+
+impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
+    /// Ends the install as execute-in-place: checks the file as [`Installer::finish`] does,
+    /// links it from its slot into another free slot for that slot's mapped address (data and
+    /// bss in a free range of the reserved RAM), reads the linked image back, then switches the
+    /// catalog to it in one write. Its symbols resolve against `reg`'s firmware exports only.
+    /// The staging slot is free again afterwards; a power cut before the switch leaves the
+    /// installed version as it was and the install resumable.
+    pub async fn finish_xip<P: MemoryProvider, R: Resolve, const M: usize>(
+        &mut self,
+        reg: &mut Registry<P, R, M>,
+        params: &LoadParams,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<Installed, Error<F::Error>> {
+        let st = &mut *self.st;
+        let cfg = st.xip.clone().ok_or(Error::NoXip)?;
+        let s = st.complete_session()?;
+        let rec = if s.unchanged {
+            s.rec // the same file is the active, normal image: link from its slot
+        } else {
+            verified(st).await?
+        };
+        let existing = st.catalog.find(rec.name.as_str());
+        let xslot = allocate(st, existing, Some(rec.slot)).await?;
+        let (base, xbase) = (st.layout.slot(rec.slot).start, st.layout.slot(xslot).start);
+        let mut taken = [(0u64, 0u64); MAX_TAKEN];
+        let n = st.taken_ram(&mut taken);
+        let plan = Plan {
+            flash: cfg.mapped + u64::from(xbase),
+            room: st.layout.slot_size,
+            ram: &cfg.ram,
+            taken: &taken[..n],
+            table_id: cfg.table_id,
+        };
+        let mut src = SeekSource::new(SlotReader::new(st.catalog.flash(), base, rec.len));
+        let name = rec.name.as_str();
+        let linked = match xip::link(reg, name, &plan, &mut src, params, report).await {
+            Ok(l) => l,
+            Err(e) => return Err(drop_install(st, Error::Link(e)).await),
+        };
+        let programmed = program(st, xbase, &linked).await;
+        let (len, ram) = (linked.len(), linked.ram());
+        linked.release(reg);
+        let crc = programmed?;
+        let found = read::crc_of(st.catalog.flash(), xbase, len)
+            .await
+            .map_err(Error::Flash)?;
+        if found != crc {
+            let err = Error::VerifyFailed {
+                expected: crc,
+                found,
+            };
+            return Err(drop_install(st, err).await);
+        }
+        let image = Image {
+            slot: xslot,
+            len,
+            crc,
+            version: 0,
+            state: State::Pending,
+            xip: Some(in_place(&rec, ram, cfg.table_id)),
+        };
+        switch(st, rec.name, image).await
+    }
+}
+
+fn in_place(rec: &InstallRecord, ram: (u64, u64), table_id: u32) -> InPlace {
+    InPlace {
+        ram: ram.0,
+        ram_len: ram.1 as u32,
+        table_id,
+        file_len: rec.len,
+        file_crc: rec.crc,
+    }
+}
+
+/// Programs the linked image into the slot at `base`, erasing each page just before its first
+/// word; returns the image's CRC. RAM: one 256-byte chunk.
+async fn program<F: NorFlash, const N: usize>(
+    st: &mut Storage<F, N>,
+    base: u32,
+    linked: &Linked,
+) -> Result<u32, Error<F::Error>> {
+    let page = F::ERASE_SIZE as u32;
+    let mut buf = [0u8; 256];
+    let mut digest = CRC32.digest();
+    let flash = st.catalog.flash();
+    let mut at = 0;
+    while at < linked.len() {
+        let n = (linked.len() - at).min(buf.len() as u32) as usize;
+        if at.is_multiple_of(page) {
+            flash
+                .erase(base + at, base + at + page)
+                .await
+                .map_err(Error::Flash)?;
+        }
+        linked.read(at, &mut buf[..n]);
+        digest.update(&buf[..n]);
+        let padded = n.next_multiple_of(F::WRITE_SIZE);
+        buf[n..padded].fill(0xff);
+        flash
+            .write(base + at, &buf[..padded])
+            .await
+            .map_err(Error::Flash)?;
+        at += n as u32;
+    }
+    Ok(digest.finalize())
+}
+
+impl<F: NorFlash, const N: usize> Storage<F, N> {
+    /// The reserved RAM ranges installed images and extensions loaded in place keep, into
+    /// `out`; returns how many.
+    fn taken_ram(&self, out: &mut [(u64, u64)]) -> usize {
+        let images = self
+            .catalog
+            .entries
+            .iter()
+            .flatten()
+            .flat_map(|e| [Some(e.active), e.previous])
+            .flatten()
+            .filter_map(|i| i.xip)
+            .map(|x| (x.ram, u64::from(x.ram_len)));
+        let live = self.live_ram.iter().copied().filter(|r| r.1 > 0);
+        let mut n = 0;
+        for (o, r) in out.iter_mut().zip(images.chain(live)) {
+            *o = r;
+            n += 1;
+        }
+        n
+    }
+
+    /// Loads the execute-in-place image `img` as `name`: its CRC first, then in place (see
+    /// [`llext_loader::xip::load_in_place`]). Its slot is then never programmed again until the
+    /// next start, nor its RAM range given to another link.
+    pub(crate) async fn load_xip<P: MemoryProvider, R: Resolve, const M: usize>(
+        &mut self,
+        name: &ExtName,
+        img: &Image,
+        reg: &mut Registry<P, R, M>,
+    ) -> Result<Result<usize, Failure>, Error<F::Error>> {
+        let x = img.xip.expect("an execute-in-place image");
+        let Some(cfg) = self.xip.clone() else {
+            let e = llext_loader::Error::Relink {
+                linked: x.table_id,
+                firmware: 0,
+            };
+            return Ok(Err(Failure::Load(e)));
+        };
+        let base = self.layout.slot(img.slot).start;
+        let found = read::crc_of(self.catalog.flash(), base, img.len)
+            .await
+            .map_err(Error::Flash)?;
+        if found != img.crc {
+            return Ok(Err(Failure::Corrupt {
+                expected: img.crc,
+                found,
+            }));
+        }
+        let range = (x.ram, u64::from(x.ram_len).max(1));
+        let Some(free) = self
+            .live_ram
+            .iter()
+            .position(|r| *r == range)
+            .or_else(|| self.live_ram.iter().position(|r| r.1 == 0))
+        else {
+            return Ok(Err(Failure::Load(llext_loader::Error::RegistryFull)));
+        };
+        let at = (cfg.mapped + u64::from(base)) as usize as *const u8;
+        // SAFETY: the firmware maps the whole flash at `cfg.mapped` (`set_xip`'s contract), and
+        // the slot is pinned below, so it is never programmed while this extension is loaded.
+        let image = unsafe { core::slice::from_raw_parts(at, img.len as usize) };
+        // SAFETY: `cfg.ram` is the firmware's reserved area; ranges of loaded images are kept
+        // out of every later link (`live_ram`), and this image's range was free when linked.
+        let loaded =
+            unsafe { xip::load_in_place(reg, name.as_str(), image, &cfg.ram, cfg.table_id) };
+        if loaded.is_ok() {
+            self.pin(img.slot);
+            self.live_ram[free] = range;
+        }
+        Ok(loaded.map_err(Failure::Load))
+    }
+}

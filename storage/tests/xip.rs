@@ -1,0 +1,280 @@
+//! Execute-in-place installs on the RAM flash double (whose bytes are executable, as a
+//! memory-mapped flash): linked once into a slot, loaded at boot without relocation, code run
+//! from flash, data and bss in the reserved RAM; bound to the firmware's exports; interchangeable
+//! with normal installs; a power cut at every flash operation loses nothing.
+
+mod common;
+
+use common::*;
+use futures::executor::block_on;
+use llext_loader::LoadParams;
+use llext_loader::memory::MemKind;
+use llext_storage::flash::{PowerCut, Tear};
+use llext_storage::{Error, Installed, State, Storage, XipConfig};
+
+const TABLE: u32 = 0x5eed_0001;
+
+/// The RAM area a firmware reserves for installed extensions: an anonymous mapping, near the
+/// flash double's (x86-64 code reaches its data PC-relative, within 2 GiB).
+fn reserved_ram(len: usize) -> std::ops::Range<u64> {
+    // SAFETY: a fresh private anonymous mapping, checked, never unmapped (tests are short).
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    assert_ne!(p, libc::MAP_FAILED);
+    p as u64..p as u64 + len as u64
+}
+
+fn config(flash: &Flash, ram: &std::ops::Range<u64>, table_id: u32) -> XipConfig {
+    XipConfig {
+        mapped: flash.bytes().as_ptr() as u64,
+        ram: ram.clone(),
+        table_id,
+    }
+}
+
+fn open_xip<'f>(flash: &'f mut Flash, ram: &std::ops::Range<u64>, table: u32) -> Store<'f, Flash> {
+    let cfg = config(flash, ram, table);
+    let mut st = open(flash, LAYOUT);
+    st.set_xip(cfg);
+    st
+}
+
+/// Installs `bytes` as `name` in place (begin, write..., finish_xip).
+fn install_xip<F: embedded_storage_async::nor_flash::NorFlash, const N: usize>(
+    st: &mut Storage<F, N>,
+    name: &str,
+    bytes: &[u8],
+    chunk: usize,
+) -> Result<Installed, Error<F::Error>> {
+    let mut reg = registry();
+    block_on(async {
+        let mut ins = st.installer();
+        let mut off = ins
+            .begin(name, bytes.len() as u32, crc(bytes), boot_opts())
+            .await? as usize;
+        while off < bytes.len() {
+            let end = (off + chunk).min(bytes.len());
+            off = ins.write(off as u32, &bytes[off..end]).await? as usize;
+        }
+        ins.finish_xip(&mut reg, &LoadParams::default(), &mut |_| {})
+            .await
+    })
+}
+
+/// Data and string relocations, a constructor, a jump table, a large bss.
+const RICH: &str = r#"
+static int counter = 5;
+static int big[3000];
+static const char *const names[] = {"zero", "one", "two", "three"};
+int ctor_ran;
+__attribute__((constructor)) static void init(void) { ctor_ran = 42; big[2999] = 7; }
+__attribute__((noinline)) int pick(int x) {
+    switch (x) {
+    case 0: return 11; case 1: return 22; case 2: return 33; case 3: return 44;
+    case 4: return 55; case 5: return 66; case 6: return 77; default: return -1;
+    }
+}
+int bump(void) { return ++counter; }
+int version(void) { return ctor_ran + counter + big[2999] + names[2][1] + pick(3); }
+"#;
+
+#[test]
+fn installed_in_place_runs_from_flash_with_only_data_and_bss_in_ram() {
+    let rich = build("rich", RICH);
+    let mut flash = Flash::new(PAGES);
+    let ram = reserved_ram(64 << 10);
+    let mapped = flash.bytes().as_ptr() as u64;
+    let mut st = open_xip(&mut flash, &ram, TABLE);
+    let done = install_xip(&mut st, "e", &rich, 300).expect("xip install");
+    let x = done.entry.active.xip.expect("an execute-in-place image");
+    assert_eq!(done.entry.active.state, State::Pending);
+    assert!(x.ram >= ram.start && x.ram + u64::from(x.ram_len) <= ram.end);
+    assert_eq!((x.file_len, x.file_crc), (rich.len() as u32, crc(&rich)));
+    assert_eq!(
+        st.free_slots(),
+        LAYOUT.slot_count - 1,
+        "the staging slot is free again"
+    );
+    reset(st);
+
+    let mut st = open_xip(&mut flash, &ram, TABLE);
+    let (mut reg, evs, _) = boot(&mut st).expect("boot");
+    assert_eq!(evs, [Ev::Loaded("e".into(), 1, true)]);
+    // 42 (constructor) + 5 (.data) + 7 (.bss) + 'w' (string via a pointer table) + 44.
+    assert_eq!(
+        call(&reg, "e", "version", 0),
+        42 + 5 + 7 + i32::from(b'w') + 44
+    );
+    assert_eq!(call(&reg, "e", "bump", 0), 6, ".data is writable RAM");
+    let ext = reg.get(reg.find("e").unwrap()).unwrap();
+    assert!(ext.in_place());
+    let slot = st.layout().slot(st.entry("e").unwrap().active.slot);
+    let in_slot = mapped + u64::from(slot.start)..mapped + u64::from(slot.end);
+    for r in ext.regions() {
+        let home = match r.kind {
+            MemKind::Data | MemKind::Bss => &ram,
+            _ => &in_slot,
+        };
+        assert!(
+            home.contains(&r.addr) && r.addr + r.size as u64 <= home.end,
+            "{r:?} outside {home:x?}"
+        );
+    }
+    let bss = ext.regions().find(|r| r.kind == MemKind::Bss).unwrap();
+    assert!(bss.size >= 3000 * 4);
+    assert_eq!(ext.stats().kept_metadata, 0, "no RAM for the export index");
+    unload_all(&mut reg);
+}
+
+#[test]
+fn a_firmware_with_other_exports_refuses_it_and_says_to_install_again() {
+    let v1 = versioned(1);
+    let mut flash = Flash::new(PAGES);
+    let ram = reserved_ram(16 << 10);
+    let mut st = open_xip(&mut flash, &ram, TABLE);
+    install_xip(&mut st, "e", &v1, 512).unwrap();
+    reset(st);
+    let mut st = open_xip(&mut flash, &ram, TABLE ^ 1);
+    let (reg, evs, _) = boot(&mut st).expect("boot");
+    assert!(reg.find("e").is_none());
+    let Ev::Failed(_, 1, why) = &evs[0] else {
+        panic!("{evs:?}")
+    };
+    assert!(why.contains("install it again"), "{why}");
+}
+
+#[test]
+fn in_place_and_normal_installs_are_interchangeable_versions() {
+    let [v1, v2, v3] = [1, 2, 3].map(versioned);
+    let mut flash = Flash::new(PAGES);
+    let ram = reserved_ram(16 << 10);
+    // Each step on a freshly started device (a slot that in-place code ran from is not
+    // programmed again until the next start).
+    let mut step = |f: &mut dyn FnMut(&mut Store<'_, Flash>)| {
+        let mut st = open_xip(&mut flash, &ram, TABLE);
+        f(&mut st);
+        let v = boot_version(&mut st).0;
+        check_consistent(&mut st);
+        v
+    };
+    assert_eq!(
+        step(&mut |st| {
+            let _ = install(st, "e", &v1, boot_opts(), 512).unwrap();
+        }),
+        Some(1)
+    );
+    let v = step(&mut |st| {
+        install_xip(st, "e", &v2, 512).unwrap();
+        let e = *st.entry("e").unwrap();
+        assert!(e.active.xip.is_some() && e.previous.unwrap().xip.is_none());
+    });
+    assert_eq!(v, Some(2));
+    // Back to the normal version, then a normal update over the in-place one.
+    assert_eq!(
+        step(&mut |st| {
+            let _ = block_on(st.rollback("e")).unwrap();
+        }),
+        Some(1)
+    );
+    assert_eq!(
+        step(&mut |st| {
+            let _ = install_xip(st, "e", &v2, 512).unwrap();
+        }),
+        Some(2)
+    );
+    let v = step(&mut |st| {
+        install(st, "e", &v3, boot_opts(), 512).unwrap();
+        assert!(st.entry("e").unwrap().previous.unwrap().xip.is_some());
+    });
+    assert_eq!(v, Some(3));
+}
+
+#[test]
+fn a_link_that_fails_drops_the_install_and_keeps_the_installed_version() {
+    let v1 = versioned(1);
+    let bad = build(
+        "needs",
+        "int nowhere(void);\nint version(void) { return nowhere(); }\n",
+    );
+    let mut flash = Flash::new(PAGES);
+    let ram = reserved_ram(16 << 10);
+    let mut st = open_xip(&mut flash, &ram, TABLE);
+    install_xip(&mut st, "e", &v1, 512).unwrap();
+    let err = install_xip(&mut st, "e", &bad, 512).unwrap_err();
+    assert!(err.to_string().contains("linking in place failed"), "{err}");
+    assert!(st.interrupted().is_none());
+    assert_eq!(boot_version(&mut st).0, Some(1));
+    // Too little reserved RAM for its bss: refused the same way.
+    let huge = build(
+        "huge",
+        "int b[100000];\nint version(void) { return ++b[9]; }\n",
+    );
+    let err = install_xip(&mut st, "e", &huge, 512).unwrap_err();
+    assert!(err.to_string().contains("linking in place failed"), "{err}");
+    assert_eq!(boot_version(&mut st).0, Some(1));
+}
+
+/// A power cut after every flash operation of an in-place install, then of an in-place update
+/// (each with the boot after it). The flash stays at one address (restored from a snapshot for
+/// each cut), as a device's does.
+#[test]
+fn a_power_cut_at_every_flash_operation_loses_nothing() {
+    let [v1, v2] = [1, 2].map(versioned);
+    let ram = reserved_ram(16 << 10);
+    let mut flash = Flash::new(PAGES);
+    let empty = flash.bytes().to_vec();
+    let run = |f: &mut Flash, bytes: &[u8]| {
+        let cfg = config(f, &ram, TABLE);
+        let Ok(mut st) = block_on(Storage::<_, 4>::open(&mut *f, LAYOUT)) else {
+            return;
+        };
+        st.set_xip(cfg);
+        if install_xip(&mut st, "e", bytes, 300).is_ok()
+            && let Ok((mut reg, _, _)) = boot(&mut st)
+        {
+            unload_all(&mut reg);
+        }
+    };
+    let cases = [(None, &v1, None), (Some(&v1), &v2, Some(1))];
+    for ((before, bytes, old), tear) in cases
+        .into_iter()
+        .flat_map(|c| [(c, Tear::None), (c, Tear::Half)])
+    {
+        flash.bytes_mut().copy_from_slice(&empty);
+        if let Some(b) = before {
+            let mut st = open_xip(&mut flash, &ram, TABLE);
+            install_xip(&mut st, "e", b, 512).unwrap();
+            assert_eq!(boot_version(&mut st).0, Some(1));
+        }
+        let snapshot = flash.bytes().to_vec();
+        flash.reset_stats();
+        run(&mut flash, bytes);
+        let total = flash.stats().ops;
+        let new = if old.is_some() { 2 } else { 1 };
+        for n in 0..=total {
+            flash.bytes_mut().copy_from_slice(&snapshot);
+            flash.power_on();
+            flash.cut_power(PowerCut { after_ops: n, tear });
+            run(&mut flash, bytes);
+            assert_eq!(flash.is_off(), n < total, "cut {n} of {total}");
+            flash.power_on();
+            let mut st = open_xip(&mut flash, &ram, TABLE);
+            check_consistent(&mut st);
+            let (got, evs) = boot_version(&mut st);
+            assert!(got == old || got == Some(new), "cut {n}: {got:?} {evs:?}");
+            // Whatever was cut finishes when the host sends it again.
+            install_xip(&mut st, "e", bytes, 300).expect("install again");
+            assert_eq!(boot_version(&mut st).0, Some(new), "cut {n}");
+            check_consistent(&mut st);
+        }
+        assert!(total > 20, "an install takes {total} operations");
+    }
+}
