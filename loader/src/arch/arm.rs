@@ -8,41 +8,113 @@
 //! A call (`BL`, `B.W`, ARM `BL`/`B`) that does not reach goes through a veneer in the
 //! trampoline area, one per distinct destination. Thumb callers get ld's Thumb-only long branch
 //! stub (runs on ARMv6-M); ARM callers get `ldr pc, [pc, #-4]`.
+//!
+//! One handler per instruction class, as Zephyr's `arch/arm/core/elf.c` has: data words, Thumb
+//! calls, Thumb short branches, Thumb `MOVW`/`MOVT`, Thumb byte-wise `MOVS`/`ADDS`, Thumb
+//! PC-relative literals, ARM branches, ARM `MOVW`/`MOVT`.
 
-use super::{Site, Target, Trampolines, get_u16, get_u32, put_u16, put_u32};
+use object::elf::*;
+
+use super::{Backend, RelocState, Site, Target, Trampolines, get_u16, get_u32, put_u16, put_u32};
 use crate::Error;
-use crate::elf::Reloc;
+use crate::elf::{Class, Reloc};
 
 /// Bytes of one veneer.
 pub const SLOT_SIZE: usize = 16;
 
-// AAELF32 relocation numbers (`object` spells several of them the pre-AAELF way).
-const R_ARM_NONE: u32 = 0;
-const R_ARM_ABS32: u32 = 2;
-const R_ARM_REL32: u32 = 3;
-const R_ARM_THM_CALL: u32 = 10;
-const R_ARM_THM_PC8: u32 = 11;
-const R_ARM_CALL: u32 = 28;
-const R_ARM_JUMP24: u32 = 29;
-const R_ARM_THM_JUMP24: u32 = 30;
-const R_ARM_TARGET1: u32 = 38;
-const R_ARM_V4BX: u32 = 40;
-const R_ARM_PREL31: u32 = 42;
-const R_ARM_MOVW_ABS_NC: u32 = 43;
-const R_ARM_MOVT_ABS: u32 = 44;
-const R_ARM_MOVW_PREL_NC: u32 = 45;
-const R_ARM_MOVT_PREL: u32 = 46;
-const R_ARM_THM_MOVW_ABS_NC: u32 = 47;
-const R_ARM_THM_MOVT_ABS: u32 = 48;
-const R_ARM_THM_MOVW_PREL_NC: u32 = 49;
-const R_ARM_THM_MOVT_PREL: u32 = 50;
-const R_ARM_THM_JUMP19: u32 = 51;
-const R_ARM_THM_ALU_PREL_11_0: u32 = 53;
-const R_ARM_THM_PC12: u32 = 54;
-const R_ARM_THM_JUMP11: u32 = 102;
-const R_ARM_THM_JUMP8: u32 = 103;
-const R_ARM_THM_ALU_ABS_G0_NC: u32 = 132;
-const R_ARM_THM_ALU_ABS_G3: u32 = 135;
+// AAELF32 names `object` spells the pre-AAELF way, or lacks.
+const R_ARM_THM_CALL: RelocationType = R_ARM_THM_PC22;
+const R_ARM_THM_JUMP11: RelocationType = R_ARM_THM_PC11;
+const R_ARM_THM_JUMP8: RelocationType = R_ARM_THM_PC9;
+const R_ARM_THM_ALU_ABS_G0_NC: RelocationType = RelocationType(132);
+const R_ARM_THM_ALU_ABS_G1_NC: RelocationType = RelocationType(133);
+const R_ARM_THM_ALU_ABS_G2_NC: RelocationType = RelocationType(134);
+const R_ARM_THM_ALU_ABS_G3: RelocationType = RelocationType(135);
+
+/// The ARM back-end.
+pub struct Arm;
+
+impl Backend for Arm {
+    const CLASS: Class = Class::Elf32;
+    const SLOT_SIZE: usize = SLOT_SIZE;
+
+    #[inline]
+    fn apply(
+        r: &Reloc,
+        site: &mut Site<'_>,
+        sym: &Target,
+        tramp: &mut Trampolines,
+        _state: &mut RelocState,
+    ) -> Result<(), Error> {
+        match RelocationType(r.kind) {
+            // Most relocations of real code: first, and inlined into the load's loop.
+            R_ARM_THM_CALL | R_ARM_THM_JUMP24 => thumb_branch(r, site, sym, tramp),
+            R_ARM_ABS32 | R_ARM_TARGET1 => {
+                let f = site.word(r.offset)?;
+                let a = r.addend.unwrap_or(get_u32(f) as i32 as i64) as u32;
+                put_u32(f, (sym.value as u32).wrapping_add(a));
+                Ok(())
+            }
+            _ => other(r, site, sym, tramp),
+        }
+    }
+}
+
+/// Every relocation class but the two common ones, out of the load's loop.
+#[inline(never)]
+fn other(
+    r: &Reloc,
+    site: &mut Site<'_>,
+    sym: &Target,
+    tramp: &mut Trampolines,
+) -> Result<(), Error> {
+    match RelocationType(r.kind) {
+        R_ARM_NONE | R_ARM_V4BX => site.field(r.offset, 0).map(|_| ()),
+        R_ARM_REL32 | R_ARM_PREL31 => data(r, site, sym),
+        R_ARM_THM_JUMP19 | R_ARM_THM_JUMP11 | R_ARM_THM_JUMP8 => thumb_short_branch(r, site, sym),
+        R_ARM_THM_MOVW_ABS_NC
+        | R_ARM_THM_MOVT_ABS
+        | R_ARM_THM_MOVW_PREL_NC
+        | R_ARM_THM_MOVT_PREL => thumb_mov(r, site, sym),
+        R_ARM_THM_ALU_ABS_G0_NC
+        | R_ARM_THM_ALU_ABS_G1_NC
+        | R_ARM_THM_ALU_ABS_G2_NC
+        | R_ARM_THM_ALU_ABS_G3 => thumb_alu_abs(r, site, sym),
+        R_ARM_THM_PC8 | R_ARM_THM_PC12 | R_ARM_THM_ALU_PREL_11_0 => thumb_literal(r, site, sym),
+        R_ARM_CALL | R_ARM_JUMP24 => arm_branch(r, site, sym, tramp),
+        R_ARM_MOVW_ABS_NC | R_ARM_MOVT_ABS | R_ARM_MOVW_PREL_NC | R_ARM_MOVT_PREL => {
+            arm_mov(r, site, sym)
+        }
+        _ => Err(unsupported(r, site, name(r.kind))),
+    }
+}
+
+#[cold]
+fn unsupported(r: &Reloc, site: &Site<'_>, type_name: &'static str) -> Error {
+    Error::UnsupportedRelocation {
+        r_type: r.kind,
+        type_name,
+        section: site.section,
+        offset: r.offset,
+    }
+}
+
+#[cold]
+fn overflow(r: &Reloc, site: &Site<'_>, value: i64) -> Error {
+    Error::RelocationOverflow {
+        type_name: name(r.kind),
+        section: site.section,
+        offset: r.offset,
+        value,
+    }
+}
+
+/// `S + A - P` for relocation `r` at `site` with addend `a`.
+fn pcrel(r: &Reloc, site: &Site<'_>, sym: &Target, a: i64) -> i64 {
+    (sym.value as i64)
+        .wrapping_add(a)
+        .wrapping_sub(site.place(r.offset) as i64)
+}
 
 /// The AAELF32 name of a relocation type.
 pub fn name(t: u32) -> &'static str {
@@ -158,287 +230,222 @@ const ARM_PC_BIAS: i64 = 8;
 /// destination are distinct.
 const ARM_VENEER_KEY: u64 = 1 << 32;
 
-/// Applies one relocation at `site`.
-pub(crate) fn apply(
+/// `R_ARM_REL32`, `R_ARM_PREL31` (exception tables): PC-relative data words.
+fn data(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
+    let w = get_u32(site.word(r.offset)?);
+    let v = if RelocationType(r.kind) == R_ARM_REL32 {
+        let a = r.addend.unwrap_or(w as i32 as i64);
+        pcrel(r, site, sym, a) as u32
+    } else {
+        let a = r.addend.unwrap_or(sign_extend(w.into(), 31));
+        let v = pcrel(r, site, sym, a);
+        if !fits_signed(v, 31) {
+            return Err(overflow(r, site, v));
+        }
+        (w & 0x8000_0000) | (v as u32 & 0x7fff_ffff)
+    };
+    put_u32(site.word(r.offset)?, v);
+    Ok(())
+}
+
+/// `R_ARM_THM_JUMP19` (`B<cond>.W`), `R_ARM_THM_JUMP11` (`B`), `R_ARM_THM_JUMP8` (`B<cond>`):
+/// branches within the extension, no veneer.
+fn thumb_short_branch(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
+    let t = RelocationType(r.kind);
+    if t == R_ARM_THM_JUMP19 {
+        let f = site.word(r.offset)?;
+        let (hw1, hw2) = halves(f);
+        let a = r.addend.unwrap_or_else(|| thumb_b_cond_offset(hw1, hw2));
+        let v = pcrel(r, site, sym, a) & !1;
+        if !fits_signed(v, 21) {
+            return Err(overflow(r, site, v));
+        }
+        let (hw1, hw2) = encode_thumb_b_cond(hw1, hw2, v);
+        write_halves(site.word(r.offset)?, hw1, hw2);
+        return Ok(());
+    }
+    let bits = if t == R_ARM_THM_JUMP11 { 11 } else { 8 };
+    let mask = (1u16 << bits) - 1;
+    let hw = get_u16(site.field(r.offset, 2)?);
+    let a = r
+        .addend
+        .unwrap_or_else(|| sign_extend(u64::from(hw & mask) << 1, bits + 1));
+    let v = pcrel(r, site, sym, a) & !1;
+    if !fits_signed(v, bits + 1) {
+        return Err(overflow(r, site, v));
+    }
+    put_u16(
+        site.field(r.offset, 2)?,
+        (hw & !mask) | ((v >> 1) as u16 & mask),
+    );
+    Ok(())
+}
+
+/// Thumb `MOVW`/`MOVT` (T3): half of `S + A` or `S + A - P`.
+fn thumb_mov(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
+    let (hw1, hw2) = halves(site.word(r.offset)?);
+    let a = r
+        .addend
+        .unwrap_or_else(|| i64::from(thumb_mov_imm16(hw1, hw2) as i16));
+    let v = mov_value(r, site, sym, a);
+    let (hw1, hw2) = encode_thumb_mov_imm16(hw1, hw2, v);
+    write_halves(site.word(r.offset)?, hw1, hw2);
+    Ok(())
+}
+
+/// `MOVS`/`ADDS Rd, #imm8` building an address a byte at a time (ARMv6-M execute-only code):
+/// byte `G0..G3` of `S + A`. The REL addend is the imm8 itself, as ld reads it.
+fn thumb_alu_abs(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
+    let f = site.field(r.offset, 2)?;
+    let hw = get_u16(f);
+    let a = r.addend.unwrap_or(i64::from(hw & 0xff));
+    let shift = 8 * (r.kind - R_ARM_THM_ALU_ABS_G0_NC.0);
+    let byte = ((sym.value as i64 + a) as u32 >> shift) as u16 & 0xff;
+    put_u16(f, (hw & 0xff00) | byte);
+    Ok(())
+}
+
+/// Thumb PC-relative literals, from `Align(PC, 4)`: `R_ARM_THM_PC8` (`ADR`/`LDR` narrow, imm8
+/// words), `R_ARM_THM_PC12` (`LDR` wide, U bit and imm12), `R_ARM_THM_ALU_PREL_11_0` (`ADR.W`:
+/// `ADDW`/`SUBW Rd, PC, #imm12`, the sign picks the instruction).
+fn thumb_literal(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
+    let t = RelocationType(r.kind);
+    let p = site.place(r.offset) as i64;
+    let from_pa = |a: i64| (sym.value as i64) + a - (p & !3);
+    if t == R_ARM_THM_PC8 {
+        let hw = get_u16(site.field(r.offset, 2)?);
+        let a = r
+            .addend
+            .unwrap_or_else(|| ((i64::from(hw & 0xff) << 2) + 4) % 0x400 - 4);
+        let v = from_pa(a);
+        if !(0..0x400).contains(&v) {
+            return Err(overflow(r, site, v));
+        }
+        put_u16(
+            site.field(r.offset, 2)?,
+            (hw & 0xff00) | ((v as u16 & 0x3fc) >> 2),
+        );
+        return Ok(());
+    }
+    let (hw1, hw2) = halves(site.word(r.offset)?);
+    let (a, neg) = if t == R_ARM_THM_PC12 {
+        (i64::from(hw2 & 0xfff), hw1 & 0x80 == 0)
+    } else {
+        (i64::from(thumb_imm12(hw1, hw2)), hw1 & 0x00f0 != 0)
+    };
+    let a = r.addend.unwrap_or(if neg { -a } else { a });
+    let v = from_pa(a);
+    if v.unsigned_abs() >= 0x1000 {
+        return Err(overflow(r, site, v));
+    }
+    let imm = v.unsigned_abs() as u16;
+    let (hw1, hw2) = if t == R_ARM_THM_PC12 {
+        let up = if v >= 0 { 0x80 } else { 0 };
+        ((hw1 & !0x80) | up, (hw2 & !0xfff) | imm)
+    } else {
+        // ADDW is 0xf20f, SUBW 0xf2af (op bits 7:4 of the first halfword).
+        let op = if v < 0 { 0x00a0 } else { 0 };
+        encode_thumb_imm12(hw1 & !0x00f0 | op, hw2, imm)
+    };
+    write_halves(site.word(r.offset)?, hw1, hw2);
+    Ok(())
+}
+
+/// ARM `BL`/`BLX`/`B` (`R_ARM_CALL`, `R_ARM_JUMP24`): direct in reach, else through an ARM
+/// veneer (also for a `B` that would have to change state).
+fn arm_branch(
     r: &Reloc,
     site: &mut Site<'_>,
     sym: &Target,
     tramp: &mut Trampolines,
 ) -> Result<(), Error> {
-    let t = r.kind;
-    if t == R_ARM_THM_JUMP24 || (t == R_ARM_THM_CALL && !sym.weak_zero) {
-        return thumb_branch(r, site, sym, tramp);
+    let call = RelocationType(r.kind) == R_ARM_CALL;
+    let w = get_u32(site.word(r.offset)?);
+    if call && sym.weak_zero {
+        put_u32(site.word(r.offset)?, 0xe1a0_0000); // mov r0, r0
+        return Ok(());
     }
-    let section = site.section;
-    let unsupported = || Error::UnsupportedRelocation {
-        r_type: t,
-        type_name: name(t),
-        section,
-        offset: r.offset,
-    };
-    let width = match t {
-        R_ARM_NONE | R_ARM_V4BX => 0,
-        R_ARM_THM_PC8
-        | R_ARM_THM_JUMP11
-        | R_ARM_THM_JUMP8
-        | R_ARM_THM_ALU_ABS_G0_NC..=R_ARM_THM_ALU_ABS_G3 => 2,
-        R_ARM_ABS32
-        | R_ARM_TARGET1
-        | R_ARM_REL32
-        | R_ARM_PREL31
-        | R_ARM_THM_CALL
-        | R_ARM_THM_JUMP24
-        | R_ARM_THM_JUMP19
-        | R_ARM_THM_MOVW_ABS_NC
-        | R_ARM_THM_MOVT_ABS
-        | R_ARM_THM_MOVW_PREL_NC
-        | R_ARM_THM_MOVT_PREL
-        | R_ARM_THM_PC12
-        | R_ARM_THM_ALU_PREL_11_0
-        | R_ARM_CALL
-        | R_ARM_JUMP24
-        | R_ARM_MOVW_ABS_NC
-        | R_ARM_MOVT_ABS
-        | R_ARM_MOVW_PREL_NC
-        | R_ARM_MOVT_PREL => 4,
-        _ => return Err(unsupported()),
-    };
-    // Check the field first, so a bad offset is reported as such and not as an overflow.
-    let field = site.field(r.offset, width)?;
-    let insn = Insn::read(field);
-    let s = sym.value as i64;
     let p = site.place(r.offset) as i64;
-    let pa = p & !3;
-    let overflow = |value: i64| Error::RelocationOverflow {
-        type_name: name(t),
-        section,
-        offset: r.offset,
-        value,
-    };
-    // No veneer slot left: the area has one per imported symbol, enough for every call out of
-    // reach, but a branch that only has to change state (to a local function) may find none.
-    let no_slot = |v: i64, bits: u32, state_change: &'static str| {
-        if fits_signed(v, bits) {
-            Error::UnsupportedRelocation {
-                r_type: t,
-                type_name: state_change,
-                section,
-                offset: r.offset,
-            }
+    let a = r.addend.unwrap_or_else(|| arm_branch_offset(w));
+    let dest = sym.value as i64 + a + ARM_PC_BIAS;
+    let thumb_target = dest & 1 != 0;
+    let v = dest - (p + 8);
+    let w = if call && fits_signed(v & !1, 26) {
+        if thumb_target {
+            // BLX imm: bit 1 of the offset goes into H (bit 24).
+            encode_arm_branch(0xfa00_0000 | ((v as u32 & 2) << 23), v & !3)
         } else {
-            overflow(v)
+            encode_arm_branch(0xeb00_0000, v)
         }
-    };
-    let field = site.field(r.offset, width)?;
-    match t {
-        R_ARM_NONE | R_ARM_V4BX => {}
-        R_ARM_ABS32 | R_ARM_TARGET1 => {
-            let a = r.addend.unwrap_or(insn.word() as i32 as i64);
-            put_u32(field, s.wrapping_add(a) as u32);
-        }
-        R_ARM_REL32 => {
-            let a = r.addend.unwrap_or(insn.word() as i32 as i64);
-            put_u32(field, s.wrapping_add(a).wrapping_sub(p) as u32);
-        }
-        R_ARM_PREL31 => {
-            let w = insn.word();
-            let a = r.addend.unwrap_or(sign_extend(w.into(), 31));
-            let v = s + a - p;
-            if !fits_signed(v, 31) {
-                return Err(overflow(v));
-            }
-            put_u32(field, (w & 0x8000_0000) | (v as u32 & 0x7fff_ffff));
-        }
-        R_ARM_THM_CALL if sym.weak_zero => {
-            // A call to an undefined weak function does nothing, as with GNU ld: two 16-bit NOPs
-            // (valid from ARMv6-M up).
-            Insn::write_halves(field, 0xbf00, 0xbf00);
-        }
-        R_ARM_CALL if sym.weak_zero => put_u32(field, 0xe1a0_0000), // mov r0, r0
-        R_ARM_THM_JUMP19 => {
-            let (hw1, hw2) = insn.halves();
-            let a = r.addend.unwrap_or_else(|| thumb_b_cond_offset(hw1, hw2));
-            let v = (s + a - p) & !1;
-            if !fits_signed(v, 21) {
-                return Err(overflow(v));
-            }
-            let (hw1, hw2) = encode_thumb_b_cond(hw1, hw2, v);
-            Insn::write_halves(field, hw1, hw2);
-        }
-        R_ARM_THM_JUMP11 => {
-            let hw = get_u16(field);
-            let a = r
-                .addend
-                .unwrap_or_else(|| sign_extend(u64::from(hw & 0x7ff) << 1, 12));
-            let v = (s + a - p) & !1;
-            if !fits_signed(v, 12) {
-                return Err(overflow(v));
-            }
-            put_u16(field, (hw & !0x7ff) | ((v >> 1) as u16 & 0x7ff));
-        }
-        R_ARM_THM_JUMP8 => {
-            let hw = get_u16(field);
-            let a = r
-                .addend
-                .unwrap_or_else(|| sign_extend(u64::from(hw & 0xff) << 1, 9));
-            let v = (s + a - p) & !1;
-            if !fits_signed(v, 9) {
-                return Err(overflow(v));
-            }
-            put_u16(field, (hw & !0xff) | ((v >> 1) as u16 & 0xff));
-        }
-        R_ARM_THM_MOVW_ABS_NC
-        | R_ARM_THM_MOVT_ABS
-        | R_ARM_THM_MOVW_PREL_NC
-        | R_ARM_THM_MOVT_PREL => {
-            let (hw1, hw2) = insn.halves();
-            let a = r
-                .addend
-                .unwrap_or_else(|| i64::from(thumb_mov_imm16(hw1, hw2) as i16));
-            let v = mov_value(t, s + a, p);
-            let (hw1, hw2) = encode_thumb_mov_imm16(hw1, hw2, v);
-            Insn::write_halves(field, hw1, hw2);
-        }
-        R_ARM_THM_ALU_ABS_G0_NC..=R_ARM_THM_ALU_ABS_G3 => {
-            // MOVS/ADDS Rd, #imm8 building an address a byte at a time (ARMv6-M execute-only
-            // code): byte `t - G0` of `S + A`. The REL addend is the imm8 itself, as ld reads it.
-            let hw = get_u16(field);
-            let a = r.addend.unwrap_or(i64::from(hw & 0xff));
-            let shift = 8 * (t - R_ARM_THM_ALU_ABS_G0_NC);
-            let byte = ((s + a) as u32 >> shift) as u16 & 0xff;
-            put_u16(field, (hw & 0xff00) | byte);
-        }
-        R_ARM_THM_PC8 => {
-            // ADR or LDR (literal), narrow: imm8 words from Align(PC, 4).
-            let hw = get_u16(field);
-            let a = r
-                .addend
-                .unwrap_or_else(|| ((i64::from(hw & 0xff) << 2) + 4) % 0x400 - 4);
-            let v = s + a - pa;
-            if !(0..0x400).contains(&v) {
-                return Err(overflow(v));
-            }
-            put_u16(field, (hw & 0xff00) | ((v as u16 & 0x3fc) >> 2));
-        }
-        R_ARM_THM_PC12 => {
-            // LDR (literal), wide: U bit and imm12 from Align(PC, 4).
-            let (hw1, hw2) = insn.halves();
-            let a = r.addend.unwrap_or_else(|| {
-                let imm = i64::from(hw2 & 0xfff);
-                if hw1 & 0x80 != 0 { imm } else { -imm }
-            });
-            let v = s + a - pa;
-            if v.unsigned_abs() >= 0x1000 {
-                return Err(overflow(v));
-            }
-            let up = if v >= 0 { 0x80 } else { 0 };
-            let hw1 = (hw1 & !0x80) | up;
-            let hw2 = (hw2 & !0xfff) | v.unsigned_abs() as u16;
-            Insn::write_halves(field, hw1, hw2);
-        }
-        R_ARM_THM_ALU_PREL_11_0 => {
-            // ADDW/SUBW Rd, PC, #imm12 (ADR.W): the sign picks the instruction.
-            let (hw1, hw2) = insn.halves();
-            let a = r.addend.unwrap_or_else(|| {
-                let imm = i64::from(thumb_imm12(hw1, hw2));
-                if hw1 & 0x00f0 != 0 { -imm } else { imm }
-            });
-            let v = s + a - pa;
-            if v.unsigned_abs() >= 0x1000 {
-                return Err(overflow(v));
-            }
-            // ADDW is 0xf20f, SUBW 0xf2af (op bits 7:4 of the first halfword).
-            let op = if v < 0 { 0x00a0 } else { 0 };
-            let (hw1, hw2) = encode_thumb_imm12(hw1 & !0x00f0 | op, hw2, v.unsigned_abs() as u16);
-            Insn::write_halves(field, hw1, hw2);
-        }
-        R_ARM_CALL | R_ARM_JUMP24 => {
-            let w = insn.word();
-            let a = r.addend.unwrap_or_else(|| arm_branch_offset(w));
-            let dest = s + a + ARM_PC_BIAS;
-            let thumb_target = dest & 1 != 0;
-            let v = dest - (p + 8);
-            let w = if t == R_ARM_CALL && fits_signed(v & !1, 26) {
-                if thumb_target {
-                    // BLX imm: bit 1 of the offset goes into H (bit 24).
-                    encode_arm_branch(0xfa00_0000 | ((v as u32 & 2) << 23), v & !3)
-                } else {
-                    encode_arm_branch(0xeb00_0000, v)
-                }
-            } else if t == R_ARM_JUMP24 && !thumb_target && fits_signed(v, 26) {
-                encode_arm_branch(w, v)
+    } else if !call && !thumb_target && fits_signed(v, 26) {
+        encode_arm_branch(w, v)
+    } else {
+        let key = dest as u64 | ARM_VENEER_KEY;
+        let veneer = tramp.for_target(sym.slot, key, |b, _| fill_arm_veneer(b, dest as u32));
+        let Some(veneer) = veneer else {
+            // No slot left: the area has one per import, enough for every call out of reach,
+            // but a branch that only has to change state (to a local function) may find none.
+            return Err(if fits_signed(v, 26) {
+                unsupported(
+                    r,
+                    site,
+                    "R_ARM_JUMP24 (B to Thumb code, no veneer slot left)",
+                )
             } else {
-                // Out of reach, or a B that cannot change state: through an ARM veneer.
-                let key = dest as u64 | ARM_VENEER_KEY;
-                let veneer = tramp
-                    .for_target(sym.import_rank(), key, |b, _| {
-                        fill_arm_veneer(b, dest as u32)
-                    })
-                    .ok_or_else(|| {
-                        no_slot(v, 26, "R_ARM_JUMP24 (B to Thumb code, no veneer slot left)")
-                    })? as i64;
-                let v = veneer - (p + 8);
-                if !fits_signed(v, 26) {
-                    return Err(overflow(v));
-                }
-                let base = if t == R_ARM_CALL { 0xeb00_0000 } else { w };
-                encode_arm_branch(base, v)
-            };
-            put_u32(field, w);
+                overflow(r, site, v)
+            });
+        };
+        let v = veneer as i64 - (p + 8);
+        if !fits_signed(v, 26) {
+            return Err(overflow(r, site, v));
         }
-        R_ARM_MOVW_ABS_NC | R_ARM_MOVT_ABS | R_ARM_MOVW_PREL_NC | R_ARM_MOVT_PREL => {
-            let w = insn.word();
-            let a = r
-                .addend
-                .unwrap_or_else(|| i64::from(arm_mov_imm16(w) as i16));
-            let v = mov_value(t, s + a, p);
-            put_u32(field, encode_arm_mov_imm16(w, v));
-        }
-        _ => return Err(unsupported()),
-    }
+        encode_arm_branch(if call { 0xeb00_0000 } else { w }, v)
+    };
+    put_u32(site.word(r.offset)?, w);
     Ok(())
 }
 
-/// The instruction or data word at a relocation, read before it is patched.
-#[derive(Clone, Copy)]
-struct Insn([u8; 4]);
+/// ARM `MOVW`/`MOVT`: half of `S + A` or `S + A - P`.
+fn arm_mov(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
+    let w = get_u32(site.word(r.offset)?);
+    let a = r
+        .addend
+        .unwrap_or_else(|| i64::from(arm_mov_imm16(w) as i16));
+    let v = mov_value(r, site, sym, a);
+    put_u32(site.word(r.offset)?, encode_arm_mov_imm16(w, v));
+    Ok(())
+}
 
-impl Insn {
-    fn read(field: &[u8]) -> Insn {
-        let mut b = [0u8; 4];
-        b[..field.len()].copy_from_slice(field);
-        Insn(b)
-    }
+/// The two halfwords of a 32-bit Thumb instruction, first one first.
+fn halves(f: &[u8; 4]) -> (u16, u16) {
+    (get_u16(&f[..2]), get_u16(&f[2..]))
+}
 
-    /// A 32-bit little-endian word (data, or an ARM instruction).
-    fn word(self) -> u32 {
-        get_u32(&self.0)
-    }
-
-    /// The two halfwords of a 32-bit Thumb instruction, first one first.
-    fn halves(self) -> (u16, u16) {
-        (get_u16(&self.0[..2]), get_u16(&self.0[2..]))
-    }
-
-    fn write_halves(field: &mut [u8], hw1: u16, hw2: u16) {
-        put_u16(&mut field[..2], hw1);
-        put_u16(&mut field[2..], hw2);
-    }
+fn write_halves(f: &mut [u8; 4], hw1: u16, hw2: u16) {
+    put_u16(&mut f[..2], hw1);
+    put_u16(&mut f[2..], hw2);
 }
 
 /// `R_ARM_THM_CALL` and `R_ARM_THM_JUMP24` (most relocations of real code), in 32-bit
 /// arithmetic as the addresses are (a Cortex-M pays twice for every 64-bit operation): `BL` to
-/// Thumb code in reach, `BLX` to ARM code in reach, anything else through a Thumb veneer.
+/// Thumb code in reach, `BLX` to ARM code in reach, anything else through a Thumb veneer; a
+/// call to an undefined weak function becomes two NOPs, as GNU ld makes it.
+#[inline]
 fn thumb_branch(
     r: &Reloc,
     site: &mut Site<'_>,
     sym: &Target,
     tramp: &mut Trampolines,
 ) -> Result<(), Error> {
-    let (t, section, offset) = (r.kind, site.section, r.offset);
-    let p = (site.addr as u32).wrapping_add(offset as u32);
-    let field = site.field(offset, 4)?;
-    let (hw1, hw2) = (get_u16(&field[..2]), get_u16(&field[2..]));
+    let call = RelocationType(r.kind) == R_ARM_THM_CALL;
+    let p = (site.addr as u32).wrapping_add(r.offset as u32);
+    let f = site.word(r.offset)?;
+    if call && sym.weak_zero {
+        // Two 16-bit NOPs (valid from ARMv6-M up).
+        write_halves(f, 0xbf00, 0xbf00);
+        return Ok(());
+    }
+    let (hw1, hw2) = halves(f);
     let a = match r.addend {
         Some(a) => a as i32,
         None => thumb_bl_offset(hw1, hw2) as i32,
@@ -446,11 +453,9 @@ fn thumb_branch(
     let dest = (sym.value as u32)
         .wrapping_add(a as u32)
         .wrapping_add(THUMB_PC_BIAS as u32);
-    let call = t == R_ARM_THM_CALL;
     // Bit 0 clear means ARM code (ld: an ARM function). An address 2 mod 4 cannot be ARM code,
     // and BLX could not reach it: it is taken as Thumb.
     let arm_target = dest & 3 == 0;
-    let reach = |v: i32| (-(1 << 24)..1 << 24).contains(&v);
     let to_arm = dest.wrapping_sub((p & !3).wrapping_add(4)) as i32;
     let to_thumb = (dest & !1).wrapping_sub(p.wrapping_add(4)) as i32;
     let (hw2, v) = if call && arm_target && reach(to_arm) {
@@ -460,58 +465,58 @@ fn thumb_branch(
         (hw2 | 0x1000, to_thumb)
     } else {
         // Out of reach, or a B.W that cannot change state: through a Thumb veneer.
-        let veneer = tramp.for_target(sym.import_rank(), dest.into(), |b, at| {
+        let veneer = tramp.for_target(sym.slot, dest.into(), |b, at| {
             fill_thumb_veneer(b, at, dest)
         });
-        let Some(veneer) = veneer else {
-            return Err(if reach(to_thumb) {
-                Error::UnsupportedRelocation {
-                    r_type: t,
-                    type_name: if call {
-                        "R_ARM_THM_CALL (no veneer slot left)"
-                    } else {
-                        "R_ARM_THM_JUMP24 (B.W to ARM code, no veneer slot left)"
-                    },
-                    section,
-                    offset,
-                }
-            } else {
-                Error::RelocationOverflow {
-                    type_name: name(t),
-                    section,
-                    offset,
-                    value: to_thumb.into(),
-                }
-            });
-        };
-        let v = (veneer as u32).wrapping_sub(p.wrapping_add(4)) as i32;
-        if !reach(v) {
-            return Err(Error::RelocationOverflow {
-                type_name: name(t),
-                section,
-                offset,
-                value: v.into(),
-            });
+        let v = veneer.map(|at| (at as u32).wrapping_sub(p.wrapping_add(4)) as i32);
+        match v {
+            Some(v) if reach(v) => (hw2 | 0x1000, v),
+            _ => {
+                return Err(thumb_branch_error(
+                    r,
+                    site,
+                    veneer.is_some(),
+                    v.unwrap_or(to_thumb),
+                ));
+            }
         }
-        (hw2 | 0x1000, v)
     };
-    let field = site.field(offset, 4)?;
     let (hw1, hw2) = encode_thumb_bl(hw1, hw2, v.into());
-    put_u16(&mut field[..2], hw1);
-    put_u16(&mut field[2..], hw2);
+    write_halves(site.word(r.offset)?, hw1, hw2);
     Ok(())
+}
+
+/// Whether a Thumb `BL`/`B.W` displacement is in reach (25 bits, signed).
+fn reach(v: i32) -> bool {
+    (-(1 << 24)..1 << 24).contains(&v)
+}
+
+/// Why a Thumb call or jump failed: no veneer slot left for a branch that only had to change
+/// state, or out of reach (`v`, the displacement it needed).
+#[cold]
+fn thumb_branch_error(r: &Reloc, site: &Site<'_>, had_veneer: bool, v: i32) -> Error {
+    if !had_veneer && reach(v) {
+        let what = if RelocationType(r.kind) == R_ARM_THM_CALL {
+            "R_ARM_THM_CALL (no veneer slot left)"
+        } else {
+            "R_ARM_THM_JUMP24 (B.W to ARM code, no veneer slot left)"
+        };
+        unsupported(r, site, what)
+    } else {
+        overflow(r, site, v.into())
+    }
 }
 
 /// The 16-bit immediate that `MOVW`/`MOVT` relocations write: the low or high half of
 /// `S + A` or `S + A - P`.
-fn mov_value(t: u32, sa: i64, p: i64) -> u16 {
-    let v = match t {
+fn mov_value(r: &Reloc, site: &Site<'_>, sym: &Target, a: i64) -> u16 {
+    let v = match RelocationType(r.kind) {
         R_ARM_THM_MOVW_PREL_NC | R_ARM_THM_MOVT_PREL | R_ARM_MOVW_PREL_NC | R_ARM_MOVT_PREL => {
-            sa - p
+            pcrel(r, site, sym, a)
         }
-        _ => sa,
+        _ => sym.value as i64 + a,
     };
-    match t {
+    match RelocationType(r.kind) {
         R_ARM_THM_MOVT_ABS | R_ARM_THM_MOVT_PREL | R_ARM_MOVT_ABS | R_ARM_MOVT_PREL => {
             (v >> 16) as u16
         }

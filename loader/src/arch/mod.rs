@@ -1,4 +1,13 @@
-//! Relocation back-ends, one module per architecture, behind one entry point.
+//! Relocation back-ends, one module per architecture, behind one trait ([`Backend`]).
+//!
+//! A back-end applies one relocation to the bytes it patches ([`Site`]) and says how big its
+//! veneer or GOT slot is. Everything else is the core's: decoding the entries, each symbol's
+//! value and slot ([`Target`]), and the slot area ([`Trampolines`]), where a symbol's slot is
+//! found at once by its number. A back-end never calls back into the loader.
+//!
+//! Callers: the load's relocation phase (`load/relocate.rs`, a loop per back-end and entry
+//! format) and anything that applies single relocations ([`Arch::apply`]), for example into a
+//! buffer holding part of a section at its final address.
 
 use crate::Error;
 use crate::elf::{Class, Reloc};
@@ -10,6 +19,73 @@ pub mod arm;
 pub mod riscv;
 #[cfg(feature = "arch-x86_64")]
 pub mod x86_64;
+
+/// One architecture's relocations (DESIGN.md decision 4).
+pub(crate) trait Backend {
+    /// The ELF class of its objects.
+    const CLASS: Class;
+    /// Bytes of one veneer or GOT slot (the area also keeps an 8-byte key per slot).
+    const SLOT_SIZE: usize;
+    /// Whether every global symbol owns a slot (x86-64: a GOT entry may be asked for any of
+    /// them) rather than every import (veneers: only calls to the firmware or other extensions
+    /// go out of reach).
+    const SLOT_PER_GLOBAL: bool = false;
+
+    /// Whether relocation type `kind` changes nothing and needs no symbol (RISC-V's `RELAX`,
+    /// `ALIGN`, `NONE`: half of a relaxed object's relocations). The core still checks its
+    /// offset lies in the section.
+    fn is_noop(_kind: u32) -> bool {
+        false
+    }
+
+    /// Applies relocation `r` at `site` for symbol `sym`, making a veneer or GOT entry in
+    /// `tramp` if it needs one; `state` carries what one relocation section's entries pass on.
+    fn apply(
+        r: &Reloc,
+        site: &mut Site<'_>,
+        sym: &Target,
+        tramp: &mut Trampolines,
+        state: &mut RelocState,
+    ) -> Result<(), Error>;
+
+    /// After the last relocation of a section: fails if the back-end still waits for one that
+    /// never came (a RISC-V `PCREL_LO12` without its `PCREL_HI20`).
+    fn finish(_state: &RelocState, _section: u32) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// Runs `$body` with `$b` naming the back-end type of `$arch` (a compiled-in one: `from_machine`
+/// never returns another); `$none` for an architecture left out by cargo features.
+macro_rules! with_backend {
+    ($arch:expr, $b:ident => $body:expr, _ => $none:expr) => {
+        match $arch {
+            #[cfg(feature = "arch-x86_64")]
+            $crate::arch::Arch::X86_64 => {
+                type $b = $crate::arch::x86_64::X86_64;
+                $body
+            }
+            #[cfg(feature = "arch-arm")]
+            $crate::arch::Arch::Arm => {
+                type $b = $crate::arch::arm::Arm;
+                $body
+            }
+            #[cfg(feature = "arch-riscv")]
+            $crate::arch::Arch::RiscV32 => {
+                type $b = $crate::arch::riscv::RiscV<false>;
+                $body
+            }
+            #[cfg(feature = "arch-riscv")]
+            $crate::arch::Arch::RiscV64 => {
+                type $b = $crate::arch::riscv::RiscV<true>;
+                $body
+            }
+            #[allow(unreachable_patterns)] // back-ends left out by cargo features never load
+            _ => $none,
+        }
+    };
+}
+pub(crate) use with_backend;
 
 /// A supported architecture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -76,34 +152,19 @@ impl Arch {
         }
     }
 
-    /// Bytes of one trampoline (GOT entry plus stub, or veneer), excluding its 8-byte key.
+    /// Bytes of one trampoline (veneer, or GOT entry and stub), excluding its 8-byte key.
     pub fn slot_size(self) -> usize {
-        match self {
-            #[cfg(feature = "arch-x86_64")]
-            Arch::X86_64 => x86_64::SLOT_SIZE,
-            #[cfg(feature = "arch-arm")]
-            Arch::Arm => arm::SLOT_SIZE,
-            #[cfg(feature = "arch-riscv")]
-            Arch::RiscV32 | Arch::RiscV64 => riscv::slot_size(self),
-            #[allow(unreachable_patterns)] // back-ends left out by cargo features never load
-            _ => 0,
-        }
+        with_backend!(self, B => B::SLOT_SIZE, _ => 0)
     }
 
-    /// Whether relocation type `kind` is a RISC-V marker that changes nothing (`NONE`, `RELAX`,
-    /// `ALIGN`): the core skips it before looking its symbol up, as half of a relaxed RISC-V
-    /// object's relocations are `RELAX`. (Other architectures' no-ops are rare: their back-ends
-    /// handle them, and the check would only cost their hot path.)
-    pub(crate) fn is_noop(self, kind: u32) -> bool {
-        use object::elf::{R_RISCV_ALIGN, R_RISCV_NONE, R_RISCV_RELAX, RelocationType};
-        matches!(self, Arch::RiscV32 | Arch::RiscV64)
-            && matches!(
-                RelocationType(kind),
-                R_RISCV_NONE | R_RISCV_ALIGN | R_RISCV_RELAX
-            )
+    /// Whether every global symbol owns a slot (see [`Backend::SLOT_PER_GLOBAL`]).
+    pub(crate) fn slot_per_global(self) -> bool {
+        with_backend!(self, B => B::SLOT_PER_GLOBAL, _ => false)
     }
 
-    /// Applies one relocation.
+    /// Applies one relocation (see [`Backend::apply`]); the load's own loop calls the back-end
+    /// directly, this is for callers that apply relocations one at a time.
+    #[allow(dead_code)] // the entry point for callers outside the load's loop
     pub(crate) fn apply(
         self,
         r: &Reloc,
@@ -113,38 +174,23 @@ impl Arch {
         state: &mut RelocState,
     ) -> Result<(), Error> {
         let _ = (&sym, &tramp, &state);
-        match self {
-            #[cfg(feature = "arch-x86_64")]
-            Arch::X86_64 => x86_64::apply(r, site, sym, tramp),
-            #[cfg(feature = "arch-arm")]
-            Arch::Arm => arm::apply(r, site, sym, tramp),
-            #[cfg(feature = "arch-riscv")]
-            Arch::RiscV32 | Arch::RiscV64 => {
-                riscv::apply(self, r, site, sym, tramp, &mut state.riscv)
-            }
-            #[allow(unreachable_patterns)] // `from_machine` never returns a left-out back-end
-            _ => Err(Error::UnsupportedRelocation {
-                r_type: r.kind,
-                type_name: "?",
-                section: site.section,
-                offset: r.offset,
-            }),
-        }
+        with_backend!(self, B => B::apply(r, site, sym, tramp, state), _ => Err(Error::UnsupportedRelocation {
+            r_type: r.kind,
+            type_name: "?",
+            section: site.section,
+            offset: r.offset,
+        }))
     }
 
-    /// After the last relocation of a section: fails if the back-end still waits for a
-    /// relocation that never came (a RISC-V `PCREL_LO12` without its `PCREL_HI20`).
+    /// After the last relocation of a section (see [`Backend::finish`]).
     pub(crate) fn finish(self, state: &RelocState, section: u32) -> Result<(), Error> {
         let _ = (state, section);
-        match self {
-            #[cfg(feature = "arch-riscv")]
-            Arch::RiscV32 | Arch::RiscV64 => riscv::finish(&state.riscv, section),
-            _ => Ok(()),
-        }
+        with_backend!(self, B => B::finish(state, section), _ => Ok(()))
     }
 }
 
-/// State carried from one relocation to the next within one relocation section.
+/// State carried from one relocation to the next within one relocation section (start each
+/// section with `RelocState::default()`).
 #[derive(Default)]
 pub(crate) struct RelocState {
     /// RISC-V: recent `PCREL_HI20` values for the `PCREL_LO12` that point at them, and a
@@ -153,17 +199,19 @@ pub(crate) struct RelocState {
     pub riscv: riscv::Hi20Cache,
 }
 
-/// The section being patched.
+/// The bytes a relocation patches: a whole section, or any part of one, at its final address.
+/// Relocation offsets are relative to `bytes` (a caller holding part of a section subtracts
+/// the part's start from `r_offset`).
 #[cfg_attr(
     not(any(feature = "arch-x86_64", feature = "arch-arm", feature = "arch-riscv")),
     allow(dead_code)
 )]
 pub(crate) struct Site<'a> {
-    /// Its bytes (the whole section, in its region).
+    /// The bytes.
     pub bytes: &'a mut [u8],
-    /// Its run-time address.
+    /// The run-time address of `bytes[0]`.
     pub addr: u64,
-    /// Its index, for errors.
+    /// The section's index, for errors.
     pub section: u32,
 }
 
@@ -173,17 +221,37 @@ pub(crate) struct Site<'a> {
 )]
 impl Site<'_> {
     /// The `width` bytes at `offset`, or an error naming the relocation.
+    #[inline]
     pub(crate) fn field(&mut self, offset: u64, width: usize) -> Result<&mut [u8], Error> {
-        let start = usize::try_from(offset).unwrap_or(usize::MAX);
-        let section = self.section;
-        start
-            .checked_add(width)
-            .and_then(|end| self.bytes.get_mut(start..end))
-            .ok_or(Error::Malformed {
-                what: "relocation offset outside its section",
-                section: Some(section),
-                value: offset,
-            })
+        let len = self.bytes.len();
+        match usize::try_from(offset) {
+            Ok(start) if width <= len && start <= len - width => {
+                Ok(&mut self.bytes[start..start + width])
+            }
+            _ => Err(self.outside(offset)),
+        }
+    }
+
+    /// The 4 bytes at `offset` (the common field), or an error naming the relocation.
+    #[inline]
+    pub(crate) fn word(&mut self, offset: u64) -> Result<&mut [u8; 4], Error> {
+        let len = self.bytes.len();
+        match usize::try_from(offset) {
+            Ok(start) if len >= 4 && start <= len - 4 => {
+                let f: &mut [u8] = &mut self.bytes[start..start + 4];
+                Ok(f.try_into().expect("4 bytes"))
+            }
+            _ => Err(self.outside(offset)),
+        }
+    }
+
+    #[cold]
+    fn outside(&self, offset: u64) -> Error {
+        Error::Malformed {
+            what: "relocation offset outside its section",
+            section: Some(self.section),
+            value: offset,
+        }
     }
 
     /// The run-time address of `offset` (P).
@@ -192,110 +260,110 @@ impl Site<'_> {
     }
 }
 
-/// The symbol a relocation refers to.
+/// The symbol a relocation refers to, as the core found it.
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Target {
     /// Its address (S); for a Thumb function bit 0 is set.
     pub value: u64,
-    /// Its global symbol number: its GOT entry and stub slot on x86-64.
-    #[cfg_attr(not(feature = "arch-x86_64"), allow(dead_code))]
+    /// The veneer or GOT slot the symbol owns in [`Trampolines`] (an import's rank; on x86-64
+    /// its global number), if it has one.
     pub slot: Option<u32>,
-    /// The loader's state of the symbol, decoded only when a veneer is needed.
-    #[cfg_attr(
-        not(any(feature = "arch-arm", feature = "arch-riscv")),
-        allow(dead_code)
-    )]
-    pub sym_bits: u64,
     /// An undefined weak symbol nobody exports: calls to it become no-ops, as GNU ld makes them.
     #[cfg_attr(not(feature = "arch-arm"), allow(dead_code))]
     pub weak_zero: bool,
 }
 
-impl Target {
-    /// The veneer slot the symbol owns (its rank among the imports), if it has one.
-    #[cfg_attr(
-        not(any(feature = "arch-arm", feature = "arch-riscv")),
-        allow(dead_code)
-    )]
-    pub(crate) fn import_rank(&self) -> Option<u32> {
-        crate::load::import_rank(self.sym_bits)
-    }
-}
-
-/// The loader-made area: `slots` keys (8 bytes each: the target address) then `slots`
-/// trampolines of the architecture's size. A trampoline is made once per distinct target.
+/// The loader-made area: `slots` keys (8 bytes each: the target a slot was made for, 0 while
+/// free) then `slots` trampolines of the back-end's size. A symbol that owns a slot finds it at
+/// once; a target without one (a local function out of reach) takes any free slot.
 pub(crate) struct Trampolines {
-    pub block: Option<Block>,
-    pub slots: u32,
-    pub size: usize,
+    block: Option<Block>,
+    slots: u32,
+    size: usize,
 }
 
 impl Trampolines {
-    fn bytes(&mut self, i: u32) -> Option<(&mut [u8], u64)> {
-        let b = self.block?;
+    /// No area.
+    pub(crate) const NONE: Trampolines = Trampolines {
+        block: None,
+        slots: 0,
+        size: 0,
+    };
+
+    /// An area of `slots` slots of `size` bytes in `block` (none if it does not fit).
+    pub(crate) fn new(block: Option<Block>, slots: u32, size: usize) -> Trampolines {
+        let fits = block.is_some_and(|b| (slots as usize).saturating_mul(8 + size) <= b.size);
+        if fits {
+            Trampolines { block, slots, size }
+        } else {
+            Trampolines::NONE
+        }
+    }
+
+    /// Slot `i`'s key and trampoline bytes and the trampoline's run-time address.
+    fn parts(&mut self, i: u32) -> Option<(&mut [u8; 8], &mut [u8], u64)> {
+        let b = self.block.filter(|_| i < self.slots)?;
+        let key = i as usize * 8;
         let off = self.slots as usize * 8 + i as usize * self.size;
-        if i >= self.slots || off + self.size > b.size {
-            return None;
+        // SAFETY: `new` checked that `slots` keys and trampolines fit the block, which the load
+        // owns, and `i < slots`; the key and the trampoline do not overlap, and no other
+        // reference into the area is live while these are.
+        unsafe {
+            let key = &mut *b.ptr.as_ptr().add(key).cast::<[u8; 8]>();
+            let bytes = core::slice::from_raw_parts_mut(b.ptr.as_ptr().add(off), self.size);
+            Some((key, bytes, b.addr + off as u64))
         }
-        // SAFETY: `off + size` is within the block (checked above), which the load owns; no other
-        // reference into the trampoline area is live while the returned slice is.
-        let bytes = unsafe { core::slice::from_raw_parts_mut(b.ptr.as_ptr().add(off), self.size) };
-        Some((bytes, b.addr + off as u64))
     }
 
-    fn key(&mut self, i: u32) -> Option<&mut [u8]> {
-        let b = self.block?;
-        if i >= self.slots {
-            return None;
-        }
-        // SAFETY: the keys occupy the first `slots * 8` bytes of the block; `i < slots`.
-        Some(unsafe { core::slice::from_raw_parts_mut(b.ptr.as_ptr().add(i as usize * 8), 8) })
-    }
-
-    /// Slot `i` (x86-64 numbering: one per global symbol), as `(bytes, run-time address)`.
+    /// Slot `i` (x86-64: a GOT entry and its stub), as `(bytes, run-time address)`.
     #[cfg(feature = "arch-x86_64")]
     pub(crate) fn slot(&mut self, i: Option<u32>) -> Option<(&mut [u8], u64)> {
-        let i = i?;
-        self.bytes(i)
+        let (_, bytes, addr) = self.parts(i?)?;
+        Some((bytes, addr))
     }
 
-    /// The trampoline for `target`: the existing one, or a new one that `fill(bytes, addr)`
-    /// writes. `hint` is the slot the target's symbol owns (its import rank), found at once; a
-    /// target without one (or whose slot holds another target) is looked up among all slots.
-    /// `None` when every slot is taken (the area was sized from the symbol table).
+    /// The trampoline to `target`: the one slot `own` (the symbol's) already holds, or a new one
+    /// that `fill(bytes, addr)` writes. Without a slot of its own (or when that one holds another
+    /// target) a target is looked up among all slots. `None` when every slot is taken.
+    #[inline]
     pub(crate) fn for_target(
         &mut self,
-        hint: Option<u32>,
+        own: Option<u32>,
         target: u64,
         fill: impl FnOnce(&mut [u8], u64),
     ) -> Option<u64> {
-        let b = self.block?;
         let want = target.to_le_bytes();
-        // A key of 0 marks a free slot (the area is zeroed); a target of 0 is never shared.
-        let free = [0u8; 8];
-        let slot = match hint.filter(|&i| i < self.slots).map(|i| {
-            (
-                i,
-                self.key(i)
-                    .map(|k| <[u8; 8]>::try_from(&*k).unwrap_or(free)),
-            )
-        }) {
-            Some((i, Some(k))) if k == want && target != 0 => return self.bytes(i).map(|(_, a)| a),
-            Some((i, Some(k))) if k == free => i,
-            _ => {
-                // SAFETY: the first `slots * 8` bytes of the block are the keys; the slice is
-                // dropped before anything else touches the block.
-                let keys =
-                    unsafe { core::slice::from_raw_parts(b.ptr.as_ptr(), self.slots as usize * 8) };
-                if target != 0
-                    && let Some(i) = keys.chunks_exact(8).position(|k| k == want)
-                {
-                    return self.bytes(i as u32).map(|(_, a)| a);
-                }
-                keys.chunks_exact(8).position(|k| k == free)? as u32
+        if let Some((key, bytes, addr)) = own.and_then(|i| self.parts(i)) {
+            // A key of 0 marks a free slot (the area is zeroed); a target of 0 is never shared.
+            if *key == want && target != 0 {
+                return Some(addr);
             }
-        };
-        self.key(slot)?.copy_from_slice(&want);
-        let (bytes, addr) = self.bytes(slot)?;
+            if *key == [0; 8] {
+                *key = want;
+                fill(bytes, addr);
+                return Some(addr);
+            }
+        }
+        self.search(target, fill)
+    }
+
+    /// [`Trampolines::for_target`] for a target without a slot of its own: the slot holding it,
+    /// or the first free one.
+    #[cold]
+    fn search(&mut self, target: u64, fill: impl FnOnce(&mut [u8], u64)) -> Option<u64> {
+        let want = target.to_le_bytes();
+        let mut free = None;
+        for i in 0..self.slots {
+            let (key, _, addr) = self.parts(i)?;
+            if *key == want && target != 0 {
+                return Some(addr);
+            }
+            if *key == [0; 8] && free.is_none() {
+                free = Some(i);
+            }
+        }
+        let (key, bytes, addr) = self.parts(free?)?;
+        *key = want;
         fill(bytes, addr);
         Some(addr)
     }

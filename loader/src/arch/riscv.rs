@@ -17,19 +17,12 @@
 
 use object::elf::*;
 
-use super::{Arch, Site, Target, Trampolines, get_u16, get_u32, put_u16, put_u32, put_u64};
+use super::{
+    Arch, Backend, RelocState, Site, Target, Trampolines, get_u16, get_u32, put_u16, put_u32,
+    put_u64,
+};
 use crate::Error;
-use crate::elf::Reloc;
-
-/// Bytes of one veneer. RV32: `lui t1, %hi(T); jalr x0, %lo(T)(t1)`. RV64: `auipc t1, 0;
-/// ld t1, 16(t1); jalr x0, 0(t1); nop; .dword T` (24 bytes, a multiple of 8, so each slot's
-/// literal stays 8-byte aligned: slots start at `slots * 8` into a 16-aligned area).
-pub fn slot_size(arch: Arch) -> usize {
-    match arch {
-        Arch::RiscV64 => 24,
-        _ => 8,
-    }
-}
+use crate::elf::{Class, Reloc};
 
 /// `PCREL_HI20` results remembered per relocation section.
 const HI20_ENTRIES: usize = 16;
@@ -299,6 +292,311 @@ fn veneer(arch: Arch, tramp: &mut Trampolines, hint: Option<u32>, target: u64) -
 
 // --- Applying ----------------------------------------------------------------------------------
 
+/// The RISC-V back-end: RV64 when `RV64`, else RV32.
+pub struct RiscV<const RV64: bool>;
+
+impl<const RV64: bool> RiscV<RV64> {
+    const ARCH: Arch = if RV64 { Arch::RiscV64 } else { Arch::RiscV32 };
+}
+
+impl<const RV64: bool> Backend for RiscV<RV64> {
+    const CLASS: Class = if RV64 { Class::Elf64 } else { Class::Elf32 };
+    /// RV32: `lui t1, %hi(T); jalr x0, %lo(T)(t1)`. RV64: `auipc t1, 0; ld t1, 16(t1); jalr x0,
+    /// 0(t1); nop; .dword T` (24 bytes, a multiple of 8, so each slot's literal stays 8-byte
+    /// aligned: slots start at `slots * 8` into a 16-aligned area).
+    const SLOT_SIZE: usize = if RV64 { 24 } else { 8 };
+
+    fn is_noop(kind: u32) -> bool {
+        matches!(
+            RelocationType(kind),
+            R_RISCV_NONE | R_RISCV_ALIGN | R_RISCV_RELAX
+        )
+    }
+
+    #[inline]
+    fn apply(
+        r: &Reloc,
+        site: &mut Site<'_>,
+        sym: &Target,
+        tramp: &mut Trampolines,
+        state: &mut RelocState,
+    ) -> Result<(), Error> {
+        let arch = Self::ARCH;
+        match RelocationType(r.kind) {
+            // Most relocations of real code: first, and inlined into the load's loop.
+            R_RISCV_CALL | R_RISCV_CALL_PLT => call(arch, r, site, sym, tramp),
+            _ => other(arch, r, site, sym, tramp, &mut state.riscv),
+        }
+    }
+
+    fn finish(state: &RelocState, section: u32) -> Result<(), Error> {
+        all_paired(&state.riscv, section)
+    }
+}
+
+#[cold]
+fn overflow(r: &Reloc, site: &Site<'_>, value: i64) -> Error {
+    Error::RelocationOverflow {
+        type_name: name(r.kind),
+        section: site.section,
+        offset: r.offset,
+        value,
+    }
+}
+
+/// Every relocation class but calls, out of the load's loop: one handler per class.
+#[inline(never)]
+fn other(
+    arch: Arch,
+    r: &Reloc,
+    site: &mut Site<'_>,
+    sym: &Target,
+    tramp: &mut Trampolines,
+    state: &mut Hi20Cache,
+) -> Result<(), Error> {
+    let t = r.kind;
+    site.field(r.offset, width(t))?;
+    let sa = sym.value.wrapping_add(r.addend.unwrap_or(0) as u64);
+    match RelocationType(t) {
+        R_RISCV_NONE | R_RISCV_RELAX | R_RISCV_ALIGN => Ok(()),
+        R_RISCV_32 | R_RISCV_64 | R_RISCV_32_PCREL => data(arch, r, site, sa),
+        R_RISCV_ADD8 | R_RISCV_SUB8 | R_RISCV_SET8 | R_RISCV_ADD16 | R_RISCV_SUB16
+        | R_RISCV_SET16 | R_RISCV_ADD32 | R_RISCV_SUB32 | R_RISCV_SET32 | R_RISCV_ADD64
+        | R_RISCV_SUB64 | R_RISCV_SUB6 | R_RISCV_SET6 => label_difference(r, site, sa),
+        R_RISCV_SET_ULEB128 | R_RISCV_SUB_ULEB128 => uleb128(r, site, sa, state),
+        R_RISCV_HI20 | R_RISCV_LO12_I | R_RISCV_LO12_S => absolute(arch, r, site, sa),
+        R_RISCV_PCREL_HI20 => pcrel_hi20(arch, r, site, sa, state),
+        R_RISCV_PCREL_LO12_I | R_RISCV_PCREL_LO12_S => pcrel_lo12(r, site, sym, state),
+        R_RISCV_JAL | R_RISCV_BRANCH | R_RISCV_RVC_BRANCH | R_RISCV_RVC_JUMP => {
+            branch(arch, r, site, sa, sym.slot, tramp)
+        }
+        R_RISCV_CALL | R_RISCV_CALL_PLT => call(arch, r, site, sym, tramp),
+        _ => Err(Error::UnsupportedRelocation {
+            r_type: t,
+            type_name: name(t),
+            section: site.section,
+            offset: r.offset,
+        }),
+    }
+}
+
+/// `R_RISCV_32`, `R_RISCV_64`, `R_RISCV_32_PCREL`: data words.
+fn data(arch: Arch, r: &Reloc, site: &mut Site<'_>, sa: u64) -> Result<(), Error> {
+    let off = r.offset;
+    match RelocationType(r.kind) {
+        R_RISCV_32 => put_u32(site.field(off, 4)?, sa as u32),
+        R_RISCV_64 => put_u64(site.field(off, 8)?, sa),
+        _ => {
+            let v = pcrel(arch, sa, site.place(off));
+            let v = i32::try_from(v).map_err(|_| overflow(r, site, v))?;
+            put_u32(site.field(off, 4)?, v as u32);
+        }
+    }
+    Ok(())
+}
+
+/// Label differences: `ADD` then `SUB` at the same offset (`.word b - a`), or `SET`.
+fn label_difference(r: &Reloc, site: &mut Site<'_>, sa: u64) -> Result<(), Error> {
+    let t = r.kind;
+    let f = site.field(r.offset, width(t))?;
+    match RelocationType(t) {
+        R_RISCV_ADD8 | R_RISCV_SUB8 | R_RISCV_SET8 => f[0] = arith(t, u64::from(f[0]), sa) as u8,
+        R_RISCV_ADD16 | R_RISCV_SUB16 | R_RISCV_SET16 => {
+            put_u16(f, arith(t, get_u16(f).into(), sa) as u16)
+        }
+        R_RISCV_ADD32 | R_RISCV_SUB32 | R_RISCV_SET32 => {
+            put_u32(f, arith(t, get_u32(f).into(), sa) as u32)
+        }
+        R_RISCV_ADD64 | R_RISCV_SUB64 => {
+            let old = u64::from_le_bytes(f[..8].try_into().unwrap_or([0; 8]));
+            put_u64(f, arith(t, old, sa));
+        }
+        _ => {
+            // SUB6, SET6: the low 6 bits of a byte.
+            let v = arith(t, u64::from(f[0] & 0x3f), sa) as u8;
+            f[0] = (f[0] & 0xc0) | (v & 0x3f);
+        }
+    }
+    Ok(())
+}
+
+/// `.uleb128 b - a`: `SET_ULEB128` then `SUB_ULEB128` at the same offset; like ld, write only
+/// the difference.
+fn uleb128(r: &Reloc, site: &mut Site<'_>, sa: u64, state: &mut Hi20Cache) -> Result<(), Error> {
+    let (off, section) = (r.offset, site.section);
+    if RelocationType(r.kind) == R_RISCV_SET_ULEB128 {
+        if state.uleb_set.is_some() {
+            return Err(Error::malformed(UNPAIRED_ULEB, Some(section), off));
+        }
+        read_uleb128(site, off)?;
+        state.uleb_set = Some((off, sa));
+        return Ok(());
+    }
+    match state.uleb_set.take() {
+        Some((set_at, set)) if set_at == off => {
+            let overflow = |value| Error::RelocationOverflow {
+                type_name: name(r.kind),
+                section,
+                offset: off,
+                value,
+            };
+            set_uleb128(site, off, set.wrapping_sub(sa), &overflow)
+        }
+        _ => Err(Error::malformed(UNPAIRED_ULEB, Some(section), off)),
+    }
+}
+
+/// Absolute addresses in code: `lui` (`HI20`) and the I/S-type instruction after it (`LO12`).
+fn absolute(arch: Arch, r: &Reloc, site: &mut Site<'_>, sa: u64) -> Result<(), Error> {
+    let f = site.field(r.offset, 4)?;
+    let insn = get_u32(f);
+    let insn = match RelocationType(r.kind) {
+        R_RISCV_HI20 => {
+            let v = sign_extend_for(arch, sa);
+            if !hi20_fits(arch, v) {
+                return Err(overflow(r, site, v));
+            }
+            encode_u_imm(insn, hi_lo(v).0)
+        }
+        R_RISCV_LO12_I => encode_i_imm(insn, sa as i64),
+        _ => encode_s_imm(insn, sa as i64),
+    };
+    put_u32(site.field(r.offset, 4)?, insn);
+    Ok(())
+}
+
+/// `auipc` of a PC-relative pair: remembered for its `PCREL_LO12`s, and patches those that came
+/// first.
+fn pcrel_hi20(
+    arch: Arch,
+    r: &Reloc,
+    site: &mut Site<'_>,
+    sa: u64,
+    state: &mut Hi20Cache,
+) -> Result<(), Error> {
+    let p = site.place(r.offset);
+    let v = pcrel(arch, sa, p);
+    if !hi20_fits(arch, v) {
+        return Err(overflow(r, site, v));
+    }
+    let f = site.field(r.offset, 4)?;
+    put_u32(f, encode_u_imm(get_u32(f), hi_lo(v).0));
+    state.remember(p, v);
+    for slot in state.pending.iter_mut() {
+        if let Some(lo) = slot.filter(|lo| lo.auipc == p) {
+            patch_lo12(site, lo.offset, v.wrapping_add(lo.addend), lo.store)?;
+            *slot = None;
+        }
+    }
+    Ok(())
+}
+
+/// The low half of a PC-relative pair: its symbol is the `auipc`'s label, its value the low 12
+/// bits of that `auipc`'s `S + A - P` (waits when the `auipc` comes later).
+fn pcrel_lo12(
+    r: &Reloc,
+    site: &mut Site<'_>,
+    sym: &Target,
+    state: &mut Hi20Cache,
+) -> Result<(), Error> {
+    let (s, a, off) = (sym.value, r.addend.unwrap_or(0), r.offset);
+    let store = RelocationType(r.kind) == R_RISCV_PCREL_LO12_S;
+    if let Some(v) = state.find(s) {
+        return patch_lo12(site, off, v.wrapping_add(a), store);
+    }
+    // Its PCREL_HI20 may still come (code laid out out of order).
+    let lo = PendingLo {
+        auipc: s,
+        offset: off,
+        addend: a,
+        store,
+    };
+    let free = state.pending.iter_mut().find(|e| e.is_none());
+    *free.ok_or(Error::PcrelLoUnpaired {
+        section: site.section,
+        offset: off,
+    })? = Some(lo);
+    Ok(())
+}
+
+/// `JAL` (through a veneer when out of reach), conditional branches, compressed jumps.
+fn branch(
+    arch: Arch,
+    r: &Reloc,
+    site: &mut Site<'_>,
+    sa: u64,
+    slot: Option<u32>,
+    tramp: &mut Trampolines,
+) -> Result<(), Error> {
+    let off = r.offset;
+    let p = site.place(off);
+    let mut v = pcrel(arch, sa, p);
+    let t = RelocationType(r.kind);
+    if t == R_RISCV_JAL && !fits_branch(v, 21) {
+        let via = veneer(arch, tramp, slot, sa).ok_or_else(|| overflow(r, site, v))?;
+        v = pcrel(arch, via, p);
+    }
+    let bits = match t {
+        R_RISCV_JAL => 21,
+        R_RISCV_BRANCH => 13,
+        R_RISCV_RVC_BRANCH => 9,
+        _ => 12,
+    };
+    if !fits_branch(v, bits) {
+        return Err(overflow(r, site, v));
+    }
+    if matches!(t, R_RISCV_JAL | R_RISCV_BRANCH) {
+        let f = site.field(off, 4)?;
+        let insn = get_u32(f);
+        let insn = if t == R_RISCV_JAL {
+            encode_j_imm(insn, v)
+        } else {
+            encode_b_imm(insn, v)
+        };
+        put_u32(f, insn);
+    } else {
+        let f = site.field(off, 2)?;
+        let insn = get_u16(f);
+        let insn = if t == R_RISCV_RVC_BRANCH {
+            encode_cb_imm(insn, v)
+        } else {
+            encode_cj_imm(insn, v)
+        };
+        put_u16(f, insn);
+    }
+    Ok(())
+}
+
+/// `CALL`/`CALL_PLT` (`auipc` + `jalr`), through a veneer when out of reach (RV64 only: RV32
+/// reaches everything).
+#[inline]
+fn call(
+    arch: Arch,
+    r: &Reloc,
+    site: &mut Site<'_>,
+    sym: &Target,
+    tramp: &mut Trampolines,
+) -> Result<(), Error> {
+    let off = r.offset;
+    let f = site.field(off, 8)?;
+    let (auipc, jalr) = (get_u32(&f[0..4]), get_u32(&f[4..8]));
+    let sa = sym.value.wrapping_add(r.addend.unwrap_or(0) as u64);
+    let p = site.place(off);
+    let mut v = pcrel(arch, sa, p);
+    if !hi20_fits(arch, v) {
+        let via = veneer(arch, tramp, sym.slot, sa).ok_or_else(|| overflow(r, site, v))?;
+        v = pcrel(arch, via, p);
+        if !hi20_fits(arch, v) {
+            return Err(overflow(r, site, v));
+        }
+    }
+    let (hi, lo) = hi_lo(v);
+    let f = site.field(off, 8)?;
+    put_u32(&mut f[0..4], encode_u_imm(auipc, hi));
+    put_u32(&mut f[4..8], encode_i_imm(jalr, lo));
+    Ok(())
+}
+
 /// Bytes of the field a relocation type patches (checked before anything is computed, so a bad
 /// offset is reported as such).
 fn width(t: u32) -> usize {
@@ -313,199 +611,13 @@ fn width(t: u32) -> usize {
     }
 }
 
-/// Applies one relocation at `site`.
-pub(crate) fn apply(
-    arch: Arch,
-    r: &Reloc,
-    site: &mut Site<'_>,
-    sym: &Target,
-    tramp: &mut Trampolines,
-    state: &mut Hi20Cache,
-) -> Result<(), Error> {
-    let t = r.kind;
-    site.field(r.offset, width(t))?;
-    let a = r.addend.unwrap_or(0);
-    let s = sym.value;
-    let sa = s.wrapping_add(a as u64);
-    let p = site.place(r.offset);
-    let section = site.section;
-    let overflow = |value: i64| Error::RelocationOverflow {
-        type_name: name(t),
-        section,
-        offset: r.offset,
-        value,
-    };
-    let off = r.offset;
-    match RelocationType(t) {
-        R_RISCV_NONE | R_RISCV_RELAX | R_RISCV_ALIGN => {}
-        // --- Data ---
-        R_RISCV_32 => put_u32(site.field(off, 4)?, sa as u32),
-        R_RISCV_64 => put_u64(site.field(off, 8)?, sa),
-        R_RISCV_32_PCREL => {
-            let v = pcrel(arch, sa, p);
-            let v = i32::try_from(v).map_err(|_| overflow(v))?;
-            put_u32(site.field(off, 4)?, v as u32);
-        }
-        // Label differences: ADD then SUB at the same offset (`.word b - a`), or SET.
-        R_RISCV_ADD8 | R_RISCV_SUB8 | R_RISCV_SET8 => {
-            let f = site.field(off, 1)?;
-            f[0] = arith(t, u64::from(f[0]), sa) as u8;
-        }
-        R_RISCV_ADD16 | R_RISCV_SUB16 | R_RISCV_SET16 => {
-            let f = site.field(off, 2)?;
-            put_u16(f, arith(t, get_u16(f).into(), sa) as u16);
-        }
-        R_RISCV_ADD32 | R_RISCV_SUB32 | R_RISCV_SET32 => {
-            let f = site.field(off, 4)?;
-            put_u32(f, arith(t, get_u32(f).into(), sa) as u32);
-        }
-        R_RISCV_ADD64 | R_RISCV_SUB64 => {
-            let f = site.field(off, 8)?;
-            let old = u64::from_le_bytes(f[..8].try_into().unwrap_or([0; 8]));
-            put_u64(f, arith(t, old, sa));
-        }
-        R_RISCV_SUB6 | R_RISCV_SET6 => {
-            let f = site.field(off, 1)?;
-            let v = arith(t, u64::from(f[0] & 0x3f), sa) as u8;
-            f[0] = (f[0] & 0xc0) | (v & 0x3f);
-        }
-        // `.uleb128 b - a`: SET then SUB at the same offset; like ld, write only the difference.
-        R_RISCV_SET_ULEB128 => {
-            if state.uleb_set.is_some() {
-                return Err(Error::malformed(UNPAIRED_ULEB, Some(section), off));
-            }
-            read_uleb128(site, off)?;
-            state.uleb_set = Some((off, sa));
-        }
-        R_RISCV_SUB_ULEB128 => match state.uleb_set.take() {
-            Some((set_at, set)) if set_at == off => {
-                set_uleb128(site, off, set.wrapping_sub(sa), &overflow)?;
-            }
-            _ => return Err(Error::malformed(UNPAIRED_ULEB, Some(section), off)),
-        },
-        // --- Absolute addresses in code ---
-        R_RISCV_HI20 => {
-            let v = sign_extend_for(arch, sa);
-            if !hi20_fits(arch, v) {
-                return Err(overflow(v));
-            }
-            let f = site.field(off, 4)?;
-            put_u32(f, encode_u_imm(get_u32(f), hi_lo(v).0));
-        }
-        R_RISCV_LO12_I => {
-            let f = site.field(off, 4)?;
-            put_u32(f, encode_i_imm(get_u32(f), sa as i64));
-        }
-        R_RISCV_LO12_S => {
-            let f = site.field(off, 4)?;
-            put_u32(f, encode_s_imm(get_u32(f), sa as i64));
-        }
-        // --- PC-relative addresses ---
-        R_RISCV_PCREL_HI20 => {
-            let v = pcrel(arch, sa, p);
-            if !hi20_fits(arch, v) {
-                return Err(overflow(v));
-            }
-            let f = site.field(off, 4)?;
-            put_u32(f, encode_u_imm(get_u32(f), hi_lo(v).0));
-            state.remember(p, v);
-            for slot in state.pending.iter_mut() {
-                if let Some(lo) = slot.filter(|lo| lo.auipc == p) {
-                    patch_lo12(site, lo.offset, v.wrapping_add(lo.addend), lo.store)?;
-                    *slot = None;
-                }
-            }
-        }
-        R_RISCV_PCREL_LO12_I | R_RISCV_PCREL_LO12_S => {
-            let store = t == R_RISCV_PCREL_LO12_S.0;
-            if let Some(v) = state.find(s) {
-                patch_lo12(site, off, v.wrapping_add(a), store)?;
-            } else {
-                // Its PCREL_HI20 may still come (code laid out out of order).
-                let lo = PendingLo {
-                    auipc: s,
-                    offset: off,
-                    addend: a,
-                    store,
-                };
-                let free = state.pending.iter_mut().find(|e| e.is_none());
-                *free.ok_or(Error::PcrelLoUnpaired {
-                    section,
-                    offset: off,
-                })? = Some(lo);
-            }
-        }
-        // --- Jumps and branches ---
-        R_RISCV_JAL => {
-            let mut v = pcrel(arch, sa, p);
-            if !fits_branch(v, 21) {
-                let via = veneer(arch, tramp, sym.import_rank(), sa).ok_or(overflow(v))?;
-                v = pcrel(arch, via, p);
-            }
-            if !fits_branch(v, 21) {
-                return Err(overflow(v));
-            }
-            let f = site.field(off, 4)?;
-            put_u32(f, encode_j_imm(get_u32(f), v));
-        }
-        R_RISCV_CALL | R_RISCV_CALL_PLT => {
-            let mut v = pcrel(arch, sa, p);
-            if !hi20_fits(arch, v) {
-                let via = veneer(arch, tramp, sym.import_rank(), sa).ok_or(overflow(v))?;
-                v = pcrel(arch, via, p);
-            }
-            if !hi20_fits(arch, v) {
-                return Err(overflow(v));
-            }
-            let (hi, lo) = hi_lo(v);
-            let f = site.field(off, 8)?;
-            let (auipc, jalr) = (get_u32(&f[0..4]), get_u32(&f[4..8]));
-            put_u32(&mut f[0..4], encode_u_imm(auipc, hi));
-            put_u32(&mut f[4..8], encode_i_imm(jalr, lo));
-        }
-        R_RISCV_BRANCH => {
-            let v = pcrel(arch, sa, p);
-            if !fits_branch(v, 13) {
-                return Err(overflow(v));
-            }
-            let f = site.field(off, 4)?;
-            put_u32(f, encode_b_imm(get_u32(f), v));
-        }
-        R_RISCV_RVC_BRANCH => {
-            let v = pcrel(arch, sa, p);
-            if !fits_branch(v, 9) {
-                return Err(overflow(v));
-            }
-            let f = site.field(off, 2)?;
-            put_u16(f, encode_cb_imm(get_u16(f), v));
-        }
-        R_RISCV_RVC_JUMP => {
-            let v = pcrel(arch, sa, p);
-            if !fits_branch(v, 12) {
-                return Err(overflow(v));
-            }
-            let f = site.field(off, 2)?;
-            put_u16(f, encode_cj_imm(get_u16(f), v));
-        }
-        _ => {
-            return Err(Error::UnsupportedRelocation {
-                r_type: t,
-                type_name: name(t),
-                section,
-                offset: off,
-            });
-        }
-    }
-    Ok(())
-}
-
 /// Why a `SET_ULEB128`/`SUB_ULEB128` is rejected.
 const UNPAIRED_ULEB: &str =
     "R_RISCV_SET_ULEB128 and R_RISCV_SUB_ULEB128 must come in pairs, SET first, at one offset";
 
 /// Checks that every `PCREL_LO12` of the relocation section just applied found its
 /// `PCREL_HI20`, and every `SET_ULEB128` its `SUB_ULEB128`.
-pub(crate) fn finish(state: &Hi20Cache, section: u32) -> Result<(), Error> {
+fn all_paired(state: &Hi20Cache, section: u32) -> Result<(), Error> {
     if let Some((off, _)) = state.uleb_set {
         return Err(Error::malformed(UNPAIRED_ULEB, Some(section), off));
     }

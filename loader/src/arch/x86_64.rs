@@ -2,9 +2,9 @@
 
 use object::elf::*;
 
-use super::{Site, Target, Trampolines, put_u32, put_u64};
+use super::{Backend, RelocState, Site, Target, Trampolines, put_u32, put_u64};
 use crate::Error;
-use crate::elf::Reloc;
+use crate::elf::{Class, Reloc};
 
 /// Per slot: an 8-byte GOT entry, then an 8-byte stub `jmp *entry(%rip)`.
 pub const SLOT_SIZE: usize = 16;
@@ -43,8 +43,27 @@ fn full_name(t: u32) -> &'static str {
     }
 }
 
+/// The x86-64 back-end.
+pub struct X86_64;
+
+impl Backend for X86_64 {
+    const CLASS: Class = Class::Elf64;
+    const SLOT_SIZE: usize = SLOT_SIZE;
+    const SLOT_PER_GLOBAL: bool = true;
+
+    fn apply(
+        r: &Reloc,
+        site: &mut Site<'_>,
+        sym: &Target,
+        tramp: &mut Trampolines,
+        _state: &mut RelocState,
+    ) -> Result<(), Error> {
+        apply(r, site, sym, tramp)
+    }
+}
+
 /// Applies one relocation at `site`.
-pub(crate) fn apply(
+fn apply(
     r: &Reloc,
     site: &mut Site<'_>,
     sym: &Target,

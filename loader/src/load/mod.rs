@@ -9,6 +9,7 @@ mod machine;
 mod names;
 mod phases;
 mod provided;
+mod relocate;
 mod resolve;
 mod sections;
 mod strings;
@@ -23,11 +24,6 @@ pub use names::{NameReader, Seeked, Streamed};
 pub use sections::Span;
 pub use strings::MAX_NAME;
 pub(crate) use table::Table;
-
-/// The import rank kept in a symbol's state (see `symbols::Slot::imported`).
-pub(crate) fn import_rank(bits: u64) -> Option<u32> {
-    symbols::Slot(bits).import_rank()
-}
 
 /// Bounds on what one load may use, so a hostile or broken file cannot exhaust time or memory.
 #[derive(Clone, Copy, Debug)]

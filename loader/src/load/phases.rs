@@ -6,10 +6,10 @@ use object::elf;
 use super::machine::{Dest, Loader, Phase, SCRATCH};
 use super::names::NameReader;
 use super::sections::{self, LOADED, NAMED, Role, SecRec};
-use super::symbols::{F_GLOBAL, F_NAMED, Slot, Value, slot_for};
+use super::symbols::{F_GLOBAL, F_NAMED, Linked, Slot, slot_for};
 use super::{Report, Table};
-use crate::arch::{Arch, RelocState, Site, Target};
-use crate::elf::{Class, HEADER_READ, Header, Reloc, Shdr, Sym};
+use crate::arch::{Arch, RelocState};
+use crate::elf::{Class, HEADER_READ, Header, Shdr, Sym};
 use crate::extension::{ExtExport, Extension};
 use crate::memory::{MemKind, MemoryProvider};
 use crate::symbols::Resolve;
@@ -251,16 +251,34 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
     /// Allocates the regions (trampolines: on x86-64 a GOT entry and stub per global symbol;
     /// elsewhere at most one veneer per import) and starts on the contents.
     pub(super) fn regions(&mut self) -> Result<(), Error> {
-        let slots = match self.f.arch {
-            Arch::X86_64 => self.f.stats.symbols - self.f.first_global,
-            _ => self.f.n_imports,
+        let slots = if self.f.arch.slot_per_global() {
+            self.f.stats.symbols - self.f.first_global
+        } else {
+            self.f.n_imports
         };
         let max = self.params.limits.max_image;
         self.f.tramp = self
             .w
             .alloc_regions(&self.f.layout, self.f.arch, slots, max)?;
         self.f.stats.image_bytes = self.w.regions.iter().flatten().map(|b| b.size).sum();
+        self.link_symbols();
         self.next_part(0, 0)
+    }
+
+    /// Turns every symbol's slot into its [`Linked`] form, what the relocations read (nothing
+    /// reads the slots' earlier form after this).
+    fn link_symbols(&mut self) {
+        let wide = self.f.class == Class::Elf64;
+        let w = &mut self.w;
+        let regions = w.regions;
+        for (i, s) in w.syms.as_mut_slice().iter_mut().enumerate() {
+            let l = if i == 0 {
+                Linked::NULL
+            } else {
+                Linked::new(*s, s.address(&regions), wide)
+            };
+            *s = Slot(l.0);
+        }
     }
 
     // --- Contents and relocations ---------------------------------------------------------------
@@ -375,63 +393,14 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
             return self.next_part(pass, i + 1);
         }
         let rec = self.w.secs.as_slice()[i as usize];
-        let esz = self.f.class.rel_size(rec.role == Role::Rela);
-        let k = (self.req.len / esz) as u32;
-        self.apply_chunk(&rec, esz)?;
+        let rela = rec.role == Role::Rela;
+        let k = (self.req.len / self.f.class.rel_size(rela)) as u32;
+        self.apply_chunk(&rec, rela)?;
         if rel_left > k {
             return self.next_relocations(pass, i, rel_left - k);
         }
         self.f.arch.finish(&self.f.rstate, rec.place)?;
         self.next_part(pass, i + 1)
-    }
-
-    /// Applies the relocation entries in the scratch buffer to the target of `rel`.
-    fn apply_chunk(&mut self, rel: &SecRec, esz: usize) -> Result<(), Error> {
-        let target_index = rel.place;
-        let target = self.w.secs.as_slice()[target_index as usize];
-        let (bytes, addr) = self.w.section_bytes(&target).ok_or(Error::malformed(
-            "section placement",
-            Some(target_index),
-            0,
-        ))?;
-        let mut site = Site {
-            bytes,
-            addr,
-            section: target_index,
-        };
-        let (class, rela) = (self.f.class, rel.role == Role::Rela);
-        let syms = self.w.syms.as_slice();
-        let arch = self.f.arch;
-        for e in self.buf[..self.req.len].chunks_exact(esz) {
-            let r = Reloc::parse(class, rela, e);
-            if arch.is_noop(r.kind) {
-                // Still checked: its offset lies in the section, as ld checks it.
-                site.field(r.offset, 0)?;
-                continue;
-            }
-            let slot = *syms.get(r.sym as usize).ok_or(Error::malformed(
-                "relocation symbol index",
-                Some(target_index),
-                r.sym.into(),
-            ))?;
-            let value = if r.sym == 0 {
-                0
-            } else {
-                self.w.value(slot).ok_or(Error::SymbolNotLoaded {
-                    symbol: r.sym,
-                    section: target_index,
-                    offset: r.offset,
-                })?
-            };
-            let t = Target {
-                value,
-                slot: r.sym.checked_sub(self.f.first_global),
-                sym_bits: slot.0,
-                weak_zero: slot.is_weak_zero(),
-            };
-            arch.apply(&r, &mut site, &t, &mut self.f.tramp, &mut self.f.rstate)?;
-        }
-        Ok(())
     }
 
     // --- Finish ---------------------------------------------------------------------------------
@@ -449,11 +418,7 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
         let regions = self.w.regions;
         let exports = self.w.exports.as_mut_slice();
         for e in exports.iter_mut() {
-            e.addr = match Slot(e.addr).value() {
-                Value::Region(k, off) => regions[k.index()].map_or(0, |b| b.addr + u64::from(off)),
-                Value::Absolute(a) => a,
-                Value::None => 0,
-            };
+            e.addr = Slot(e.addr).address(&regions).unwrap_or(0);
         }
         sort_by_hash(exports);
         if exports.windows(2).any(|p| p[0].hash == p[1].hash) {

@@ -5,7 +5,7 @@ use object::elf;
 
 use crate::Error;
 use crate::elf::Sym;
-use crate::memory::MemKind;
+use crate::memory::{Block, MemKind};
 
 use super::sections::{Layout, SecRec};
 
@@ -126,6 +126,15 @@ impl Slot {
         (self.tag() == NONE && self.has(F_MISSING)).then_some(self.0 & 1 != 0)
     }
 
+    /// The symbol's address once the regions exist (`None`: no value).
+    pub(crate) fn address(self, regions: &[Option<Block>]) -> Option<u64> {
+        match self.value() {
+            Value::Region(k, off) => Some(regions[k.index()]?.addr + u64::from(off)),
+            Value::Absolute(a) => Some(a),
+            Value::None => None,
+        }
+    }
+
     /// Where the symbol is.
     pub(crate) fn value(self) -> Value {
         let p = self.0 & PAYLOAD;
@@ -135,6 +144,65 @@ impl Slot {
             IMPORT => Value::Absolute(u64::from(p as u32)),
             _ => Value::None,
         }
+    }
+}
+
+/// A symbol as relocations need it, once the regions exist (`Loader::regions` turns each
+/// [`Slot`] into one): decoded with a mask and a shift, no region lookup.
+///
+/// 32-bit objects: the address in bits 0..32, the veneer slot the symbol owns (its import rank)
+/// plus one in bits 32..56 (0: none). 64-bit objects: the address in bits 0..56, sign-folded.
+/// Both: [`L_UNAVAILABLE`] and [`L_WEAK_ZERO`] in the top bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(transparent)]
+pub(crate) struct Linked(pub u64);
+
+/// No value: not loaded, missing, a file symbol.
+const L_UNAVAILABLE: u64 = 1 << 63;
+/// An undefined weak symbol nobody exports.
+const L_WEAK_ZERO: u64 = 1 << 62;
+
+impl Linked {
+    /// The relocation form of `slot`, whose address (`None`: no value) is `addr`.
+    pub(crate) fn new(slot: Slot, addr: Option<u64>, wide: bool) -> Linked {
+        let Some(addr) = addr else {
+            return Linked(L_UNAVAILABLE);
+        };
+        let weak = if slot.is_weak_zero() { L_WEAK_ZERO } else { 0 };
+        if wide {
+            return Linked(sign_fold(addr) | weak);
+        }
+        let own = slot
+            .import_rank()
+            .filter(|&r| r < 0xff_ffff)
+            .map_or(0, |r| u64::from(r + 1));
+        Linked(u64::from(addr as u32) | own << 32 | weak)
+    }
+
+    /// The null symbol (index 0): value 0.
+    pub(crate) const NULL: Linked = Linked(0);
+
+    pub(crate) fn unavailable(self) -> bool {
+        self.0 & L_UNAVAILABLE != 0
+    }
+
+    pub(crate) fn weak_zero(self) -> bool {
+        self.0 & L_WEAK_ZERO != 0
+    }
+
+    /// The address, in a 32-bit object.
+    pub(crate) fn narrow_value(self) -> u64 {
+        u64::from(self.0 as u32)
+    }
+
+    /// The veneer slot the symbol owns, in a 32-bit object.
+    pub(crate) fn narrow_slot(self) -> Option<u32> {
+        ((self.0 >> 32) as u32 & 0xff_ffff).checked_sub(1)
+    }
+
+    /// The address, in a 64-bit object.
+    pub(crate) fn wide_value(self) -> u64 {
+        sign_unfold(self.0 & PAYLOAD)
     }
 }
 

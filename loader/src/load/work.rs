@@ -2,7 +2,7 @@
 
 use super::Table;
 use super::sections::{Layout, SecRec};
-use super::symbols::{Slot, Value};
+use super::symbols::Slot;
 use crate::Error;
 use crate::arch::{Arch, Trampolines};
 use crate::extension::ExtExport;
@@ -34,14 +34,6 @@ impl<P: MemoryProvider> Drop for Work<'_, P> {
 }
 
 impl<P: MemoryProvider> Work<'_, P> {
-    pub fn value(&self, slot: Slot) -> Option<u64> {
-        match slot.value() {
-            Value::Region(k, off) => Some(self.regions[k.index()]?.addr + u64::from(off)),
-            Value::Absolute(a) => Some(a),
-            Value::None => None,
-        }
-    }
-
     /// The bytes and run-time address of loaded section `rec`.
     // The bytes live in a provider block, not in `self`: `&self` only reads the block table.
     #[allow(clippy::mut_from_ref)]
@@ -91,10 +83,7 @@ impl<P: MemoryProvider> Work<'_, P> {
             unsafe { core::ptr::write_bytes(b.ptr.as_ptr(), 0, size) };
             self.regions[i] = Some(b);
         }
-        Ok(Trampolines {
-            block: self.regions[MemKind::Trampoline.index()],
-            slots,
-            size: arch.slot_size(),
-        })
+        let block = self.regions[MemKind::Trampoline.index()];
+        Ok(Trampolines::new(block, slots, arch.slot_size()))
     }
 }

@@ -1,0 +1,196 @@
+//! The relocation phase's inner loop: one per back-end and entry format (the back-end's
+//! `apply` inlined into it), entries decoded straight from the chunk the phase already checked,
+//! each symbol's value and veneer or GOT slot an index away (its slot in [`Linked`] form).
+
+use super::machine::Loader;
+use super::names::NameReader;
+use super::sections::SecRec;
+use super::symbols::{Linked, Slot};
+use crate::Error;
+use crate::arch::{Backend, RelocState, Site, Target, Trampolines, with_backend};
+use crate::elf::{Class, Reloc};
+use crate::memory::MemoryProvider;
+use crate::symbols::Resolve;
+
+impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> {
+    /// Applies the relocation entries in the scratch buffer (whole entries: the chunk is a
+    /// multiple of the entry size) to the target of `rel`.
+    pub(super) fn apply_chunk(&mut self, rel: &SecRec, rela: bool) -> Result<(), Error> {
+        let section = rel.place;
+        let target = self.w.secs.as_slice()[section as usize];
+        let (bytes, addr) = self.w.section_bytes(&target).ok_or(Error::malformed(
+            "section placement",
+            Some(section),
+            0,
+        ))?;
+        let mut cx = Chunk {
+            site: Site {
+                bytes,
+                addr,
+                section,
+            },
+            syms: self.w.syms.as_slice(),
+            first_global: self.f.first_global,
+            tramp: &mut self.f.tramp,
+            state: &mut self.f.rstate,
+        };
+        let entries = &self.buf[..self.req.len];
+        // The class goes with the architecture (`Arch::from_machine`): two loops per back-end.
+        with_backend!(self.f.arch, B => match (B::CLASS, rela) {
+            (Class::Elf32, false) => cx.run::<B, 8>(entries, rel32),
+            (Class::Elf32, true) => cx.run::<B, 12>(entries, rela32),
+            (Class::Elf64, false) => cx.run::<B, 16>(entries, rel64),
+            (Class::Elf64, true) => cx.run::<B, 24>(entries, rela64),
+        }, _ => Ok(()))
+    }
+}
+
+/// What applying one chunk works with.
+struct Chunk<'a, 's> {
+    site: Site<'s>,
+    /// Every symbol's [`Linked`] form (what `Loader::regions` left in the slots).
+    syms: &'a [Slot],
+    first_global: u32,
+    tramp: &'a mut Trampolines,
+    state: &'a mut RelocState,
+}
+
+impl Chunk<'_, '_> {
+    /// Applies every `N`-byte entry of `entries`, decoded by `decode`, with back-end `B`.
+    #[inline(always)]
+    fn run<B: Backend, const N: usize>(
+        &mut self,
+        entries: &[u8],
+        decode: fn(&[u8; N]) -> Reloc,
+    ) -> Result<(), Error> {
+        let wide = N >= 16;
+        for e in entries.as_chunks::<N>().0 {
+            let r = decode(e);
+            if B::is_noop(r.kind) {
+                // Still checked: its offset lies in the section, as ld checks it.
+                self.site.field(r.offset, 0)?;
+                continue;
+            }
+            let sym = self.target::<B>(&r, wide)?;
+            B::apply(&r, &mut self.site, &sym, self.tramp, self.state)?;
+        }
+        Ok(())
+    }
+
+    /// The symbol of `r`: its value, its slot (see [`Backend::SLOT_PER_GLOBAL`]), whether it is
+    /// an undefined weak nobody exports.
+    #[inline(always)]
+    fn target<B: Backend>(&self, r: &Reloc, wide: bool) -> Result<Target, Error> {
+        let Some(&Slot(bits)) = self.syms.get(r.sym as usize) else {
+            return Err(bad_symbol(r, self.site.section));
+        };
+        let l = Linked(bits);
+        if l.unavailable() {
+            return Err(Error::SymbolNotLoaded {
+                symbol: r.sym,
+                section: self.site.section,
+                offset: r.offset,
+            });
+        }
+        let slot = if B::SLOT_PER_GLOBAL {
+            r.sym.checked_sub(self.first_global)
+        } else if wide {
+            None
+        } else {
+            l.narrow_slot()
+        };
+        Ok(Target {
+            value: if wide {
+                l.wide_value()
+            } else {
+                l.narrow_value()
+            },
+            slot,
+            weak_zero: l.weak_zero(),
+        })
+    }
+}
+
+#[cold]
+fn bad_symbol(r: &Reloc, section: u32) -> Error {
+    Error::malformed("relocation symbol index", Some(section), r.sym.into())
+}
+
+fn le32(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn le64(b: &[u8]) -> u64 {
+    u64::from(le32(b)) | u64::from(le32(&b[4..])) << 32
+}
+
+/// `Elf32_Rel`: `r_offset`, `r_info` (symbol in bits 8..32, type in 0..8).
+fn rel32(e: &[u8; 8]) -> Reloc {
+    let info = le32(&e[4..]);
+    Reloc {
+        offset: le32(e).into(),
+        sym: info >> 8,
+        kind: info & 0xff,
+        addend: None,
+    }
+}
+
+/// `Elf32_Rela`: `Elf32_Rel` and `r_addend`.
+fn rela32(e: &[u8; 12]) -> Reloc {
+    let info = le32(&e[4..]);
+    Reloc {
+        offset: le32(e).into(),
+        sym: info >> 8,
+        kind: info & 0xff,
+        addend: Some((le32(&e[8..]) as i32).into()),
+    }
+}
+
+/// `Elf64_Rel`: `r_offset`, `r_info` (symbol in bits 32..64, type in 0..32).
+fn rel64(e: &[u8; 16]) -> Reloc {
+    let info = le64(&e[8..]);
+    Reloc {
+        offset: le64(e),
+        sym: (info >> 32) as u32,
+        kind: info as u32,
+        addend: None,
+    }
+}
+
+/// `Elf64_Rela`: `Elf64_Rel` and `r_addend`.
+fn rela64(e: &[u8; 24]) -> Reloc {
+    Reloc {
+        addend: Some(le64(&e[16..]) as i64),
+        ..rel64(e[..16].try_into().expect("16 bytes"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The loop's decoders agree with the ELF view's (`object`'s structures).
+    #[test]
+    fn entries_decode_as_the_elf_view_reads_them() {
+        let bytes: [u8; 24] = core::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(5));
+        let same = |a: Reloc, b: Reloc| {
+            assert_eq!(
+                (a.offset, a.sym, a.kind, a.addend),
+                (b.offset, b.sym, b.kind, b.addend)
+            )
+        };
+        same(
+            rel32(bytes[..8].try_into().unwrap()),
+            Reloc::parse(Class::Elf32, false, &bytes[..8]),
+        );
+        same(
+            rela32(bytes[..12].try_into().unwrap()),
+            Reloc::parse(Class::Elf32, true, &bytes[..12]),
+        );
+        same(
+            rel64(bytes[..16].try_into().unwrap()),
+            Reloc::parse(Class::Elf64, false, &bytes[..16]),
+        );
+        same(rela64(&bytes), Reloc::parse(Class::Elf64, true, &bytes));
+    }
+}
