@@ -316,8 +316,7 @@ impl fmt::Display for Error {
             }
             Error::Relink { linked, firmware } => write!(
                 f,
-                "linked in place for firmware exports table {linked:08x}, this firmware's is \
-                 {firmware:08x}: install it again"
+                "linked in place for exports {linked:08x}, firmware has {firmware:08x}: install it again"
             ),
         }
     }

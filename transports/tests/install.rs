@@ -109,6 +109,7 @@ impl Raw {
                 crc32: protocol::CRC32.checksum(image),
                 boot: true,
                 version: None,
+                xip: false,
             },
         );
         self.wait(|r| match r {
@@ -185,6 +186,7 @@ fn the_client_installs_lists_confirms_rolls_back_and_removes() {
     let opts = InstallOptions {
         boot: true,
         version: Some(7),
+        xip: false,
     };
     let done = c.install("big", &image, opts, |_| {}).unwrap();
     assert_eq!((done.version, done.state.as_str()), (7, "pending"));

@@ -17,8 +17,15 @@ pub type SimFlash = FlashStore<FileFlash, CATALOG>;
 pub fn open(path: &Path) -> io::Result<SimFlash> {
     let flash = FileFlash::open(path)
         .map_err(|e| io::Error::new(e.kind(), format!("--flash {}: {e}", path.display())))?;
-    let storage = futures::executor::block_on(Storage::open(flash, FileFlash::DEFAULT_LAYOUT))
+    let mut storage = futures::executor::block_on(Storage::open(flash, FileFlash::DEFAULT_LAYOUT))
         .map_err(|e| io::Error::other(format!("--flash {}: {e}", path.display())))?;
+    match crate::inplace::config(path, crate::exports::EXPORTS.id()) {
+        Ok(cfg) => storage.set_xip(cfg),
+        Err(e) => eprintln!(
+            "sim-device: --flash {}: no installs in place: {e}",
+            path.display()
+        ),
+    }
     Ok(FlashStore::new(storage))
 }
 

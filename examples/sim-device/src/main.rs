@@ -9,6 +9,7 @@ mod api;
 mod budget;
 mod exports;
 mod flash;
+mod inplace;
 mod log;
 mod trust;
 
@@ -52,7 +53,8 @@ struct Args {
     window: u32,
     /// Keep installed extensions in FILE, a simulated 2 MiB NOR flash (created erased on first
     /// use; 4 KiB pages, a 128 KiB catalog and fifteen 128 KiB slots), and load those marked
-    /// for boot at start
+    /// for boot at start. The file is also mapped executable at 0x600000000000, with 8 MiB of
+    /// RAM at 0x600040000000 for the data of extensions installed in place (`install --xip`)
     #[arg(long, value_name = "FILE")]
     flash: Option<PathBuf>,
     /// Trust extensions signed by this Ed25519 public key (PEM, as `host-push keygen --public`
@@ -77,6 +79,9 @@ type Sim<S> = Device<Counting<Budget<HostProvider>>, SimLogs, 32, DEFAULT_FRAME,
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.flash.is_some() {
+        inplace::fixed_addresses();
+    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

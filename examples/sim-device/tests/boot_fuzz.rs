@@ -161,6 +161,7 @@ fn install(dev: &SimDevice, name: &str, image: &[u8]) {
     let boot = InstallOptions {
         boot: true,
         version: None,
+        xip: false,
     };
     let mut c = Client::connect(&dev.address).expect("connect");
     c.install(name, image, boot, |_| {})

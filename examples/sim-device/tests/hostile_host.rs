@@ -22,6 +22,7 @@ fn boot_text(l: &Listing) -> Vec<String> {
 const BOOT: InstallOptions = InstallOptions {
     boot: true,
     version: None,
+    xip: false,
 };
 
 #[test]
@@ -194,6 +195,7 @@ fn a_reused_install_id_is_a_new_install() {
         crc32: protocol::CRC32.checksum(image),
         boot: true,
         version: None,
+        xip: false,
     };
     let installed = |frame: &[u8]| match protocol::decode::<Response<'_>>(frame).unwrap().1 {
         Response::InstallDone { result, .. } => result.map(|i| i.version).map_err(|e| e.code),
@@ -327,6 +329,7 @@ fn requests_at_their_extremes_get_clear_answers_and_change_nothing() {
                 crc32: 0,
                 boot: true,
                 version: Some(u32::MAX),
+                xip: false,
             },
             Some(ErrorCode::NoStorage),
         ),

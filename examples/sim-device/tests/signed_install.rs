@@ -20,6 +20,7 @@ fn install(c: &mut Client, name: &str, file: &[u8], version: u32) -> Result<u32,
     let opts = InstallOptions {
         boot: true,
         version: Some(version),
+        xip: false,
     };
     c.install(name, file, opts, |_| {})
         .map(|i| i.version)
@@ -104,6 +105,7 @@ fn a_power_cut_during_a_signed_install_leaves_the_old_version() {
     let opts = InstallOptions {
         boot: true,
         version: Some(2),
+        xip: false,
     };
     let half = v2.len() as u64 / 2;
     let cut = c.install("tab", &v2, opts, |p| {

@@ -1,4 +1,4 @@
-//! `host-push install EXT --port PORT [--name N] [--boot]`: pack, check against the device,
+//! `host-push install EXT --port PORT [--name N] [--boot] [--xip]`: pack, check against the device,
 //! stream into its flash with a progress bar, resuming where the device's flash got to.
 
 use std::path::PathBuf;
@@ -36,6 +36,10 @@ pub struct InstallArgs {
     /// one, or 1]
     #[arg(long, value_name = "N")]
     version: Option<u32>,
+    /// Execute it in place: the device links it once into memory-mapped flash, so only its
+    /// .data and .bss take RAM (it links against the firmware's exports only)
+    #[arg(long)]
+    xip: bool,
     /// Sign it with this Ed25519 key (PKCS#8 PEM) before sending, as its version
     #[arg(long, value_name = "KEY.pem")]
     sign: Option<PathBuf>,
@@ -107,6 +111,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
     let opts = InstallOptions {
         boot: args.boot || (was_boot && !args.no_boot),
         version,
+        xip: args.xip,
     };
     let result = client.install(&name, packed, opts, |p| bar.set_position(p.acked));
     output::clear_progress();
@@ -159,6 +164,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         "installed {name} v{} on {device_name}: {what}",
         done.version
     );
+    let place = if args.xip { ", in place (flash)" } else { "" };
     let boot = if done.boot {
         "loads at boot"
     } else {
@@ -168,7 +174,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         .previous
         .map_or(String::new(), |v| format!("; v{v} kept to roll back to"));
     println!(
-        "{name} v{}: {}, slot {}, {boot}{previous}",
+        "{name} v{}: {}, slot {}{place}, {boot}{previous}",
         done.version, done.state, done.slot
     );
     Ok(())

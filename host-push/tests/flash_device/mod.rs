@@ -31,9 +31,15 @@ pub struct FlashDevice {
 impl FlashDevice {
     /// Starts `sim-device --flash FLASH` on a free TCP port and waits until it listens.
     pub fn start(flash: &Path) -> FlashDevice {
+        Self::start_with_env(flash, &[])
+    }
+
+    /// [`FlashDevice::start`] with environment variables set.
+    pub fn start_with_env(flash: &Path, env: &[(&str, &str)]) -> FlashDevice {
         let mut child = Command::new(sim_device_bin())
             .args(["--listen", "tcp:127.0.0.1:0", "--flash"])
             .arg(flash)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -19,6 +19,8 @@ pub struct InstallOptions {
     pub boot: bool,
     /// Its version; `None` counts up from the installed one (or starts at 1).
     pub version: Option<u32>,
+    /// Link it on the device to execute in place from flash.
+    pub xip: bool,
 }
 
 impl Client {
@@ -45,6 +47,7 @@ impl Client {
             crc32: CRC32.checksum(image),
             boot: opts.boot,
             version: opts.version,
+            xip: opts.xip,
         };
         let started = Instant::now();
         let stall = self.stall(info.push_timeout_ms);

@@ -73,6 +73,9 @@ pub enum Request<'a> {
         boot: bool,
         /// Its version; `None` counts up from the installed one.
         version: Option<u32>,
+        /// Link it on the device to execute in place from flash (text and read-only data in
+        /// flash, only data and bss in RAM); refused by a device without memory-mapped flash.
+        xip: bool,
     },
     /// What is installed in flash and what is loaded, and the boot report: answered by
     /// [`Response::ListHead`], then one [`Response::Stored`] each, then one

@@ -139,6 +139,19 @@ fn image(i: &Image) -> ImageInfo {
 }
 
 /// The protocol's code and message for a storage error.
+/// What an install stored, as the protocol says it.
+fn install_info(done: &llext_storage::Installed) -> InstallInfo {
+    let e = done.entry;
+    InstallInfo {
+        version: e.active.version,
+        slot: e.active.slot,
+        state: state(e.active.state),
+        unchanged: done.unchanged,
+        boot: e.boot,
+        previous: e.previous.map(|p| p.version),
+    }
+}
+
 fn store_error<E: core::fmt::Debug>(e: Error<E>) -> StoreError {
     let code = match &e {
         Error::BadName => ErrorCode::NameTooLong,
@@ -197,15 +210,21 @@ impl<F: NorFlash, const N: usize, const E: usize> ExtStore for FlashStore<F, N, 
             .finish()
             .await
             .map_err(store_error)?;
-        let e = done.entry;
-        Ok(InstallInfo {
-            version: e.active.version,
-            slot: e.active.slot,
-            state: state(e.active.state),
-            unchanged: done.unchanged,
-            boot: e.boot,
-            previous: e.previous.map(|p| p.version),
-        })
+        Ok(install_info(&done))
+    }
+
+    async fn finish_xip<P: MemoryProvider, R: Resolve, const M: usize>(
+        &mut self,
+        reg: &mut Registry<P, R, M>,
+        params: &LoadParams,
+    ) -> Result<InstallInfo, StoreError> {
+        let done = self
+            .storage
+            .installer()
+            .finish_xip(reg, params, &mut |_| {})
+            .await
+            .map_err(store_error)?;
+        Ok(install_info(&done))
     }
 
     async fn check_signature(

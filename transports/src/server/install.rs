@@ -22,6 +22,7 @@ pub(super) struct Begin {
     pub crc32: u32,
     pub boot: bool,
     pub version: Option<u32>,
+    pub xip: bool,
 }
 
 /// The outcome of the last install, kept so a host that lost `InstallDone` can ask again.
@@ -62,7 +63,7 @@ where
             name: b.name,
             total_len: b.total_len,
             crc32: b.crc32,
-            install: Some((b.boot, b.version)),
+            install: Some((b.boot, b.version, b.xip)),
         };
         if let Some(rec) = self.last_install.as_ref().filter(|r| r.key == key) {
             let result = rec.result.as_ref().copied().map_err(reply);

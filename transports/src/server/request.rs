@@ -35,7 +35,7 @@ pub(super) struct Transfer {
     pub total_len: u32,
     pub crc32: u32,
     /// Installs only: the boot flag and the version asked for.
-    pub install: Option<(bool, Option<u32>)>,
+    pub install: Option<(bool, Option<u32>, bool)>,
 }
 
 /// A request copied out of its frame, so the frame buffer is free again.
@@ -118,6 +118,7 @@ impl Cmd {
                 crc32,
                 boot,
                 version,
+                xip,
             } => Cmd::InstallBegin(Begin {
                 push_id,
                 name: ext_name(name),
@@ -125,6 +126,7 @@ impl Cmd {
                 crc32,
                 boot,
                 version,
+                xip,
             }),
             Request::List => Cmd::List,
             Request::Remove { name } => Cmd::Remove {

@@ -34,6 +34,17 @@ where
             let _ = self.store.abort().await;
             return Err(f);
         }
+        if b.xip {
+            let params = llext_loader::LoadParams {
+                limits: self.config.limits,
+                arch: llext_loader::arch::Arch::native(),
+            };
+            return self
+                .store
+                .finish_xip(&mut self.registry, &params)
+                .await
+                .map_err(failure);
+        }
         self.store.finish().await.map_err(failure)
     }
 

@@ -97,6 +97,23 @@ pub trait ExtStore {
     /// Verifies what arrived and switches the extension to it.
     async fn finish(&mut self) -> Result<InstallInfo, StoreError>;
 
+    /// Verifies what arrived, links it to execute in place from flash against `reg`'s firmware
+    /// exports, and switches the extension to the linked image. A store without memory-mapped
+    /// flash refuses.
+    async fn finish_xip<P: MemoryProvider, R: Resolve, const M: usize>(
+        &mut self,
+        reg: &mut Registry<P, R, M>,
+        params: &LoadParams,
+    ) -> Result<InstallInfo, StoreError> {
+        let _ = (reg, params);
+        Err(StoreError::new(
+            ErrorCode::BadRequest,
+            format_args!(
+                "this device cannot execute extensions in place (no memory-mapped flash): install without --xip"
+            ),
+        ))
+    }
+
     /// Checks the signature of the install that received every byte, before `finish`, reading
     /// it back from storage as `name`. A store that cannot read back accepts only what the
     /// policy accepts unsigned.

@@ -89,6 +89,7 @@ pub fn bad_image_for_boot(board: Board) {
     let boot = InstallOptions {
         boot: true,
         version: None,
+        xip: false,
     };
 
     let q = Qemu::start(board, &["--flash", flash_arg]);

@@ -64,6 +64,7 @@ fn install(d: &mut Device, file: &[u8], version: u32) -> Result<u32, ErrorCode> 
     let opts = InstallOptions {
         boot: true,
         version: Some(version),
+        xip: false,
     };
     d.client
         .install("fib", file, opts, |_| {})

@@ -12,62 +12,13 @@ use crate::{
     pack,
 };
 
-/// Corpus files, the functions called and the values expected (derived in ext-run's tests).
-const CORPUS: &[(&str, &[(&str, i32)])] = &[
-    (
-        "calls",
-        &[
-            ("calls_fib20", 6765),
-            ("calls_parity", 5001),
-            ("calls_updown", 255),
-        ],
-    ),
-    (
-        "data",
-        &[
-            ("data_sum", 9931),
-            ("data_string_hash", 78023),
-            ("data_literal_hash", 241516),
-            ("data_mutate", 39654),
-        ],
-    ),
-    (
-        "tables",
-        &[
-            ("tables_ops_ro_sum", 132),
-            ("tables_ops_rw_sum", 323),
-            ("tables_names_hash", 218317),
-            ("tables_first_letters", 7628641),
-        ],
-    ),
-    (
-        "switch",
-        &[("switch_pick_sum", 22740), ("switch_apply_sum", 81197)],
-    ),
-    ("align", &[("align_bits", 31), ("align_contents", 101036)]),
-    (
-        "bigbss",
-        &[("bigbss_touch", 117297), ("bigbss_global_sum", 33435705)],
-    ),
-    ("weak", &[("weak_present", 0), ("weak_mix", 31)]),
-    (
-        "structs",
-        &[
-            ("structs_copy", 745060),
-            ("structs_libc", 191250),
-            ("structs_format_hash", 20549),
-            ("structs_memcpy", 1922613),
-        ],
-    ),
-];
-
 /// Every corpus file: pushed, each function called, unloaded; the pool back at its baseline.
 pub fn corpus_runs(board: Board) {
     let q = Qemu::start(board, &[]);
     let mut d = q.connect();
     let base = d.used();
     let mut wrong = Vec::new();
-    for (file, calls) in CORPUS {
+    for (file, calls) in test_support::CORPUS {
         d.push(file, &corpus_ext(board, file));
         for &(sym, want) in *calls {
             // A Thumb function pointer has bit 0 set, so align.c's 256-byte check of align_fn
