@@ -144,6 +144,10 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             Error::NoXip => f.write_str(
                 "this device cannot execute extensions in place (no memory-mapped flash): install without --xip",
             ),
+            Error::Link(llext_loader::Error::OutOfMemory { kind, size }) => write!(
+                f,
+                "linking in place failed: no room for {size} bytes of {kind:?} in the flash slot or the RAM reserved for extensions installed in place (remove one)"
+            ),
             Error::Link(e) => write!(f, "linking in place failed: {e}"),
         }
     }

@@ -175,6 +175,7 @@ impl<'a, P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'a, P, R,
                 syms: Table::EMPTY,
                 exports: Table::EMPTY,
                 regions: [None; 5],
+                place: None,
             },
             resolver: Resolver { firmware, loaded },
             params: *params,
@@ -215,6 +216,13 @@ impl<'a, P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'a, P, R,
             split: Splitter::new(),
             _n: PhantomData,
         }
+    }
+
+    /// Places the regions through `place` instead of at the provider's addresses (an
+    /// execute-in-place link, [`crate::xip`]).
+    pub(crate) fn placed(mut self, place: &'a mut dyn crate::xip::Place) -> Self {
+        self.w.place = Some(place);
+        self
     }
 
     /// What the load needs next.

@@ -407,7 +407,9 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
 
     /// Seals code, indexes exports, gives back what was transient.
     pub(super) fn finish_load(mut self) -> Result<Extension, Error> {
-        for (i, kind) in MemKind::ALL[..5].iter().enumerate() {
+        // A placed link's regions are scratch, never run: nothing to seal.
+        let seal = self.w.place.is_none();
+        for (i, kind) in MemKind::ALL[..5].iter().enumerate().filter(|_| seal) {
             if let Some(b) = self.w.regions[i] {
                 self.w
                     .mem

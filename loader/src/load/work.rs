@@ -7,6 +7,7 @@ use crate::Error;
 use crate::arch::{Arch, Trampolines};
 use crate::extension::ExtExport;
 use crate::memory::{Block, MemKind, MemoryProvider};
+use crate::xip::{Place, alloc_placed, free_region};
 
 /// Everything a load holds from the provider; dropping it (on any error, or if the load future
 /// is dropped half-way) gives every byte back.
@@ -16,6 +17,8 @@ pub(super) struct Work<'m, P: MemoryProvider> {
     pub syms: Table<Slot>,
     pub exports: Table<ExtExport>,
     pub regions: [Option<Block>; 5],
+    /// Where regions go instead of the provider's addresses (an execute-in-place link).
+    pub place: Option<&'m mut dyn Place>,
 }
 
 impl<P: MemoryProvider> Drop for Work<'_, P> {
@@ -25,9 +28,9 @@ impl<P: MemoryProvider> Drop for Work<'_, P> {
         self.exports.free(self.mem);
         for (kind, r) in MemKind::ALL.iter().zip(self.regions.iter_mut()) {
             if let Some(b) = r.take() {
-                // SAFETY: allocated by `alloc_regions` from this provider with this kind; taken
-                // out so it is freed once.
-                unsafe { self.mem.free(*kind, b) };
+                // SAFETY: allocated by `alloc_regions` (placed or not, as now) from this
+                // provider with this kind; taken out so it is freed once.
+                unsafe { free_region(self.mem, self.place.is_some(), *kind, b) };
             }
         }
     }
@@ -74,10 +77,11 @@ impl<P: MemoryProvider> Work<'_, P> {
                 continue;
             }
             let align = (layout.align[i] as usize).max(16);
-            let b = self
-                .mem
-                .alloc(*kind, size, align)
-                .ok_or(Error::OutOfMemory { kind: *kind, size })?;
+            let b = match self.place.as_deref_mut() {
+                None => self.mem.alloc(*kind, size, align),
+                Some(p) => alloc_placed(self.mem, p, *kind, size, align),
+            }
+            .ok_or(Error::OutOfMemory { kind: *kind, size })?;
             // SAFETY: a fresh block of `size` writable bytes. Zeroing gives bss its zeros and
             // padding between sections known values.
             unsafe { core::ptr::write_bytes(b.ptr.as_ptr(), 0, size) };

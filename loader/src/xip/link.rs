@@ -37,16 +37,72 @@ pub struct Plan<'a> {
     pub table_id: u32,
 }
 
-/// The provider of an execute-in-place link: scratch RAM from the pool for the flash regions
-/// (with their flash addresses), the reserved RAM itself for data and bss.
-struct XipProvider<'a, P> {
-    pool: &'a mut P,
+/// Where an execute-in-place link puts each region instead of the provider's address.
+pub(crate) trait Place {
+    /// The run-time address of a region of `kind`: in flash for text, rodata and trampolines
+    /// (their bytes are built in scratch RAM), in the reserved RAM for data and bss (written
+    /// there directly); `None` when there is no room.
+    fn region(&mut self, kind: MemKind, size: usize, align: usize) -> Option<u64>;
+}
+
+/// A region for a placed load: scratch from `mem` given the placed address, or the reserved RAM
+/// itself.
+pub(crate) fn alloc_placed<P: MemoryProvider + ?Sized>(
+    mem: &mut P,
+    place: &mut dyn Place,
+    kind: MemKind,
+    size: usize,
+    align: usize,
+) -> Option<Block> {
+    let addr = place.region(kind, size, align)?;
+    match kind {
+        MemKind::Data | MemKind::Bss => Some(Block {
+            ptr: NonNull::new(addr as usize as *mut u8)?,
+            addr,
+            size,
+            align,
+        }),
+        _ => Some(Block {
+            addr,
+            ..mem.alloc(MemKind::Data, size, align)?
+        }),
+    }
+}
+
+/// Gives back region `b` of `kind`, allocated by [`alloc_placed`] when `placed`, else by the
+/// provider.
+///
+/// # Safety
+/// `b` came from `mem` that way and is freed once.
+pub(crate) unsafe fn free_region<P: MemoryProvider + ?Sized>(
+    mem: &mut P,
+    placed: bool,
+    kind: MemKind,
+    b: Block,
+) {
+    match (placed, kind) {
+        // SAFETY: the caller's guarantee.
+        (false, _) => unsafe { mem.free(kind, b) },
+        (true, MemKind::Data | MemKind::Bss) => {}
+        (true, _) => {
+            let b = Block {
+                addr: b.ptr.as_ptr() as usize as u64,
+                ..b
+            };
+            // SAFETY: scratch from `mem.alloc(Data, ..)`, its own address back.
+            unsafe { mem.free(MemKind::Data, b) }
+        }
+    }
+}
+
+/// The placement of one link: flash addresses from the slot's start, RAM first-fit.
+struct XipPlace<'a> {
     plan: Plan<'a>,
     next_flash: u64,
     placed: [(u64, u64); 2],
 }
 
-impl<P> XipProvider<'_, P> {
+impl XipPlace<'_> {
     /// The lowest `align`ed start of `size` free bytes in the reserved area.
     fn fit_ram(&self, size: u64, align: u64) -> Option<u64> {
         let ram = self.plan.ram;
@@ -67,50 +123,21 @@ impl<P> XipProvider<'_, P> {
     }
 }
 
-// SAFETY: flash-region blocks are pool blocks (valid, disjoint) given another `addr`; data and
-// bss blocks are disjoint ranges of the reserved RAM area, which the firmware keeps for this use
-// and which no running extension holds (the ranges of installed images are `taken`).
-unsafe impl<P: MemoryProvider> MemoryProvider for XipProvider<'_, P> {
-    fn alloc(&mut self, kind: MemKind, size: usize, align: usize) -> Option<Block> {
-        match kind {
-            MemKind::Metadata => self.pool.alloc(kind, size, align),
-            MemKind::Data | MemKind::Bss => {
-                let at = self.fit_ram(size as u64, align as u64)?;
-                self.placed[kind.index() - MemKind::Data.index()] = (at, size as u64);
-                Some(Block {
-                    ptr: NonNull::new(at as usize as *mut u8)?,
-                    addr: at,
-                    size,
-                    align,
-                })
-            }
-            _ => {
-                let at = self.next_flash.next_multiple_of(align as u64);
-                let end = at.checked_add(size as u64)?;
-                if end > self.plan.flash + u64::from(self.plan.room) {
-                    return None;
-                }
-                let b = self.pool.alloc(MemKind::Data, size, align)?;
-                self.next_flash = end;
-                Some(Block { addr: at, ..b })
-            }
+impl Place for XipPlace<'_> {
+    fn region(&mut self, kind: MemKind, size: usize, align: usize) -> Option<u64> {
+        let (size, align) = (size as u64, align as u64);
+        if let MemKind::Data | MemKind::Bss = kind {
+            let at = self.fit_ram(size, align)?;
+            self.placed[kind.index() - MemKind::Data.index()] = (at, size);
+            return Some(at);
         }
-    }
-
-    unsafe fn free(&mut self, kind: MemKind, block: Block) {
-        match kind {
-            MemKind::Data | MemKind::Bss => {}
-            // SAFETY: the caller passes a block from `alloc`, which came from the pool as is.
-            MemKind::Metadata => unsafe { self.pool.free(kind, block) },
-            _ => {
-                let b = Block {
-                    addr: block.ptr.as_ptr() as usize as u64,
-                    ..block
-                };
-                // SAFETY: as above, with the pool's own address back.
-                unsafe { self.pool.free(MemKind::Data, b) }
-            }
+        let at = self.next_flash.next_multiple_of(align);
+        let end = at.checked_add(size)?;
+        if end > self.plan.flash + u64::from(self.plan.room) {
+            return None;
         }
+        self.next_flash = end;
+        Some(at)
     }
 }
 
@@ -135,16 +162,16 @@ pub async fn link<S: Source, P: MemoryProvider, R: Resolve, const N: usize>(
     report: &mut dyn FnMut(Report<'_>),
 ) -> Result<Linked, Error> {
     let (pool, firmware, _) = reg.parts();
-    let mut mem = XipProvider {
-        pool,
+    let mut place = XipPlace {
         plan: *plan,
         next_flash: plan.flash + HEADER as u64,
         placed: [(0, 0); 2],
     };
-    let loader: Loader<'_, _, R, S::Names> =
-        Loader::new(Name::new(name.as_bytes()), &mut mem, firmware, &[], params);
+    let loader: Loader<'_, P, R, S::Names> =
+        Loader::new(Name::new(name.as_bytes()), pool, firmware, &[], params).placed(&mut place);
     let ext = load::drive(loader, src, report).await?;
-    match header_of(&ext, plan, mem.next_flash) {
+    let (pool, ..) = reg.parts();
+    match header_of(&ext, plan, place.next_flash) {
         Ok(header) => Ok(Linked {
             ext,
             header,
@@ -152,7 +179,7 @@ pub async fn link<S: Source, P: MemoryProvider, R: Resolve, const N: usize>(
         }),
         Err(err) => {
             let mut ext = ext;
-            release_ext(&mut ext, &mut mem);
+            release_ext(&mut ext, pool);
             Err(err)
         }
     }
@@ -184,13 +211,14 @@ fn header_of(ext: &Extension, plan: &Plan<'_>, flash_end: u64) -> Result<Header,
     })
 }
 
-/// Gives back everything `ext` holds from `mem`.
+/// Gives back everything the placed load of `ext` holds from `mem`.
 fn release_ext<M: MemoryProvider>(ext: &mut Extension, mem: &mut M) {
     ext.exports.free(mem);
     for (kind, r) in MemKind::ALL.iter().zip(ext.regions.iter_mut()) {
         if let Some(b) = r.take() {
-            // SAFETY: allocated from `mem` with this kind by the load; taken out, freed once.
-            unsafe { mem.free(*kind, b) };
+            // SAFETY: allocated by `alloc_placed` from `mem` with this kind; taken out, freed
+            // once.
+            unsafe { free_region(mem, true, *kind, b) };
         }
     }
 }
@@ -256,19 +284,6 @@ impl Linked {
         reg: &mut Registry<P, R, N>,
     ) {
         let (pool, ..) = reg.parts();
-        let plan_ram = 0..0;
-        let mut mem = XipProvider {
-            pool,
-            plan: Plan {
-                flash: 0,
-                room: 0,
-                ram: &plan_ram,
-                taken: &[],
-                table_id: 0,
-            },
-            next_flash: 0,
-            placed: [(0, 0); 2],
-        };
-        release_ext(&mut self.ext, &mut mem);
+        release_ext(&mut self.ext, pool);
     }
 }

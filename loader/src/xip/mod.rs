@@ -2,9 +2,9 @@
 //! flash (text, rodata, trampolines) and in a RAM area the firmware reserves for installed
 //! extensions (data, bss); then loaded at each boot without relocating anything.
 //!
-//! [`link`] runs the ordinary load over the installed file with a provider that gives the flash
-//! regions their flash addresses (building their bytes in scratch RAM) and data and bss their
-//! fixed RAM range; the caller programs [`Linked::read`]'s bytes into a flash slot.
+//! [`link`] runs the ordinary load over the installed file with its regions placed: text, rodata
+//! and trampolines at their flash addresses (their bytes built in scratch RAM from the provider),
+//! data and bss in their fixed RAM range; the caller programs [`Linked::read`]'s bytes into a flash slot.
 //! [`load_in_place`] checks such an image and makes it a loaded extension: `.data` copied from
 //! flash, `.bss` zeroed, code and read-only data used where they lie. See `docs/STORAGE.md`.
 
@@ -14,4 +14,5 @@ mod load;
 
 pub use image::{HEADER, Header};
 pub use link::{Linked, Plan, link};
+pub(crate) use link::{Place, alloc_placed, free_region};
 pub use load::load_in_place;

@@ -9,7 +9,7 @@ use embedded_storage_async::nor_flash::{
 };
 
 /// Where bank 1 is mapped.
-const BASE: usize = 0x2200_0000;
+pub const BASE: usize = 0x2200_0000;
 /// Bytes in bank 1.
 pub const CAPACITY: usize = 32 << 20;
 /// Erase block size.

@@ -3,7 +3,9 @@
 use core::fmt::Write as _;
 
 use embedded_storage_async::nor_flash::{NorFlash, ReadNorFlash};
-use llext_storage::{Layout, Storage};
+use core::mem::MaybeUninit;
+
+use llext_storage::{Layout, Storage, XipConfig};
 use llext_transports::server::{ExtStore, FlashStore, StoreError};
 use qemu_common::log::Writer;
 
@@ -14,6 +16,22 @@ const CATALOG: usize = 16;
 
 /// A 512 KiB catalog (two erase blocks), then 63 slots of 512 KiB.
 const LAYOUT: Layout = Layout::uniform(CAPACITY as u32, 512 << 10);
+
+/// RAM reserved for the data and bss of extensions installed in place (`install --xip`).
+const XIP_RAM_SIZE: usize = 4 << 20;
+
+static mut XIP_RAM: [MaybeUninit<u8>; XIP_RAM_SIZE] = [MaybeUninit::uninit(); XIP_RAM_SIZE];
+
+/// Execute in place: bank 1 reads (and QEMU executes) at its address in read-array mode, which
+/// `Pflash` restores after every operation; the reserved RAM above.
+fn xip() -> XipConfig {
+    let ram = core::ptr::addr_of!(XIP_RAM) as usize as u64;
+    XipConfig {
+        mapped: crate::flash::BASE as u64,
+        ram: ram..ram + XIP_RAM_SIZE as u64,
+        table_id: qemu_common::exports::EXPORTS.id(),
+    }
+}
 
 /// The server's storage hook.
 pub type Store = FlashStore<Pflash, CATALOG>;
@@ -29,7 +47,10 @@ pub async fn open() -> Store {
         Err(_) => false,
     };
     let err = match Storage::open(flash, LAYOUT).await {
-        Ok(s) => return FlashStore::new(s),
+        Ok(mut s) => {
+            s.set_xip(xip());
+            return FlashStore::new(s);
+        }
         Err(e) => e,
     };
     if blank {
@@ -46,7 +67,10 @@ pub async fn open() -> Store {
         panic!("flash: erasing the catalog: {e:?}");
     }
     match Storage::open(flash, LAYOUT).await {
-        Ok(s) => FlashStore::new(s),
+        Ok(mut s) => {
+            s.set_xip(xip());
+            FlashStore::new(s)
+        }
         Err(e) => panic!("flash: {e}"),
     }
 }

@@ -123,3 +123,65 @@ pub fn bad_image_for_boot(board: Board) {
     }
     let _ = std::fs::remove_file(&flash);
 }
+
+/// Corpus files installed in place (`install --xip --boot`): firmware calls, data and string
+/// relocations, constructors, jump tables, a large bss. After a restart on the same flash each
+/// runs from the flash bank with the results it gives from RAM, its text and rodata at bank
+/// addresses, its data and bss in RAM, and nothing taken from the extension pool.
+pub fn install_xip_boot_restart(board: Board) {
+    let Some(exe) = crate::host_push("install_xip_boot_restart") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join("llext-qemu-tests");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let id = std::process::id();
+    let flash = dir.join(format!("flash-xip-{}-{id}.img", board.name()));
+    let _ = std::fs::remove_file(&flash);
+    let flash_arg = flash.to_str().expect("utf-8");
+    const CTORS: (&str, &[(&str, i32)]) = (
+        "ctors",
+        &[("ctors_get_order", 123), ("ctors_get_count", 126)],
+    );
+    let cases: Vec<_> = test_support::CORPUS
+        .iter()
+        .filter(|(f, _)| ["data", "tables", "switch", "structs", "bigbss"].contains(f))
+        .chain([&CTORS])
+        .collect();
+    let mut q = Qemu::start(board, &["--flash", flash_arg]);
+    for (name, _) in &cases {
+        let obj = dir.join(format!("xip-{name}-{}-{id}.o", board.name()));
+        std::fs::write(&obj, compile(board, name, &[corpus(name)], &[])).expect("write");
+        let args = [
+            "install",
+            obj.to_str().expect("utf-8"),
+            "-n",
+            name,
+            "--xip",
+            "--boot",
+        ];
+        let out = crate::run_host_push(&exe, None, &[&args[..], &["--port", &q.port]].concat());
+        assert!(out.contains("in place (flash), loads at boot"), "{out}");
+    }
+    q.stop();
+
+    let q = Qemu::start(board, &["--flash", flash_arg]);
+    for (name, calls) in cases {
+        for (sym, want) in *calls {
+            let out = crate::run_host_push(&exe, None, &["call", name, sym, "--port", &q.port]);
+            assert_eq!(out, format!("{sym} = {want}\n"), "{name}");
+        }
+    }
+    let status = crate::run_host_push(&exe, None, &["status", "--json", "--port", &q.port]);
+    let st: serde_json::Value = serde_json::from_str(&status).expect("status --json");
+    assert_eq!(st["used_memory"], 0, "nothing from the pool: {status}");
+    for e in st["extensions"].as_array().expect("extensions") {
+        for r in e["regions"].as_array().expect("regions") {
+            let addr = r["addr"].as_u64().expect("addr");
+            let in_bank = (0x2200_0000..0x2400_0000).contains(&addr);
+            let flash_kind = !matches!(r["kind"].as_str(), Some("data" | "bss"));
+            assert_eq!(in_bank, flash_kind, "{r} of {}", e["name"]);
+        }
+    }
+    drop(q);
+    let _ = std::fs::remove_file(&flash);
+}
