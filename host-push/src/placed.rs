@@ -104,14 +104,15 @@ impl Placed {
 }
 
 impl Placed {
-    /// `function+offset (file:line)` of run-time address `addr`, from the kept ELF.
-    pub fn symbolize(&self, addr: u64) -> Option<String> {
+    /// `function+offset (file:line)` of run-time address `addr`, from the kept ELF; for a return
+    /// address (`ret`) the line is the call's.
+    pub fn symbolize(&self, addr: u64, ret: bool) -> Option<String> {
         let elf = std::fs::read(&self.kept.as_ref()?.elf).ok()?;
         let placed: Vec<(String, u64)> = self
             .sections
             .iter()
             .filter_map(|s| Some((s.name.clone()?, s.addr)))
             .collect();
-        crate::symbolize::describe(&elf, &placed, addr)
+        crate::symbolize::describe(&elf, &placed, addr, ret)
     }
 }

@@ -16,8 +16,8 @@ use object::{
 };
 
 /// `function+0xOFF (file:line)` for run-time address `addr`; `placed` gives each loaded
-/// section's name and address.
-pub fn describe(elf: &[u8], placed: &[(String, u64)], addr: u64) -> Option<String> {
+/// section's name and address. For a return address (`ret`), the line is the call's.
+pub fn describe(elf: &[u8], placed: &[(String, u64)], addr: u64, ret: bool) -> Option<String> {
     let file = object::File::parse(elf).ok()?;
     let base: HashMap<SectionIndex, u64> = file
         .sections()
@@ -38,13 +38,64 @@ pub fn describe(elf: &[u8], placed: &[(String, u64)], addr: u64) -> Option<Strin
     })?;
     let start = start_of(&func)?;
     let mut out = format!("{}+{:#x}", func.name().ok()?, addr - start);
-    if let Some(line) = line_of(&file, &base, addr) {
+    // The instruction before a return address is the call (a byte before it is enough).
+    let at = if ret && addr > start { addr - 1 } else { addr };
+    if let Some(line) = line_of(&file, &base, at) {
         out.push_str(&format!(" ({line})"));
     }
     Some(out)
 }
 
-/// A debug section's bytes with its 32-bit absolute relocations applied against `base`.
+/// How a relocation changes a debug section's field.
+#[derive(Clone, Copy)]
+enum Op {
+    /// Writes the value into `n` bytes.
+    Set(usize),
+    /// Adds the value to the `n`-byte field.
+    Add(usize),
+    /// Subtracts the value from the `n`-byte field.
+    Sub(usize),
+    /// Sets or subtracts from the low 6 bits of a byte (RISC-V `SET6`/`SUB6`).
+    Six(bool),
+    /// Sets or subtracts from a ULEB128 field, keeping its length (RISC-V).
+    Uleb(bool),
+}
+
+/// What a relocation of a debug section does: 32-bit absolute ones, and the RISC-V pairs
+/// (`R_RISCV_ADD*`/`SUB*`, ...) GCC writes where linker relaxation may move code, such as the
+/// address steps of `.debug_line`.
+fn op(file: &object::File<'_>, r: &object::Relocation) -> Option<Op> {
+    let RelocationFlags::Elf { r_type } = r.flags() else {
+        return None;
+    };
+    if r.kind() == object::RelocationKind::Absolute && r.size() == 32 {
+        return Some(Op::Set(4));
+    }
+    if file.architecture() != object::Architecture::Riscv32 {
+        return None;
+    }
+    use object::elf;
+    Some(match r_type {
+        elf::R_RISCV_ADD8 => Op::Add(1),
+        elf::R_RISCV_ADD16 => Op::Add(2),
+        elf::R_RISCV_ADD32 => Op::Add(4),
+        elf::R_RISCV_ADD64 => Op::Add(8),
+        elf::R_RISCV_SUB8 => Op::Sub(1),
+        elf::R_RISCV_SUB16 => Op::Sub(2),
+        elf::R_RISCV_SUB32 => Op::Sub(4),
+        elf::R_RISCV_SUB64 => Op::Sub(8),
+        elf::R_RISCV_SUB6 => Op::Six(false),
+        elf::R_RISCV_SET6 => Op::Six(true),
+        elf::R_RISCV_SET8 => Op::Set(1),
+        elf::R_RISCV_SET16 => Op::Set(2),
+        elf::R_RISCV_SET32 => Op::Set(4),
+        elf::R_RISCV_SET_ULEB128 => Op::Uleb(true),
+        elf::R_RISCV_SUB_ULEB128 => Op::Uleb(false),
+        _ => return None,
+    })
+}
+
+/// A debug section's bytes with its relocations ([`op`]) applied against `base`.
 fn relocated<'d>(
     file: &object::File<'d>,
     base: &HashMap<SectionIndex, u64>,
@@ -61,21 +112,15 @@ fn relocated<'d>(
         let RelocationTarget::Symbol(si) = r.target() else {
             continue;
         };
-        let (Ok(sym), true) = (file.symbol_by_index(si), r.size() == 32) else {
+        let (Ok(sym), Some(op)) = (file.symbol_by_index(si), op(file, &r)) else {
             continue;
         };
-        if !matches!(r.flags(), RelocationFlags::Elf { .. })
-            || r.kind() != object::RelocationKind::Absolute
-        {
-            continue;
-        }
         let at = offset as usize;
-        let Some(field) = bytes.get_mut(at..at + 4) else {
-            continue;
-        };
-        let inplace = u32::from_le_bytes(field.try_into().expect("4 bytes"));
         let addend = if r.has_implicit_addend() {
-            i64::from(inplace)
+            let Some(field) = bytes.get(at..at + 4) else {
+                continue;
+            };
+            i64::from(u32::from_le_bytes(field.try_into().expect("4 bytes")))
         } else {
             r.addend()
         };
@@ -84,10 +129,52 @@ fn relocated<'d>(
             .and_then(|i| base.get(&i))
             .copied()
             .unwrap_or(0);
-        let v = (sbase + sym.address()).wrapping_add(addend as u64) as u32;
-        field.copy_from_slice(&v.to_le_bytes());
+        let v = (sbase + sym.address()).wrapping_add(addend as u64);
+        apply(&mut bytes, at, op, v);
     }
     Cow::Owned(bytes)
+}
+
+/// Applies `op` with value `v` to the field at `at` (nothing when it is out of bounds).
+fn apply(bytes: &mut [u8], at: usize, op: Op, v: u64) {
+    let n = match op {
+        Op::Set(n) | Op::Add(n) | Op::Sub(n) => n,
+        Op::Six(_) => 1,
+        Op::Uleb(_) => bytes
+            .get(at..)
+            .and_then(|b| b.iter().position(|&x| x & 0x80 == 0))
+            .map_or(0, |p| p + 1),
+    };
+    let Some(field) = bytes.get_mut(at..at + n).filter(|f| !f.is_empty()) else {
+        return;
+    };
+    let mut old = [0u8; 8];
+    let old = match op {
+        Op::Uleb(_) => field
+            .iter()
+            .enumerate()
+            .take(10)
+            .fold(0u64, |a, (i, b)| a | (u64::from(b & 0x7f) << (7 * i))),
+        _ => {
+            old[..n].copy_from_slice(field);
+            u64::from_le_bytes(old)
+        }
+    };
+    let new = match op {
+        Op::Set(_) | Op::Uleb(true) => v,
+        Op::Add(_) => old.wrapping_add(v),
+        Op::Sub(_) | Op::Uleb(false) => old.wrapping_sub(v),
+        Op::Six(true) => (old & 0xc0) | (v & 0x3f),
+        Op::Six(false) => (old & 0xc0) | (old.wrapping_sub(v) & 0x3f),
+    };
+    if let Op::Uleb(_) = op {
+        for (i, b) in field.iter_mut().enumerate() {
+            let more = if i + 1 < n { 0x80 } else { 0 };
+            *b = ((new >> (7 * i).min(63)) & 0x7f) as u8 | more;
+        }
+    } else {
+        field.copy_from_slice(&new.to_le_bytes()[..n]);
+    }
 }
 
 /// `file:line` of `addr` from the DWARF line tables.

@@ -52,18 +52,18 @@ pub fn run(args: &CallArgs) -> Result<()> {
 /// (file:line)` where they are in the extension's code.
 fn fault(client: &mut Client, name: &str, r: FaultReport, doing: &str) -> anyhow::Error {
     let placed = Placed::query(client, name).ok();
-    let sym = |a: u64| placed.as_ref().and_then(|p| p.symbolize(a));
+    let sym = |a: u64, ret| placed.as_ref().and_then(|p| p.symbolize(a, ret));
     let mut details = vec![format!(
         "{} (status {:#010x}) at pc {:#010x}{}",
         r.kind.name(),
         r.status,
         r.pc,
-        sym(r.pc).map_or(String::new(), |s| format!(" in {s}"))
+        sym(r.pc, false).map_or(String::new(), |s| format!(" in {s}"))
     )];
     details.push(format!(
         "lr {:#010x}{}, sp {:#010x}",
         r.lr,
-        sym(r.lr & !1).map_or(String::new(), |s| format!(" in {s}")),
+        sym(r.lr & !1, true).map_or(String::new(), |s| format!(" in {s}")),
         r.sp
     ));
     if let Some(a) = r.addr {

@@ -209,10 +209,29 @@ pub enum FaultKind {
     UsageFault,
     /// The extension code ran past the device's time limit and was stopped.
     Timeout,
+    /// RISC-V: a jump to an address that is not 2-byte aligned (mcause 0).
+    InstructionMisaligned,
+    /// RISC-V: an instruction fetch from an address nothing answers (mcause 1).
+    InstructionAccessFault,
+    /// RISC-V: an illegal or undefined instruction (mcause 2).
+    IllegalInstruction,
+    /// RISC-V: `ebreak` (what GCC makes of `__builtin_trap`, mcause 3).
+    Breakpoint,
+    /// RISC-V: a misaligned load (mcause 4).
+    LoadMisaligned,
+    /// RISC-V: a load from an address nothing answers (mcause 5).
+    LoadAccessFault,
+    /// RISC-V: a misaligned store or atomic (mcause 6).
+    StoreMisaligned,
+    /// RISC-V: a store to an address nothing answers (mcause 7).
+    StoreAccessFault,
+    /// RISC-V: `ecall` or another exception (the cause is the report's status).
+    OtherException,
 }
 
 impl FaultKind {
-    /// Its name (`hard-fault`, `mem-manage`, `bus-fault`, `usage-fault`, `timeout`).
+    /// Its name (`hard-fault`, `mem-manage`, `bus-fault`, `usage-fault`, `timeout`, and the
+    /// RISC-V causes: `illegal-instruction`, `load-access-fault`, ...).
     pub fn name(self) -> &'static str {
         match self {
             FaultKind::HardFault => "hard-fault",
@@ -220,6 +239,15 @@ impl FaultKind {
             FaultKind::BusFault => "bus-fault",
             FaultKind::UsageFault => "usage-fault",
             FaultKind::Timeout => "timeout",
+            FaultKind::InstructionMisaligned => "instruction-misaligned",
+            FaultKind::InstructionAccessFault => "instruction-access-fault",
+            FaultKind::IllegalInstruction => "illegal-instruction",
+            FaultKind::Breakpoint => "breakpoint",
+            FaultKind::LoadMisaligned => "load-misaligned",
+            FaultKind::LoadAccessFault => "load-access-fault",
+            FaultKind::StoreMisaligned => "store-misaligned",
+            FaultKind::StoreAccessFault => "store-access-fault",
+            FaultKind::OtherException => "exception",
         }
     }
 }
@@ -229,7 +257,7 @@ impl FaultKind {
 pub struct FaultReport {
     /// What kind.
     pub kind: FaultKind,
-    /// The hardware's fault status (Cortex-M: CFSR).
+    /// The hardware's fault status (Cortex-M: CFSR; RISC-V: mcause).
     pub status: u32,
     /// The faulting instruction.
     pub pc: u64,

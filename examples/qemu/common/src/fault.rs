@@ -1,25 +1,32 @@
-//! Cortex-M3 fault containment for calls, constructors and destructors (`shim.c`): the
-//! server's `Config::guard`.
+//! Fault containment for calls, constructors and destructors (`shim.c`; on RISC-V the trap entry
+//! is the board's): the server's `Config::guard`.
 
 use llext_transports::protocol::{FaultKind, FaultReport};
 
 /// What the fault handler recorded (`struct fw_fault` in `shim.c`).
 #[repr(C)]
 struct Recorded {
+    /// 1 a fault, 2 the time limit.
     faulted: u32,
-    cfsr: u32,
-    hfsr: u32,
+    /// CFSR (Cortex-M), mcause (RISC-V).
+    status: u32,
+    /// HFSR (Cortex-M).
+    aux: u32,
     pc: u32,
     lr: u32,
     sp: u32,
-    mmfar: u32,
-    bfar: u32,
+    /// MMFAR (Cortex-M), mtval (RISC-V).
+    addr: u32,
+    /// BFAR (Cortex-M).
+    addr2: u32,
 }
 
 unsafe extern "C" {
     static mut fw_last_fault: Recorded;
     fn fw_fault_set_range(lo: u32, hi: u32);
+    /// Starts (`ms` > 0) or stops (0) the time limit: `shim.c` on Cortex-M, the board on RISC-V.
     fn fw_fault_arm(ms: u32);
+    #[cfg(target_arch = "arm")]
     fn fw_fault_tick();
 }
 
@@ -27,17 +34,20 @@ unsafe extern "C" {
 pub const TIME_LIMIT_MS: u32 = 3000;
 
 /// Counts the time limit down; call it from the 1 kHz tick interrupt.
+#[cfg(target_arch = "arm")]
 pub fn tick() {
     // SAFETY: called from the tick handler only; the count is a volatile word.
     unsafe { fw_fault_tick() };
 }
 
-/// Faults with the PC in `[lo, hi)` (extension memory) are contained; division by zero traps.
+/// Faults with the PC in `[lo, hi)` (extension memory) are contained; on Cortex-M division by
+/// zero traps.
 pub fn init(lo: usize, hi: usize) {
     // SAFETY: plain stores before any extension runs.
     unsafe { fw_fault_set_range(lo as u32, hi as u32) };
     // SAFETY: sets CCR.DIV_0_TRP (bit 4): an SDIV/UDIV by zero raises a UsageFault instead of
     // giving 0. Rust code never divides by zero (it checks first).
+    #[cfg(target_arch = "arm")]
     unsafe {
         let ccr = 0xE000_ED14 as *mut u32;
         ccr.write_volatile(ccr.read_volatile() | 1 << 4);
@@ -74,21 +84,14 @@ pub fn guarded(mut f: &mut dyn FnMut() -> i32) -> Result<i32, FaultReport> {
 }
 
 fn report(r: &Recorded) -> FaultReport {
-    let (mm, bus, usage) = (r.cfsr & 0xff, (r.cfsr >> 8) & 0xff, r.cfsr >> 16);
     let (kind, addr) = if r.faulted == 2 {
         (FaultKind::Timeout, None)
-    } else if mm != 0 {
-        (FaultKind::MemManage, (mm & 0x80 != 0).then_some(r.mmfar))
-    } else if bus != 0 {
-        (FaultKind::BusFault, (bus & 0x80 != 0).then_some(r.bfar))
-    } else if usage != 0 {
-        (FaultKind::UsageFault, None)
     } else {
-        (FaultKind::HardFault, None)
+        kind(r)
     };
     FaultReport {
         kind,
-        status: r.cfsr,
+        status: r.status,
         pc: r.pc.into(),
         lr: r.lr.into(),
         sp: r.sp.into(),
@@ -96,4 +99,36 @@ fn report(r: &Recorded) -> FaultReport {
         region: None,
         offset: 0,
     }
+}
+
+/// The kind from the CFSR, and the MMFAR or BFAR when it is valid.
+#[cfg(target_arch = "arm")]
+fn kind(r: &Recorded) -> (FaultKind, Option<u32>) {
+    let (mm, bus, usage) = (r.status & 0xff, (r.status >> 8) & 0xff, r.status >> 16);
+    if mm != 0 {
+        (FaultKind::MemManage, (mm & 0x80 != 0).then_some(r.addr))
+    } else if bus != 0 {
+        (FaultKind::BusFault, (bus & 0x80 != 0).then_some(r.addr2))
+    } else if usage != 0 {
+        (FaultKind::UsageFault, None)
+    } else {
+        (FaultKind::HardFault, None)
+    }
+}
+
+/// The kind from mcause, and mtval for the causes that put an address there.
+#[cfg(target_arch = "riscv32")]
+fn kind(r: &Recorded) -> (FaultKind, Option<u32>) {
+    let kind = match r.status {
+        0 => FaultKind::InstructionMisaligned,
+        1 => FaultKind::InstructionAccessFault,
+        2 => FaultKind::IllegalInstruction,
+        3 => FaultKind::Breakpoint,
+        4 => FaultKind::LoadMisaligned,
+        5 => FaultKind::LoadAccessFault,
+        6 => FaultKind::StoreMisaligned,
+        7 => FaultKind::StoreAccessFault,
+        _ => FaultKind::OtherException,
+    };
+    (kind, matches!(r.status, 0 | 1 | 4..=7).then_some(r.addr))
 }

@@ -5,7 +5,6 @@
 pub mod bench;
 pub mod api;
 pub mod exports;
-#[cfg(target_arch = "arm")]
 pub mod fault;
 pub mod log;
 pub mod measure;

@@ -188,16 +188,17 @@ int fw_llext_unwind(void) {
     __builtin_longjmp(top->env, 1);
 }
 
-#if defined(__ARM_ARCH_7M__)
-/* Fault containment (Cortex-M3): a HardFault (the configurable faults escalate to it, they are
-   not enabled) whose PC lies in extension memory while a guarded call runs (llext_top set by
-   fw_guarded_call) is recorded, and the exception returns into fw_fault_resume instead of the
-   faulting code, which jumps back to the llext_try frame of the call. Any other fault stays
-   fatal: the firmware stops, as before. */
+/* Fault containment, shared by the boards: a fault (or the time limit) whose PC lies in extension
+   memory while a guarded call runs (llext_top set) is recorded in fw_last_fault, and the trap
+   returns into fw_fault_resume instead of the interrupted code, which jumps back to the llext_try
+   frame of the call. Any other fault stays fatal: the firmware stops, as before. The board's trap
+   entry (below for Cortex-M3, riscv32-virt/src/fault.rs for RISC-V) calls fw_fault_record. */
 #include <stdint.h>
 
 struct fw_fault {
-    uint32_t faulted, cfsr, hfsr, pc, lr, sp, mmfar, bfar;
+    /* faulted: 1 fault, 2 time limit. status: CFSR or mcause; aux: HFSR; addr: MMFAR or mtval;
+       addr2: BFAR. */
+    uint32_t faulted, status, aux, pc, lr, sp, addr, addr2;
 };
 volatile struct fw_fault fw_last_fault;
 static uint32_t fw_ext_lo, fw_ext_hi;
@@ -213,41 +214,67 @@ static void fw_fault_resume(void) {
     for (;;) {}
 }
 
+/* Whether `pc` is extension code run by a guarded call. */
+int fw_fault_in_extension(uint32_t pc) {
+    return llext_top != NULL && pc >= fw_ext_lo && pc < fw_ext_hi;
+}
+
+/* Records a fault of extension code (`how`: 1 fault, 2 time limit) and returns the address the
+   trap must return to. */
+uint32_t fw_fault_record(uint32_t how, uint32_t pc, uint32_t lr, uint32_t sp, uint32_t status,
+                         uint32_t addr) {
+    fw_last_fault.status = status;
+    fw_last_fault.addr = addr;
+    fw_last_fault.pc = pc;
+    fw_last_fault.lr = lr;
+    fw_last_fault.sp = sp;
+    fw_last_fault.faulted = how;
+    return (uint32_t)(uintptr_t)&fw_fault_resume;
+}
+
+/* A fault outside extension code: the firmware stops. */
+void fw_fault_fatal(void) {
+    static const char msg[] = "llext-fw: fault outside extension code: the firmware stops\n";
+    fw_log_write(msg, sizeof msg - 1);
+    for (;;) {}
+}
+
+#if defined(__ARM_ARCH_7M__)
+/* Cortex-M3: a HardFault (the configurable faults escalate to it, they are not enabled) or the
+   time limit's PendSV, in thread mode, with the stacked PC in extension code. */
 #define SCB_CFSR (*(volatile uint32_t *)0xE000ED28u)
 #define SCB_HFSR (*(volatile uint32_t *)0xE000ED2Cu)
 #define SCB_MMFAR (*(volatile uint32_t *)0xE000ED34u)
 #define SCB_BFAR (*(volatile uint32_t *)0xE000ED38u)
 
-/* Records the fault (`how`: 1 fault, 2 time limit) of the stacked frame (r0-r3, r12, lr, pc,
-   xPSR) and makes the exception return into fw_fault_resume. */
-static void fw_redirect(uint32_t *frame, uint32_t how) {
-    fw_last_fault.pc = frame[6];
-    fw_last_fault.lr = frame[5];
-    fw_last_fault.sp = (uint32_t)(frame + 8);
-    fw_last_fault.faulted = how;
-    frame[6] = (uint32_t)&fw_fault_resume & ~1u;
+/* Records the stacked frame (r0-r3, r12, lr, pc, xPSR) and makes the exception return into
+   fw_fault_resume. */
+static void fw_redirect(uint32_t *frame, uint32_t how, uint32_t status, uint32_t addr) {
+    uint32_t to = fw_fault_record(how, frame[6], frame[5], (uint32_t)(frame + 8), status, addr);
+    frame[6] = to & ~1u;
     frame[7] = 1u << 24; /* xPSR: Thumb, no IT state */
 }
 
 /* Whether the exception interrupted extension code (thread mode, guarded call, PC in range). */
 static int fw_in_extension(uint32_t *frame, uint32_t exc_return) {
-    uint32_t pc = frame[6];
-    return (exc_return & 0xFu) != 0x1u && llext_top != NULL && pc >= fw_ext_lo && pc < fw_ext_hi;
+    return (exc_return & 0xFu) != 0x1u && fw_fault_in_extension(frame[6]);
+}
+
+/* A call through a bad pointer faults at its target (IACCVIOL, IBUSERR, INVSTATE): where it came
+   from is LR. */
+static int fw_bad_jump(uint32_t *frame, uint32_t exc_return) {
+    return (exc_return & 0xFu) != 0x1u && (SCB_CFSR & (1u | 1u << 8 | 1u << 17)) != 0 &&
+           fw_fault_in_extension(frame[5] & ~1u);
 }
 
 void fw_fault_contain(uint32_t *frame, uint32_t exc_return) {
-    if (!fw_in_extension(frame, exc_return)) {
-        static const char msg[] = "llext-fw: fault outside extension code: the firmware stops\n";
-        fw_log_write(msg, sizeof msg - 1);
-        for (;;) {}
-    }
-    fw_last_fault.cfsr = SCB_CFSR;
-    fw_last_fault.hfsr = SCB_HFSR;
-    fw_last_fault.mmfar = SCB_MMFAR;
-    fw_last_fault.bfar = SCB_BFAR;
-    SCB_CFSR = SCB_CFSR; /* write-one-to-clear */
+    if (!fw_in_extension(frame, exc_return) && !fw_bad_jump(frame, exc_return)) fw_fault_fatal();
+    uint32_t cfsr = SCB_CFSR;
+    fw_last_fault.aux = SCB_HFSR;
+    fw_last_fault.addr2 = SCB_BFAR;
+    fw_redirect(frame, 1, cfsr, SCB_MMFAR);
+    SCB_CFSR = cfsr; /* write-one-to-clear */
     SCB_HFSR = SCB_HFSR;
-    fw_redirect(frame, 1);
 }
 
 /* The time limit: armed by a guarded call (ms), counted down by the 1 kHz tick; at 0 PendSV
@@ -269,11 +296,9 @@ void fw_timeout_contain(uint32_t *frame, uint32_t exc_return) {
         if (llext_top != NULL) fw_limit_left = 1;
         return;
     }
-    fw_last_fault.cfsr = 0;
-    fw_last_fault.hfsr = 0;
-    fw_last_fault.mmfar = 0;
-    fw_last_fault.bfar = 0;
-    fw_redirect(frame, 2);
+    fw_last_fault.aux = 0;
+    fw_last_fault.addr2 = 0;
+    fw_redirect(frame, 2, 0, 0);
 }
 
 /* An exception entry that passes the stacked frame and EXC_RETURN to `handler`, then returns

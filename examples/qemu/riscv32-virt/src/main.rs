@@ -3,6 +3,8 @@
 #![no_std]
 #![no_main]
 
+#[cfg(feature = "loader")]
+mod fault;
 #[cfg(feature = "flash")]
 mod flash;
 #[cfg(feature = "flash")]
@@ -59,14 +61,19 @@ mod device {
             qemu_common::bench::Announce::new(uart, outcome)
         };
         let mut link = uart;
+        // Faults with the PC in the pool (extension code) end the call, not the firmware.
+        let lo = core::ptr::addr_of!(POOL) as usize;
+        qemu_common::fault::init(lo, lo + POOL_SIZE);
+        let config = llext_transports::server::Config {
+            guard: Some(qemu_common::fault::guarded),
+            ..qemu_common::trust::config()
+        };
         #[cfg(not(feature = "flash"))]
-        let mut device: Device<_, _, 8> =
-            Device::new(memory, info, qemu_common::trust::config(), Logs);
+        let mut device: Device<_, _, 8> = Device::new(memory, info, config, Logs);
         #[cfg(feature = "flash")]
         let mut device: Device<_, _, 8, DEFAULT_FRAME, _> = {
             let store = crate::store::open().await;
-            let mut device =
-                Device::with_store(memory, info, qemu_common::trust::config(), Logs, store);
+            let mut device = Device::with_store(memory, info, config, Logs, store);
             let booted = device.boot().await;
             crate::store::report(device.store(), booted);
             device

@@ -1,4 +1,5 @@
-//! The `embassy-time` driver: the CLINT's 10 MHz `mtime` (1 MHz ticks), woken by `mtimecmp`.
+//! The `embassy-time` driver: the CLINT's 10 MHz `mtime` (1 MHz ticks), woken by `mtimecmp`,
+//! which also ends the time limit of extension calls (`fault.rs`).
 
 use core::cell::RefCell;
 use core::ptr::{read_volatile, write_volatile};
@@ -14,7 +15,8 @@ const MTIME: usize = 0x0200_bff8;
 /// `mtime` counts per embassy tick (10 MHz / 1 MHz).
 const PER_TICK: u64 = 10;
 
-fn mtime() -> u64 {
+/// The CLINT's 10 MHz counter.
+pub fn mtime() -> u64 {
     loop {
         // SAFETY: the CLINT's mtime registers are always readable.
         let (hi, lo, hi2) = unsafe {
@@ -50,8 +52,11 @@ embassy_time_driver::time_driver_impl!(static DRIVER: ClintDriver = ClintDriver 
 
 impl ClintDriver {
     fn rearm(&self, queue: &mut Queue) {
-        let next = queue.next_expiration(self.now());
-        set_mtimecmp(next.saturating_mul(PER_TICK));
+        let next = queue.next_expiration(self.now()).saturating_mul(PER_TICK);
+        // The time limit of extension calls shares the timer.
+        #[cfg(feature = "loader")]
+        let next = next.min(crate::fault::limit_at());
+        set_mtimecmp(next);
     }
 }
 
@@ -62,8 +67,16 @@ pub fn init() {
     unsafe { riscv::register::mie::set_mtimer() };
 }
 
+/// Sets `mtimecmp` again (the time limit changed).
+#[cfg(feature = "loader")]
+pub fn rearm() {
+    critical_section::with(|cs| DRIVER.rearm(&mut DRIVER.queue.borrow_ref_mut(cs)));
+}
+
 #[riscv_rt::core_interrupt(Interrupt::MachineTimer)]
 fn machine_timer() {
+    #[cfg(feature = "loader")]
+    crate::fault::on_timer(mtime());
     critical_section::with(|cs| DRIVER.rearm(&mut DRIVER.queue.borrow_ref_mut(cs)));
 }
 

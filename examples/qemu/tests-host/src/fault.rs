@@ -1,13 +1,19 @@
-//! Fault containment on mps2-an385 (issue 12): a fault raised by extension code during a call
+//! Fault containment on mps2-an385 and riscv32-virt (issue 12): a fault raised by extension code during a call
 //! ends the call, not the firmware; `host-push call` exits 5 naming the function and line; the
 //! extension is marked faulted; unloading it returns the pool to its baseline; the board goes on
 //! loading and running extensions. A fault outside extension code stays fatal.
 
 use crate::{Board, Qemu, compile, corpus};
 
-/// The extension; the line numbers below are those of the faulting statements.
+/// The extension; the line numbers in [`cases`] are those of the faulting statements.
 const SOURCE: &str = "unsigned strlen(const char *);
 volatile int zero = 0;
+volatile char bytes[8];
+#ifdef __riscv
+#define ILLEGAL() __asm__ volatile(\"unimp\")
+#else
+#define ILLEGAL() __asm__ volatile(\"udf #0\")
+#endif
 
 int crash_ok(void) { return 42; }
 
@@ -34,6 +40,28 @@ int crash_spin(void)
     for (;;)
         zero++;
 }
+
+int crash_ill(void)
+{
+    ILLEGAL();
+    return 2;
+}
+
+int crash_unaligned(void)
+{
+    return __atomic_fetch_add((int *)(bytes + 1), 1, __ATOMIC_SEQ_CST);
+}
+
+int crash_jump(void)
+{
+    return ((int (*)(void))0xF0000000)() + 1;
+}
+
+int crash_store(void)
+{
+    *(volatile int *)0xF0000000 = 1;
+    return 0;
+}
 ";
 
 /// An extension whose constructor faults (and, with `destructor`, whose destructor does).
@@ -41,16 +69,60 @@ const CTOR: &str = "__attribute__((constructor)) static void boom(void) { __buil
 int x(void) { return 7; }
 ";
 
-/// (function, kind, line, faulting address shown). The lines are what GCC's DWARF says for the
-/// faulting instruction (`objdump -dl`): at -Os it puts the `sdiv` of `crash_div` on line 15; and
-/// `crash_udf` goes to `.text.unlikely`, a second code section.
-/// `crash_spin` never returns: the firmware's 3 s time limit stops it, somewhere in its loop.
-const CASES: &[(&str, &str, Option<u32>, Option<&str>)] = &[
-    ("crash_udf", "usage-fault", Some(8), None),
-    ("crash_div", "usage-fault", Some(15), None),
-    ("crash_ptr", "bus-fault", Some(19), Some("0xf0000000")),
-    ("crash_spin", "timeout", None, None),
-];
+/// One fault: the function, the kind host-push names, the line of the faulting statement (the
+/// PC's, or for `crash_jump` the return address's), and the faulting address shown.
+type Case = (
+    &'static str,
+    &'static str,
+    Option<u32>,
+    Option<&'static str>,
+);
+
+/// The cases of `board`. The lines are what GCC's DWARF says for the faulting instruction
+/// (`objdump -dl`): at -Os the `sdiv` of `crash_div` and the `ldrex` of `crash_unaligned` are on
+/// their closing lines on Cortex-M; `crash_jump`'s is
+/// the line of its call, from the return address; QEMU reports the misaligned `amoadd.w` of
+/// `crash_unaligned` as a load; `crash_udf` goes to
+/// `.text.unlikely`, a second code section. `crash_spin` never returns: the firmware's time limit
+/// stops it, somewhere in its loop. RISC-V does not trap on division by zero; GCC makes
+/// `__builtin_trap` an `ebreak` there.
+fn cases(board: Board) -> &'static [Case] {
+    match board {
+        Board::Mps2 => &[
+            ("crash_udf", "usage-fault", Some(14), None),
+            ("crash_div", "usage-fault", Some(21), None),
+            ("crash_ptr", "bus-fault", Some(25), Some("0xf0000000")),
+            ("crash_spin", "timeout", None, None),
+            ("crash_ill", "usage-fault", Some(38), None),
+            ("crash_unaligned", "usage-fault", Some(45), None),
+            ("crash_jump", "mem-manage", Some(49), None),
+        ],
+        Board::Riscv32 => &[
+            ("crash_udf", "breakpoint", Some(14), None),
+            ("crash_ill", "illegal-instruction", Some(38), None),
+            (
+                "crash_ptr",
+                "load-access-fault",
+                Some(25),
+                Some("0xf0000000"),
+            ),
+            (
+                "crash_store",
+                "store-access-fault",
+                Some(54),
+                Some("0xf0000000"),
+            ),
+            ("crash_unaligned", "load-misaligned", Some(44), None),
+            (
+                "crash_jump",
+                "instruction-access-fault",
+                Some(49),
+                Some("0xf0000000"),
+            ),
+            ("crash_spin", "timeout", None, None),
+        ],
+    }
+}
 
 fn run(exe: &std::path::Path, cache: &std::path::Path, args: &[&str]) -> crate::HostPushRun {
     crate::host_push_run(exe, Some(cache), args)
@@ -81,7 +153,7 @@ pub fn faults_are_contained(board: Board) {
         digits.parse::<u64>().expect("a number")
     };
     let base = used();
-    for &(func, kind, line, addr) in CASES {
+    for &(func, kind, line, addr) in cases(board) {
         let r = run(&exe, &cache, &[obj, "--port", port, "--call", "crash_ok"]);
         assert!(
             r.code == 0 && r.stdout.contains("crash_ok = 42"),
@@ -134,9 +206,10 @@ pub fn faults_are_contained(board: Board) {
         &[ctor.to_str().expect("utf-8"), "--port", port],
     );
     assert_eq!(r.code, 5, "{r}");
+    let trap = cases(board)[0].1;
     assert!(
         r.stderr
-            .contains("a constructor of `ctor` faulted (usage-fault"),
+            .contains(&format!("a constructor of `ctor` faulted ({trap}")),
         "{r}"
     );
     assert_eq!(used(), base, "a faulting constructor leaves nothing loaded");

@@ -1,8 +1,16 @@
-//! Fault containment on QEMU's mps2-an385 (issue 12).
+//! Fault containment on QEMU's mps2-an385 and riscv32-virt (issue 12).
 
 #[test]
-fn faults_are_contained() {
+fn faults_are_contained_on_mps2_an385() {
     let b = qemu_tests::Board::Mps2;
+    if !b.skip("faults_are_contained") {
+        qemu_tests::fault::faults_are_contained(b);
+    }
+}
+
+#[test]
+fn faults_are_contained_on_riscv32_virt() {
+    let b = qemu_tests::Board::Riscv32;
     if !b.skip("faults_are_contained") {
         qemu_tests::fault::faults_are_contained(b);
     }
