@@ -309,6 +309,7 @@ fn requests_at_their_extremes_get_clear_answers_and_change_nothing() {
             Request::Call {
                 ext: "none",
                 sym: "f",
+                time_limit_ms: 0,
             },
             Some(ErrorCode::NotLoaded),
         ),
@@ -316,6 +317,7 @@ fn requests_at_their_extremes_get_clear_answers_and_change_nothing() {
             Request::Call {
                 ext: &long,
                 sym: &long,
+                time_limit_ms: u32::MAX,
             },
             Some(ErrorCode::NotLoaded),
         ),

@@ -98,6 +98,7 @@ fn memory_and_addresses_stay_flat_over_thousands_of_pushes_unloads_and_failed_pu
             &Request::Call {
                 ext: "soak",
                 sym: "f",
+                time_limit_ms: 0,
             },
         );
         assert_eq!(answer(&mut raw), Response::CallResult { value: 1 + 3 + 3 });

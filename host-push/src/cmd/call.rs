@@ -9,7 +9,7 @@ use crate::exit::{FAULTED, Failure};
 use crate::output;
 use crate::placed::Placed;
 use llext_transports::client::{Client, ClientError};
-use llext_transports::protocol::FaultReport;
+use llext_transports::protocol::{FaultKind, FaultReport};
 
 /// Call `int SYM(void)` in a loaded extension and print `SYM = VALUE`.
 #[derive(Debug, Args)]
@@ -18,6 +18,10 @@ pub struct CallArgs {
     name: String,
     /// The function to call
     sym: String,
+    /// Stop the call after this many milliseconds (a device that contains faults; default: the
+    /// device's own limit, 3 s on the QEMU boards)
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u32).range(1..))]
+    timeout_ms: Option<u32>,
     #[command(flatten)]
     device: DeviceArgs,
     /// Print one JSON object on stdout
@@ -29,7 +33,8 @@ pub struct CallArgs {
 pub fn run(args: &CallArgs) -> Result<()> {
     let mut conn = device::connect(&args.device)?;
     let doing = format!("call {} {}", args.name, args.sym);
-    let value = match conn.client.call(&args.name, &args.sym) {
+    let limit = args.timeout_ms.unwrap_or(0);
+    let value = match conn.client.call_within(&args.name, &args.sym, limit) {
         Ok(v) => v,
         Err(ClientError::Faulted(r)) => return Err(fault(&mut conn.client, &args.name, r, &doing)),
         Err(e) => return Err(Failure::client(e, &doing).into()),
@@ -53,10 +58,13 @@ pub fn run(args: &CallArgs) -> Result<()> {
 fn fault(client: &mut Client, name: &str, r: FaultReport, doing: &str) -> anyhow::Error {
     let placed = Placed::query(client, name).ok();
     let sym = |a: u64, ret| placed.as_ref().and_then(|p| p.symbolize(a, ret));
+    let status = match r.kind {
+        FaultKind::Timeout => format!("after {} ms", r.status),
+        _ => format!("status {:#010x}", r.status),
+    };
     let mut details = vec![format!(
-        "{} (status {:#010x}) at pc {:#010x}{}",
+        "{} ({status}) at pc {:#010x}{}",
         r.kind.name(),
-        r.status,
         r.pc,
         sym(r.pc, false).map_or(String::new(), |s| format!(" in {s}"))
     )];

@@ -269,7 +269,23 @@ impl Client {
 
     /// Calls `int sym(void)` in extension `ext` and returns its value.
     pub fn call(&mut self, ext: &str, sym: &str) -> Result<i32, ClientError> {
-        self.once("call", &Request::Call { ext, sym }, |r| match r {
+        self.call_within(ext, sym, 0)
+    }
+
+    /// [`call`](Self::call) with a time limit of `time_limit_ms` (0: the device's default) on a
+    /// device that contains faults.
+    pub fn call_within(
+        &mut self,
+        ext: &str,
+        sym: &str,
+        time_limit_ms: u32,
+    ) -> Result<i32, ClientError> {
+        let req = Request::Call {
+            ext,
+            sym,
+            time_limit_ms,
+        };
+        self.once("call", &req, |r| match r {
             Response::CallResult { value } => Some(Ok(*value)),
             Response::CallFaulted(f) => Some(Err(ClientError::Faulted(*f))),
             _ => None,
@@ -360,9 +376,11 @@ impl Client {
         self.ensure_hello()?;
         let started = Instant::now();
         let seq = self.next_seq();
+        // Extension code the request runs may take up to its time limit before the answer.
+        let mut runs = self.runs_for(req);
         for _ in 0..3 {
             self.send_seq(seq, req)?;
-            let deadline = Instant::now() + self.timeouts.answer;
+            let deadline = Instant::now() + self.timeouts.answer + core::mem::take(&mut runs);
             while self.wait_frame(Some(deadline))? {
                 match decode::<Response<'_>>(self.dec.frame()) {
                     Ok((s, Response::Error(e))) if s == seq => return Ok(Err(device_error(&e))),
@@ -376,6 +394,17 @@ impl Client {
             }
         }
         Err(self.timeout(what, started))
+    }
+
+    /// How long the extension code `req` runs on the device may take at most.
+    fn runs_for(&self, req: &Request<'_>) -> Duration {
+        let default = self.info.as_ref().map_or(0, |i| i.time_limit_ms);
+        let ms = match req {
+            Request::Call { time_limit_ms, .. } if *time_limit_ms > 0 => *time_limit_ms,
+            Request::Call { .. } | Request::Unload { .. } => default,
+            _ => 0,
+        };
+        Duration::from_millis(ms.into())
     }
 
     fn timeout(&self, what: &'static str, started: Instant) -> ClientError {

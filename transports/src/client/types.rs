@@ -38,6 +38,8 @@ pub struct DeviceInfo {
     pub max_extensions: u8,
     /// The device drops a push that stalls this long.
     pub push_timeout_ms: u32,
+    /// The device stops extension code after this long by default (0: it has no time limit).
+    pub time_limit_ms: u32,
 }
 
 impl From<&DeviceHello<'_>> for DeviceInfo {
@@ -55,6 +57,7 @@ impl From<&DeviceHello<'_>> for DeviceInfo {
             exports: h.exports,
             max_extensions: h.max_extensions,
             push_timeout_ms: h.push_timeout_ms,
+            time_limit_ms: h.time_limit_ms,
         }
     }
 }

@@ -41,6 +41,9 @@ pub enum Request<'a> {
         ext: &'a str,
         /// Symbol name.
         sym: &'a str,
+        /// How long the call may run, in milliseconds, on a device that contains faults (0: the
+        /// device's default; at most its maximum).
+        time_limit_ms: u32,
     },
     /// Unload an extension (its destructors run first).
     Unload {
@@ -328,6 +331,9 @@ pub struct DeviceHello<'a> {
     pub max_extensions: u8,
     /// A push with no data for this long is abandoned.
     pub push_timeout_ms: u32,
+    /// Extension code (a call, constructors, destructors) is stopped after this long by default;
+    /// 0 when the device has no time limit (no fault containment).
+    pub time_limit_ms: u32,
 }
 
 /// The head of a status answer.

@@ -17,7 +17,7 @@ pub use message::{
 };
 
 /// The protocol version this code speaks; a host and a device must agree on it.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 
 /// The encoded length of a frame carrying a `Data` message with `len` bytes, at most
 /// (delimiters, COBS overhead, sequence number, tag, offset, length and CRC included).

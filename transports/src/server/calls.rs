@@ -20,6 +20,7 @@ where
         &mut self,
         ext: Option<Name>,
         sym: Option<Text<MAX_SYM>>,
+        time_limit_ms: u32,
     ) -> Result<Result<i32, FaultReport>, Failure> {
         let ext =
             ext.ok_or_else(|| fail(ErrorCode::NotLoaded, format_args!("no such extension")))?;
@@ -29,6 +30,17 @@ where
                 format_args!("symbol name longer than {MAX_SYM} bytes"),
             )
         })?;
+        if let Some(g) = self.config.guard
+            && time_limit_ms > g.max_time_limit_ms
+        {
+            return Err(fail(
+                ErrorCode::Limit,
+                format_args!(
+                    "a time limit of {time_limit_ms} ms is longer than this device allows ({} ms)",
+                    g.max_time_limit_ms
+                ),
+            ));
+        }
         let slot = self.find(&ext)?;
         if self.faulted[slot] {
             return Err(fail(
@@ -50,7 +62,9 @@ where
                 ),
             ),
         })?;
-        let r = exec::guarded(self.config.guard, e, &mut || exec::call_int(addr));
+        let r = exec::guarded(self.config.guard, time_limit_ms, e, &mut || {
+            exec::call_int(addr)
+        });
         if r.is_err() {
             self.faulted[slot] = true;
         }
@@ -85,7 +99,7 @@ where
             // A faulted extension's destructors are not run: they may fault too. A destructor
             // that faults is cut short; the extension is unloaded all the same.
             if !self.faulted[slot] {
-                let _ = exec::guarded(self.config.guard, ext, &mut || {
+                let _ = exec::guarded(self.config.guard, 0, ext, &mut || {
                     exec::teardown(ext);
                     0
                 });

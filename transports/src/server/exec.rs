@@ -28,17 +28,22 @@ pub(crate) fn call_int(addr: u64) -> i32 {
     unsafe { llext_loader::extension::call_int(addr) }
 }
 
-/// Runs `f` under the firmware's `guard` (directly without one); a fault's report says where in
-/// `ext` the PC was.
+/// Runs `f` under the firmware's `guard` (directly without one) for `time_limit_ms` (0: the
+/// guard's default); a fault's report says where in `ext` the PC was.
 pub(crate) fn guarded(
-    guard: Option<super::CallGuard>,
+    guard: Option<super::Guard>,
+    time_limit_ms: u32,
     ext: &Extension,
     f: &mut dyn FnMut() -> i32,
 ) -> Result<i32, crate::protocol::FaultReport> {
     let Some(guard) = guard else {
         return Ok(f());
     };
-    guard(f).map_err(|mut fault| {
+    let limit = match time_limit_ms {
+        0 => guard.time_limit_ms,
+        ms => ms,
+    };
+    (guard.run)(limit, f).map_err(|mut fault| {
         if let Some(r) = ext
             .regions()
             .find(|r| fault.pc >= r.addr && fault.pc < r.addr + r.size as u64)

@@ -95,14 +95,36 @@ pub struct Config {
     pub limits: Limits,
     /// Which signing keys the device trusts and whether it runs unsigned extensions.
     pub trust: llext_sign::Policy,
-    /// Runs `Call`s so that a fault in extension code ends the call, not the firmware (the
-    /// firmware's fault handler); `None` calls directly.
-    pub guard: Option<CallGuard>,
+    /// Runs extension code so that a fault in it ends the call, not the firmware (the
+    /// firmware's fault handler and time limit); `None` calls directly.
+    pub guard: Option<Guard>,
+}
+
+/// A firmware's fault containment: how it runs extension code, and for how long.
+#[derive(Clone, Copy, Debug)]
+pub struct Guard {
+    /// Runs extension code so that a fault or the time limit ends it.
+    pub run: CallGuard,
+    /// How long a call, or an extension's constructors or destructors, may run (ms).
+    pub time_limit_ms: u32,
+    /// The longest time limit a host may ask for in a `Call` (ms).
+    pub max_time_limit_ms: u32,
+}
+
+impl Guard {
+    /// `run` with a 3 s time limit; hosts may ask for up to 60 s.
+    pub const fn new(run: CallGuard) -> Self {
+        Self {
+            run,
+            time_limit_ms: 3000,
+            max_time_limit_ms: 60_000,
+        }
+    }
 }
 
 /// Runs `f` (which runs extension code: a call, constructors, destructors), returning the fault
-/// extension code raised, if any, instead of its value.
-pub type CallGuard = fn(f: &mut dyn FnMut() -> i32) -> Result<i32, FaultReport>;
+/// extension code raised, if any, instead of its value; past `time_limit_ms` it is stopped.
+pub type CallGuard = fn(time_limit_ms: u32, f: &mut dyn FnMut() -> i32) -> Result<i32, FaultReport>;
 
 impl Default for Config {
     fn default() -> Self {
@@ -207,7 +229,7 @@ where
             // An image whose constructors point at data, or fault (with a guard), fails its
             // trial instead of taking the firmware down.
             ext.check_entries().is_ok()
-                && exec::guarded(guard, ext, &mut || {
+                && exec::guarded(guard, 0, ext, &mut || {
                     exec::bringup(ext);
                     0
                 })
@@ -307,8 +329,12 @@ where
                 total_len,
                 crc32,
             } => return self.push(link, seq, push_id, name, total_len, crc32).await,
-            Cmd::Call { ext, sym } => {
-                let a = match self.call(ext, sym) {
+            Cmd::Call {
+                ext,
+                sym,
+                time_limit_ms,
+            } => {
+                let a = match self.call(ext, sym, time_limit_ms) {
                     Ok(Ok(v)) => Answer::Value(v),
                     Ok(Err(fault)) => Answer::Faulted(fault),
                     Err(f) => Answer::Failed(f),

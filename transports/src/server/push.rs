@@ -15,9 +15,7 @@ use super::link::{FrameLink, LinkError};
 use super::reader::{PushReader, Stop};
 use super::request::Transfer;
 use super::sections::{Placed, Placements};
-use super::{
-    CallGuard, Device, ExtStore, LogSource, MSG, MemoryInfo, Text, exec, fingerprint, trust,
-};
+use super::{Device, ExtStore, Guard, LogSource, MSG, MemoryInfo, Text, exec, fingerprint, trust};
 use crate::protocol::{ErrorCode, Loaded, Response};
 
 /// The outcome of the last push, kept so a host that lost `PushDone` can ask again.
@@ -199,12 +197,12 @@ fn start<P: MemoryProvider, const N: usize>(
     slot: usize,
     name: &Name,
     whole: bool,
-    guard: Option<CallGuard>,
+    guard: Option<Guard>,
 ) -> Result<Loaded, Option<Failure>> {
     let e = registry.get(slot).expect("just loaded");
     let refused = match (whole, e.check_entries()) {
         (true, Ok(())) => {
-            let run = exec::guarded(guard, e, &mut || {
+            let run = exec::guarded(guard, 0, e, &mut || {
                 exec::bringup(e);
                 0
             });

@@ -33,6 +33,7 @@ where
             exports: self.info.exports.entries().len() as u32,
             max_extensions: N as u8,
             push_timeout_ms: self.config.push_timeout.as_millis() as u32,
+            time_limit_ms: self.config.guard.map_or(0, |g| g.time_limit_ms),
         }
     }
 

@@ -52,6 +52,7 @@ pub(super) enum Cmd {
     Call {
         ext: Option<Name>,
         sym: Option<Text<MAX_SYM>>,
+        time_limit_ms: u32,
     },
     Unload {
         name: Option<Name>,
@@ -103,9 +104,14 @@ impl Cmd {
                 crc32,
             },
             Request::Data { .. } => Cmd::Data,
-            Request::Call { ext, sym } => Cmd::Call {
+            Request::Call {
+                ext,
+                sym,
+                time_limit_ms,
+            } => Cmd::Call {
                 ext: ext_name(ext),
                 sym: (sym.len() <= MAX_SYM).then(|| Text::format(format_args!("{sym}"))),
+                time_limit_ms,
             },
             Request::Unload { name } => Cmd::Unload {
                 name: ext_name(name),

@@ -189,7 +189,13 @@ impl<H: HostEnd> RawHost<H> {
 
     /// Calls `int sym(void)`.
     pub async fn call(&mut self, ext: &str, sym: &str) -> i32 {
-        let seq = self.request(&Request::Call { ext, sym }).await;
+        let seq = self
+            .request(&Request::Call {
+                ext,
+                sym,
+                time_limit_ms: 0,
+            })
+            .await;
         let f = self.frame().await;
         match protocol::decode::<Response<'_>>(&f).unwrap() {
             (s, Response::CallResult { value }) if s == seq => value,

@@ -30,9 +30,6 @@ unsafe extern "C" {
     fn fw_fault_tick();
 }
 
-/// How long a call (or an extension's constructors or destructors) may run.
-pub const TIME_LIMIT_MS: u32 = 3000;
-
 /// Counts the time limit down; call it from the 1 kHz tick interrupt.
 #[cfg(target_arch = "arm")]
 pub fn tick() {
@@ -60,9 +57,9 @@ unsafe extern "C" fn call(ctx: *mut core::ffi::c_void) -> i32 {
     f()
 }
 
-/// Runs `f` (extension code: a call, constructors, destructors); a fault in extension code ends
-/// it with its report.
-pub fn guarded(mut f: &mut dyn FnMut() -> i32) -> Result<i32, FaultReport> {
+/// Runs `f` (extension code: a call, constructors, destructors); a fault in extension code, or
+/// `time_limit_ms` passing, ends it with its report.
+pub fn guarded(time_limit_ms: u32, mut f: &mut dyn FnMut() -> i32) -> Result<i32, FaultReport> {
     let rec = core::ptr::addr_of_mut!(fw_last_fault);
     // SAFETY: the fault handler writes this only while a guarded call runs, on this thread.
     unsafe { (*rec).faulted = 0 };
@@ -70,7 +67,7 @@ pub fn guarded(mut f: &mut dyn FnMut() -> i32) -> Result<i32, FaultReport> {
     // SAFETY: `call` gets `ctx` back; llext_try returns here whether or not `f` faulted. A
     // fault skips the frames of `f` (nothing in them owns firmware resources: see README).
     let v = unsafe {
-        fw_fault_arm(TIME_LIMIT_MS);
+        fw_fault_arm(time_limit_ms.max(1));
         let v = crate::api::llext_try(call, ctx, i32::MIN);
         fw_fault_arm(0);
         v
@@ -80,18 +77,21 @@ pub fn guarded(mut f: &mut dyn FnMut() -> i32) -> Result<i32, FaultReport> {
     if r.faulted == 0 {
         return Ok(v);
     }
-    Err(report(&r))
+    Err(report(&r, time_limit_ms))
 }
 
-fn report(r: &Recorded) -> FaultReport {
-    let (kind, addr) = if r.faulted == 2 {
-        (FaultKind::Timeout, None)
-    } else {
-        kind(r)
+/// The report of a fault (a timeout's status is the time limit).
+fn report(r: &Recorded, time_limit_ms: u32) -> FaultReport {
+    let (kind, status, addr) = match r.faulted {
+        2 => (FaultKind::Timeout, time_limit_ms, None),
+        _ => {
+            let (kind, addr) = kind(r);
+            (kind, r.status, addr)
+        }
     };
     FaultReport {
         kind,
-        status: r.status,
+        status,
         pc: r.pc.into(),
         lr: r.lr.into(),
         sp: r.sp.into(),

@@ -1,9 +1,9 @@
 //! Firmware code shared by the QEMU boards: C exports for extensions, the log, pool accounting.
 #![no_std]
 
+pub mod api;
 #[cfg(feature = "bench")]
 pub mod bench;
-pub mod api;
 pub mod exports;
 pub mod fault;
 pub mod log;

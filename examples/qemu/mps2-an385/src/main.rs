@@ -20,7 +20,7 @@ mod device {
     use core::mem::MaybeUninit;
 
     use llext_loader::memory::PoolProvider;
-    use llext_transports::server::{Device, DeviceInfo};
+    use llext_transports::server::{Device, DeviceInfo, Guard};
     use qemu_common::log::Logs;
     use qemu_common::measure::Measured;
 
@@ -60,7 +60,7 @@ mod device {
         let lo = core::ptr::addr_of!(POOL) as usize;
         qemu_common::fault::init(lo, lo + POOL_SIZE);
         let config = llext_transports::server::Config {
-            guard: Some(qemu_common::fault::guarded),
+            guard: Some(Guard::new(qemu_common::fault::guarded)),
             ..qemu_common::trust::config()
         };
         let mut device: Device<_, _, 8> = Device::new(memory, info, config, Logs);

@@ -26,7 +26,7 @@ mod device {
     use llext_loader::memory::PoolProvider;
     #[cfg(feature = "flash")]
     use llext_transports::server::DEFAULT_FRAME;
-    use llext_transports::server::{Device, DeviceInfo};
+    use llext_transports::server::{Device, DeviceInfo, Guard};
     use qemu_common::log::Logs;
     use qemu_common::measure::Measured;
 
@@ -65,7 +65,7 @@ mod device {
         let lo = core::ptr::addr_of!(POOL) as usize;
         qemu_common::fault::init(lo, lo + POOL_SIZE);
         let config = llext_transports::server::Config {
-            guard: Some(qemu_common::fault::guarded),
+            guard: Some(Guard::new(qemu_common::fault::guarded)),
             ..qemu_common::trust::config()
         };
         #[cfg(not(feature = "flash"))]

@@ -3,6 +3,8 @@
 //! extension is marked faulted; unloading it returns the pool to its baseline; the board goes on
 //! loading and running extensions. A fault outside extension code stays fatal.
 
+use std::path::PathBuf;
+
 use crate::{Board, Qemu, compile, corpus};
 
 /// The extension; the line numbers in [`cases`] are those of the faulting statements.
@@ -128,14 +130,11 @@ fn run(exe: &std::path::Path, cache: &std::path::Path, args: &[&str]) -> crate::
     crate::host_push_run(exe, Some(cache), args)
 }
 
-/// Every case above, then another extension, then a fault in firmware code.
-pub fn faults_are_contained(board: Board) {
-    let Some(exe) = crate::host_push("faults_are_contained") else {
-        return;
-    };
+/// The board in QEMU, a fresh directory for `test`, `crash.o` built there and a host-push cache.
+fn start(board: Board, test: &str) -> (Qemu, PathBuf, PathBuf, PathBuf) {
     let q = Qemu::start(board, &[]);
     let dir = std::env::temp_dir().join("llext-qemu-tests").join(format!(
-        "fault-{}-{}",
+        "{test}-{}-{}",
         board.name(),
         std::process::id()
     ));
@@ -143,6 +142,15 @@ pub fn faults_are_contained(board: Board) {
     let (c, obj, cache) = (dir.join("crash.c"), dir.join("crash.o"), dir.join("cache"));
     std::fs::write(&c, SOURCE).expect("write");
     std::fs::write(&obj, compile(board, "crash", &[c], &["-g"])).expect("write");
+    (q, dir, obj, cache)
+}
+
+/// Every case above, then another extension, then a fault in firmware code.
+pub fn faults_are_contained(board: Board) {
+    let Some(exe) = crate::host_push("faults_are_contained") else {
+        return;
+    };
+    let (q, dir, obj, cache) = start(board, "fault");
     let obj = obj.to_str().expect("utf-8");
     let port = q.port.as_str();
     // One host at a time: host-push connects anew for each command.
@@ -162,7 +170,10 @@ pub fn faults_are_contained(board: Board) {
         );
         let r = run(&exe, &cache, &["call", "crash", func, "--port", port]);
         assert_eq!(r.code, 5, "{func}: {}{}", r.stdout, r.stderr);
-        let want = format!("{kind} (status ");
+        let want = match kind {
+            "timeout" => "timeout (after 3000 ms)".to_string(),
+            _ => format!("{kind} (status "),
+        };
         assert!(r.stderr.contains(&want), "{func}: {}", r.stderr);
         let at = format!(" in {func}+0x");
         let src = line.map_or("(crash.c:".to_string(), |l| format!("(crash.c:{l})"));
@@ -243,5 +254,55 @@ pub fn faults_are_contained(board: Board) {
         r.code, 3,
         "a fault in firmware code is fatal: {}{}",
         r.stdout, r.stderr
+    );
+}
+
+/// The time limit per call: `--timeout-ms` shortens or lengthens it (the report says which limit
+/// ran out); a limit past the device's maximum is refused and runs nothing.
+pub fn time_limit_per_call(board: Board) {
+    let Some(exe) = crate::host_push("time_limit_per_call") else {
+        return;
+    };
+    let (q, _, obj, cache) = start(board, "limit");
+    let port = q.port.as_str();
+    let r = run(
+        &exe,
+        &cache,
+        &[obj.to_str().expect("utf-8"), "--port", port],
+    );
+    assert_eq!(r.code, 0, "{r}");
+    let call = |args: &[&str]| {
+        let mut all = vec!["call", "crash", "--port", port];
+        all.extend_from_slice(args);
+        run(&exe, &cache, &all)
+    };
+    let r = call(&["crash_spin", "--timeout-ms", "70000"]);
+    assert!(
+        r.code != 0
+            && r.stderr
+                .contains("longer than this device allows (60000 ms)"),
+        "{r}"
+    );
+    let r = call(&["crash_ok", "--timeout-ms", "50"]);
+    assert!(r.code == 0 && r.stdout.contains("crash_ok = 42"), "{r}");
+    let started = std::time::Instant::now();
+    let r = call(&["crash_spin", "--timeout-ms", "300"]);
+    assert_eq!(r.code, 5, "{r}");
+    assert!(
+        r.stderr.contains("timeout (after 300 ms)") && r.stderr.contains(" in crash_spin+0x"),
+        "{r}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "{r}");
+    // Longer than host-push would wait for an answer (3 x 2 s): it waits as long as it asked for.
+    run(&exe, &cache, &["unload", "crash", "--port", port]);
+    run(
+        &exe,
+        &cache,
+        &[obj.to_str().expect("utf-8"), "--port", port],
+    );
+    let r = call(&["crash_spin", "--timeout-ms", "7000"]);
+    assert!(
+        r.code == 5 && r.stderr.contains("timeout (after 7000 ms)"),
+        "{r}"
     );
 }

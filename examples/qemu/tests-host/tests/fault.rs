@@ -15,3 +15,19 @@ fn faults_are_contained_on_riscv32_virt() {
         qemu_tests::fault::faults_are_contained(b);
     }
 }
+
+#[test]
+fn a_call_stops_at_its_own_time_limit_on_mps2_an385() {
+    let b = qemu_tests::Board::Mps2;
+    if !b.skip("time_limit_per_call") {
+        qemu_tests::fault::time_limit_per_call(b);
+    }
+}
+
+#[test]
+fn a_call_stops_at_its_own_time_limit_on_riscv32_virt() {
+    let b = qemu_tests::Board::Riscv32;
+    if !b.skip("time_limit_per_call") {
+        qemu_tests::fault::time_limit_per_call(b);
+    }
+}
