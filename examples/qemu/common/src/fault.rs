@@ -23,7 +23,7 @@ struct Recorded {
 
 unsafe extern "C" {
     static mut fw_last_fault: Recorded;
-    fn fw_fault_set_range(lo: u32, hi: u32);
+    fn fw_fault_set_range(i: u32, lo: u32, hi: u32);
     /// Starts (`ms` > 0) or stops (0) the time limit: `shim.c` on Cortex-M, the board on RISC-V.
     fn fw_fault_arm(ms: u32);
     #[cfg(target_arch = "arm")]
@@ -37,11 +37,13 @@ pub fn tick() {
     unsafe { fw_fault_tick() };
 }
 
-/// Faults with the PC in `[lo, hi)` (extension memory) are contained; on Cortex-M division by
-/// zero traps.
-pub fn init(lo: usize, hi: usize) {
-    // SAFETY: plain stores before any extension runs.
-    unsafe { fw_fault_set_range(lo as u32, hi as u32) };
+/// Faults with the PC in one of `code` (at most two ranges: the pool, flash for extensions run
+/// in place) are contained; on Cortex-M division by zero traps.
+pub fn init(code: &[core::ops::Range<usize>]) {
+    for (i, r) in code.iter().enumerate() {
+        // SAFETY: plain stores before any extension runs (`shim.c` ignores a third range).
+        unsafe { fw_fault_set_range(i as u32, r.start as u32, r.end as u32) };
+    }
     // SAFETY: sets CCR.DIV_0_TRP (bit 4): an SDIV/UDIV by zero raises a UsageFault instead of
     // giving 0. Rust code never divides by zero (it checks first).
     #[cfg(target_arch = "arm")]

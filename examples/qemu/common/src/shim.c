@@ -201,12 +201,16 @@ struct fw_fault {
     uint32_t faulted, status, aux, pc, lr, sp, addr, addr2;
 };
 volatile struct fw_fault fw_last_fault;
-static uint32_t fw_ext_lo, fw_ext_hi;
+/* Extension code lives in these ranges: the pool, and flash for extensions run in place. */
+#define FW_EXT_RANGES 2
+static uint32_t fw_ext_lo[FW_EXT_RANGES], fw_ext_hi[FW_EXT_RANGES];
 
-/* Extension code lives in [lo, hi). */
-void fw_fault_set_range(uint32_t lo, uint32_t hi) {
-    fw_ext_lo = lo;
-    fw_ext_hi = hi;
+/* Range `i` of extension code is [lo, hi). */
+void fw_fault_set_range(uint32_t i, uint32_t lo, uint32_t hi) {
+    if (i < FW_EXT_RANGES) {
+        fw_ext_lo[i] = lo;
+        fw_ext_hi[i] = hi;
+    }
 }
 
 static void fw_fault_resume(void) {
@@ -216,7 +220,10 @@ static void fw_fault_resume(void) {
 
 /* Whether `pc` is extension code run by a guarded call. */
 int fw_fault_in_extension(uint32_t pc) {
-    return llext_top != NULL && pc >= fw_ext_lo && pc < fw_ext_hi;
+    if (llext_top == NULL) return 0;
+    for (int i = 0; i < FW_EXT_RANGES; i++)
+        if (pc >= fw_ext_lo[i] && pc < fw_ext_hi[i]) return 1;
+    return 0;
 }
 
 /* Records a fault of extension code (`how`: 1 fault, 2 time limit) and returns the address the

@@ -61,9 +61,14 @@ mod device {
             qemu_common::bench::Announce::new(uart, outcome)
         };
         let mut link = uart;
-        // Faults with the PC in the pool (extension code) end the call, not the firmware.
+        // Faults with the PC in the pool or the flash (extension code, in place with `--xip`)
+        // end the call, not the firmware.
         let lo = core::ptr::addr_of!(POOL) as usize;
-        qemu_common::fault::init(lo, lo + POOL_SIZE);
+        #[cfg(feature = "flash")]
+        let xip = crate::flash::BASE..crate::flash::BASE + crate::flash::CAPACITY;
+        #[cfg(not(feature = "flash"))]
+        let xip = 0..0;
+        qemu_common::fault::init(&[lo..lo + POOL_SIZE, xip]);
         let config = llext_transports::server::Config {
             guard: Some(Guard::new(qemu_common::fault::guarded)),
             ..qemu_common::trust::config()
