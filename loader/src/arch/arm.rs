@@ -38,7 +38,7 @@ impl Backend for Arm {
     const CLASS: Class = Class::Elf32;
     const SLOT_SIZE: usize = SLOT_SIZE;
 
-    #[inline]
+    #[inline(always)]
     fn apply(
         r: &Reloc,
         site: &mut Site<'_>,
@@ -430,7 +430,7 @@ fn write_halves(f: &mut [u8; 4], hw1: u16, hw2: u16) {
 /// arithmetic as the addresses are (a Cortex-M pays twice for every 64-bit operation): `BL` to
 /// Thumb code in reach, `BLX` to ARM code in reach, anything else through a Thumb veneer; a
 /// call to an undefined weak function becomes two NOPs, as GNU ld makes it.
-#[inline]
+#[inline(always)]
 fn thumb_branch(
     r: &Reloc,
     site: &mut Site<'_>,
@@ -448,6 +448,9 @@ fn thumb_branch(
     let (hw1, hw2) = halves(f);
     let a = match r.addend {
         Some(a) => a as i32,
+        // `bl .`/`b.w .` as GAS leaves a call elsewhere: -4, most calls, without decoding
+        // (imm10, imm11 and S all ones, J1 and J2 set).
+        None if hw1 == 0xf7ff && hw2 & 0x2fff == 0x2ffe => -4,
         None => thumb_bl_offset(hw1, hw2) as i32,
     };
     let dest = (sym.value as u32)
@@ -679,6 +682,14 @@ mod tests {
         }
         // `bl .` as GAS leaves it for an external symbol: offset -4.
         assert_eq!(thumb_bl_offset(0xf7ff, 0xfffe), -4);
+    }
+
+    #[test]
+    fn the_call_placeholder_shortcut_is_minus_four() {
+        // `thumb_branch` takes A = -4 without decoding for these: every one must decode so.
+        for hw2 in (0..=0xffffu16).filter(|h| h & 0x2fff == 0x2ffe) {
+            assert_eq!(thumb_bl_offset(0xf7ff, hw2), -4, "{hw2:#x}");
+        }
     }
 
     #[test]

@@ -9,6 +9,12 @@
 //! format) and anything that applies single relocations ([`Arch::apply`]), for example into a
 //! buffer holding part of a section at its final address.
 
+// Without any back-end (a build that only packs or inspects) nothing here is used.
+#![cfg_attr(
+    not(any(feature = "arch-x86_64", feature = "arch-arm", feature = "arch-riscv")),
+    allow(dead_code)
+)]
+
 use crate::Error;
 use crate::elf::{Class, Reloc};
 use crate::memory::Block;
@@ -233,6 +239,7 @@ impl Site<'_> {
     }
 
     /// The 4 bytes at `offset` (the common field), or an error naming the relocation.
+    #[cfg_attr(not(feature = "arch-arm"), allow(dead_code))]
     #[inline]
     pub(crate) fn word(&mut self, offset: u64) -> Result<&mut [u8; 4], Error> {
         let len = self.bytes.len();
@@ -280,6 +287,8 @@ pub(crate) struct Trampolines {
     block: Option<Block>,
     slots: u32,
     size: usize,
+    /// Run-time address of slot 0's trampoline (after the keys).
+    first: u64,
 }
 
 impl Trampolines {
@@ -288,15 +297,19 @@ impl Trampolines {
         block: None,
         slots: 0,
         size: 0,
+        first: 0,
     };
 
     /// An area of `slots` slots of `size` bytes in `block` (none if it does not fit).
     pub(crate) fn new(block: Option<Block>, slots: u32, size: usize) -> Trampolines {
-        let fits = block.is_some_and(|b| (slots as usize).saturating_mul(8 + size) <= b.size);
-        if fits {
-            Trampolines { block, slots, size }
-        } else {
-            Trampolines::NONE
+        match block {
+            Some(b) if (slots as usize).saturating_mul(8 + size) <= b.size => Trampolines {
+                block,
+                slots,
+                size,
+                first: b.addr + u64::from(slots) * 8,
+            },
+            _ => Trampolines::NONE,
         }
     }
 
@@ -311,7 +324,8 @@ impl Trampolines {
         unsafe {
             let key = &mut *b.ptr.as_ptr().add(key).cast::<[u8; 8]>();
             let bytes = core::slice::from_raw_parts_mut(b.ptr.as_ptr().add(off), self.size);
-            Some((key, bytes, b.addr + off as u64))
+            let addr = self.first + (i as usize * self.size) as u64;
+            Some((key, bytes, addr))
         }
     }
 
@@ -325,6 +339,10 @@ impl Trampolines {
     /// The trampoline to `target`: the one slot `own` (the symbol's) already holds, or a new one
     /// that `fill(bytes, addr)` writes. Without a slot of its own (or when that one holds another
     /// target) a target is looked up among all slots. `None` when every slot is taken.
+    #[cfg_attr(
+        not(any(feature = "arch-arm", feature = "arch-riscv")),
+        allow(dead_code)
+    )]
     #[inline]
     pub(crate) fn for_target(
         &mut self,
@@ -332,44 +350,54 @@ impl Trampolines {
         target: u64,
         fill: impl FnOnce(&mut [u8], u64),
     ) -> Option<u64> {
-        let want = target.to_le_bytes();
-        if let Some((key, bytes, addr)) = own.and_then(|i| self.parts(i)) {
-            // A key of 0 marks a free slot (the area is zeroed); a target of 0 is never shared.
-            if *key == want && target != 0 {
-                return Some(addr);
-            }
-            if *key == [0; 8] {
-                *key = want;
-                fill(bytes, addr);
-                return Some(addr);
-            }
+        let (i, made) = self.find(own, target)?;
+        let (key, bytes, addr) = self.parts(i)?;
+        if !made {
+            *key = target.to_le_bytes();
+            fill(bytes, addr);
         }
-        self.search(target, fill)
+        Some(addr)
     }
 
-    /// [`Trampolines::for_target`] for a target without a slot of its own: the slot holding it,
-    /// or the first free one.
-    #[cold]
-    fn search(&mut self, target: u64, fill: impl FnOnce(&mut [u8], u64)) -> Option<u64> {
+    /// The slot for `target` and whether it is made: `own` if it holds `target` or is free,
+    /// else the slot holding `target`, else the first free one.
+    #[cfg_attr(
+        not(any(feature = "arch-arm", feature = "arch-riscv")),
+        allow(dead_code)
+    )]
+    fn find(&mut self, own: Option<u32>, target: u64) -> Option<(u32, bool)> {
         let want = target.to_le_bytes();
+        // A key of 0 marks a free slot (the area is zeroed); a target of 0 is never shared.
+        let made = |key: &[u8; 8]| *key == want && target != 0;
+        if let Some(i) = own
+            && let Some((key, _, _)) = self.parts(i)
+        {
+            if made(key) {
+                return Some((i, true));
+            }
+            if *key == [0; 8] {
+                return Some((i, false));
+            }
+        }
         let mut free = None;
         for i in 0..self.slots {
-            let (key, _, addr) = self.parts(i)?;
-            if *key == want && target != 0 {
-                return Some(addr);
+            let (key, _, _) = self.parts(i)?;
+            if made(key) {
+                return Some((i, true));
             }
             if *key == [0; 8] && free.is_none() {
                 free = Some(i);
             }
         }
-        let (key, bytes, addr) = self.parts(free?)?;
-        *key = want;
-        fill(bytes, addr);
-        Some(addr)
+        free.map(|i| (i, false))
     }
 }
 
 /// Little-endian field access shared by the back-ends.
+#[cfg_attr(
+    not(any(feature = "arch-arm", feature = "arch-riscv")),
+    allow(dead_code)
+)]
 pub(crate) fn put_u16(f: &mut [u8], v: u16) {
     f[..2].copy_from_slice(&v.to_le_bytes());
 }
@@ -386,10 +414,18 @@ pub(crate) fn put_u64(f: &mut [u8], v: u64) {
     f[..8].copy_from_slice(&v.to_le_bytes());
 }
 
+#[cfg_attr(
+    not(any(feature = "arch-arm", feature = "arch-riscv")),
+    allow(dead_code)
+)]
 pub(crate) fn get_u16(f: &[u8]) -> u16 {
     u16::from_le_bytes([f[0], f[1]])
 }
 
+#[cfg_attr(
+    not(any(feature = "arch-arm", feature = "arch-riscv")),
+    allow(dead_code)
+)]
 pub(crate) fn get_u32(f: &[u8]) -> u32 {
     u32::from_le_bytes([f[0], f[1], f[2], f[3]])
 }

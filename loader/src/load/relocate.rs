@@ -2,6 +2,12 @@
 //! `apply` inlined into it), entries decoded straight from the chunk the phase already checked,
 //! each symbol's value and veneer or GOT slot an index away (its slot in [`Linked`] form).
 
+// Without any back-end (a build that only packs or inspects) no relocation is applied.
+#![cfg_attr(
+    not(any(feature = "arch-x86_64", feature = "arch-arm", feature = "arch-riscv")),
+    allow(dead_code)
+)]
+
 use super::machine::Loader;
 use super::names::NameReader;
 use super::sections::SecRec;
@@ -35,13 +41,10 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
             state: &mut self.f.rstate,
         };
         let entries = &self.buf[..self.req.len];
-        // The class goes with the architecture (`Arch::from_machine`): two loops per back-end.
-        with_backend!(self.f.arch, B => match (B::CLASS, rela) {
-            (Class::Elf32, false) => cx.run::<B, 8>(entries, rel32),
-            (Class::Elf32, true) => cx.run::<B, 12>(entries, rela32),
-            (Class::Elf64, false) => cx.run::<B, 16>(entries, rel64),
-            (Class::Elf64, true) => cx.run::<B, 24>(entries, rela64),
-        }, _ => Ok(()))
+        with_backend!(self.f.arch, B => cx.run::<B>(entries, rela), _ => {
+            let _ = (&mut cx, entries, rela); // no back-end compiled in: nothing loads
+            Ok(())
+        })
     }
 }
 
@@ -56,16 +59,14 @@ struct Chunk<'a, 's> {
 }
 
 impl Chunk<'_, '_> {
-    /// Applies every `N`-byte entry of `entries`, decoded by `decode`, with back-end `B`.
-    #[inline(always)]
-    fn run<B: Backend, const N: usize>(
-        &mut self,
-        entries: &[u8],
-        decode: fn(&[u8; N]) -> Reloc,
-    ) -> Result<(), Error> {
-        let wide = N >= 16;
-        for e in entries.as_chunks::<N>().0 {
-            let r = decode(e);
+    /// Applies every entry of `entries` (`REL` or `RELA` of the back-end's class) with back-end
+    /// `B`. A function of its own (the back-end's hot path inlined into it), so its registers
+    /// are not those of the whole load.
+    #[inline(never)]
+    fn run<B: Backend>(&mut self, entries: &[u8], rela: bool) -> Result<(), Error> {
+        let wide = B::CLASS == Class::Elf64;
+        for e in entries.chunks_exact(B::CLASS.rel_size(rela)) {
+            let r = decode(e, wide);
             if B::is_noop(r.kind) {
                 // Still checked: its offset lies in the section, as ld checks it.
                 self.site.field(r.offset, 0)?;
@@ -124,44 +125,27 @@ fn le64(b: &[u8]) -> u64 {
     u64::from(le32(b)) | u64::from(le32(&b[4..])) << 32
 }
 
-/// `Elf32_Rel`: `r_offset`, `r_info` (symbol in bits 8..32, type in 0..8).
-fn rel32(e: &[u8; 8]) -> Reloc {
-    let info = le32(&e[4..]);
-    Reloc {
-        offset: le32(e).into(),
-        sym: info >> 8,
-        kind: info & 0xff,
-        addend: None,
-    }
-}
-
-/// `Elf32_Rela`: `Elf32_Rel` and `r_addend`.
-fn rela32(e: &[u8; 12]) -> Reloc {
-    let info = le32(&e[4..]);
-    Reloc {
-        offset: le32(e).into(),
-        sym: info >> 8,
-        kind: info & 0xff,
-        addend: Some((le32(&e[8..]) as i32).into()),
-    }
-}
-
-/// `Elf64_Rel`: `r_offset`, `r_info` (symbol in bits 32..64, type in 0..32).
-fn rel64(e: &[u8; 16]) -> Reloc {
-    let info = le64(&e[8..]);
-    Reloc {
-        offset: le64(e),
-        sym: (info >> 32) as u32,
-        kind: info as u32,
-        addend: None,
-    }
-}
-
-/// `Elf64_Rela`: `Elf64_Rel` and `r_addend`.
-fn rela64(e: &[u8; 24]) -> Reloc {
-    Reloc {
-        addend: Some(le64(&e[16..]) as i64),
-        ..rel64(e[..16].try_into().expect("16 bytes"))
+/// One `Elf32_Rel`/`Elf32_Rela` (`r_info`: symbol in bits 8..32, type in 0..8) or
+/// `Elf64_Rel`/`Elf64_Rela` (symbol in bits 32..64, type in 0..32) entry; `r_addend` when the
+/// entry has one.
+#[inline(always)]
+fn decode(e: &[u8], wide: bool) -> Reloc {
+    if wide {
+        let info = le64(&e[8..16]);
+        Reloc {
+            offset: le64(&e[..8]),
+            sym: (info >> 32) as u32,
+            kind: info as u32,
+            addend: e.get(16..24).map(|a| le64(a) as i64),
+        }
+    } else {
+        let info = le32(&e[4..8]);
+        Reloc {
+            offset: le32(&e[..4]).into(),
+            sym: info >> 8,
+            kind: info & 0xff,
+            addend: e.get(8..12).map(|a| (le32(a) as i32).into()),
+        }
     }
 }
 
@@ -179,18 +163,17 @@ mod tests {
                 (b.offset, b.sym, b.kind, b.addend)
             )
         };
-        same(
-            rel32(bytes[..8].try_into().unwrap()),
-            Reloc::parse(Class::Elf32, false, &bytes[..8]),
-        );
-        same(
-            rela32(bytes[..12].try_into().unwrap()),
-            Reloc::parse(Class::Elf32, true, &bytes[..12]),
-        );
-        same(
-            rel64(bytes[..16].try_into().unwrap()),
-            Reloc::parse(Class::Elf64, false, &bytes[..16]),
-        );
-        same(rela64(&bytes), Reloc::parse(Class::Elf64, true, &bytes));
+        for (class, rela) in [
+            (Class::Elf32, false),
+            (Class::Elf32, true),
+            (Class::Elf64, false),
+            (Class::Elf64, true),
+        ] {
+            let e = &bytes[..class.rel_size(rela)];
+            same(
+                decode(e, class == Class::Elf64),
+                Reloc::parse(class, rela, e),
+            );
+        }
     }
 }

@@ -163,7 +163,9 @@ fn layout<C: Class>(
     let table = headers.len() as u64 * size_of::<C::Shdr>() as u64;
     let mut cursor = ehsize + table;
     for (hdr, content) in headers.iter_mut().zip(contents).skip(1) {
-        let align = hdr.addralign.max(1);
+        // At least word-aligned: a device then copies contents and entries a word at a time
+        // into its (aligned) regions and buffer, not byte by byte.
+        let align = hdr.addralign.max(4);
         let offset = cursor.next_multiple_of(align);
         hdr.offset = offset;
         if hdr.sh_type != SHT_NOBITS.0 {

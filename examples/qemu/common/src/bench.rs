@@ -9,8 +9,12 @@ use llext_loader::memory::MemoryProvider;
 use llext_loader::source::StreamSource;
 use llext_loader::{Error, LoadParams, Registry};
 
-/// The packed extension `build.rs` generated and compiled (empty if it could not).
-static EXTENSION: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/bench.llext"));
+/// The packed extension `build.rs` generated and compiled (empty if it could not), word-aligned
+/// as a flash partition or a receive buffer is.
+static EXTENSION: &[u8] = &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/bench.llext"))).0;
+
+#[repr(C, align(8))]
+struct Aligned<T: ?Sized>(T);
 
 /// What one bench run measured.
 #[derive(Clone, Debug)]
