@@ -365,20 +365,32 @@ impl Trampolines {
         not(any(feature = "arch-arm", feature = "arch-riscv")),
         allow(dead_code)
     )]
+    #[inline]
     fn find(&mut self, own: Option<u32>, target: u64) -> Option<(u32, bool)> {
-        let want = target.to_le_bytes();
         // A key of 0 marks a free slot (the area is zeroed); a target of 0 is never shared.
-        let made = |key: &[u8; 8]| *key == want && target != 0;
         if let Some(i) = own
             && let Some((key, _, _)) = self.parts(i)
         {
-            if made(key) {
+            let key = u64::from_le_bytes(*key);
+            if key == target && target != 0 {
                 return Some((i, true));
             }
-            if *key == [0; 8] {
+            if key == 0 {
                 return Some((i, false));
             }
         }
+        self.search(target)
+    }
+
+    /// [`Trampolines::find`] among all slots.
+    #[cfg_attr(
+        not(any(feature = "arch-arm", feature = "arch-riscv")),
+        allow(dead_code)
+    )]
+    #[cold]
+    fn search(&mut self, target: u64) -> Option<(u32, bool)> {
+        let want = target.to_le_bytes();
+        let made = |key: &[u8; 8]| *key == want && target != 0;
         let mut free = None;
         for i in 0..self.slots {
             let (key, _, _) = self.parts(i)?;
