@@ -60,6 +60,23 @@ pub fn keep(name: &str, packed: &[u8], original: &[u8]) -> std::io::Result<Kept>
     Ok(kept)
 }
 
+/// Notes that version `version` of `name` installed on a device is the kept image with CRC
+/// `crc32` (boot reports name versions).
+pub fn note_version(name: &str, version: u32, crc32: u32) -> std::io::Result<()> {
+    let d = dir();
+    write_whole(
+        &d.join(format!("{}.v{version}", stem(name, 0))),
+        format!("{crc32:08x}").as_bytes(),
+    )
+}
+
+/// The kept image of version `version` of `name` (see [`note_version`]).
+pub fn find_version(name: &str, version: u32) -> Option<Kept> {
+    let note = dir().join(format!("{}.v{version}", stem(name, 0)));
+    let crc = u32::from_str_radix(std::fs::read_to_string(note).ok()?.trim(), 16).ok()?;
+    find(name, crc)
+}
+
 /// Images kept per extension name; older ones are removed.
 const KEEP_PER_NAME: usize = 8;
 

@@ -1,6 +1,7 @@
 //! `host-push`: push ELF extensions to llext-loader devices and manage them; pack, check and link
 //! extensions on the PC. Exit codes: see `exit.rs` (and `host-push --help`).
 
+mod bootfault;
 mod cmd;
 mod device;
 mod elfinfo;

@@ -127,6 +127,15 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         }
     })?;
     let took = started.elapsed();
+    let crc = llext_transports::protocol::CRC32.checksum(packed);
+    let kept = crate::kept::keep(&name, packed, &prepared.bytes)
+        .and_then(|_| crate::kept::note_version(&name, done.version, crc));
+    if let Err(e) = kept {
+        eprintln!(
+            "warning: could not keep a copy in {} for symbolized boot reports ({e})",
+            crate::kept::dir().display()
+        );
+    }
     if args.json {
         output::json(&json!({
             "ok": true,

@@ -23,7 +23,8 @@ pub struct ListArgs {
 /// Runs `host-push list`.
 pub fn run(args: &ListArgs) -> Result<()> {
     let mut conn = device::connect(&args.device)?;
-    let l = conn.client.list().map_err(list_failure)?;
+    let mut l = conn.client.list().map_err(list_failure)?;
+    crate::bootfault::symbolize(&mut conn.client, &mut l.boot_report);
     if args.json {
         output::json(&json!({
             "ok": true,

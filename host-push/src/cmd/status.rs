@@ -28,12 +28,15 @@ pub fn run(args: &StatusArgs) -> Result<()> {
         .status()
         .map_err(|e| Failure::client(e, "status"))?;
     // The boot report of a device with flash storage (an older or flash-less device has none).
-    let boot_report = conn
+    let mut boot_report = conn
         .client
         .list()
         .ok()
         .filter(|l| l.storage)
         .map(|l| l.boot_report);
+    if let Some(events) = &mut boot_report {
+        crate::bootfault::symbolize(&mut conn.client, events);
+    }
     let placed: Vec<Option<Placed>> = st
         .extensions
         .iter()

@@ -13,8 +13,8 @@ use super::signed_boot::BootChecks;
 use super::store::{ExtStore, Progress, Slots, StoreError};
 use super::text::Text;
 use crate::protocol::{
-    BootEventInfo, BootEventKind, ErrorCode, ImageInfo, ImageState, InstallInfo, STORED_DEPS,
-    StoredInfo,
+    BootEventInfo, BootEventKind, ErrorCode, FaultReport, ImageInfo, ImageState, InstallInfo,
+    STORED_DEPS, StoredInfo,
 };
 
 /// Longest reason kept per boot event.
@@ -319,7 +319,7 @@ impl<F: NorFlash, const N: usize, const E: usize> ExtStore for FlashStore<F, N, 
         &mut self,
         reg: &mut Registry<P, R, M>,
         params: &LoadParams,
-        bringup: &mut dyn FnMut(&Extension) -> bool,
+        bringup: &mut dyn FnMut(&Extension) -> Result<(), Option<FaultReport>>,
     ) -> Result<(), StoreError> {
         self.events = [const { None }; E];
         self.dropped = 0;
@@ -327,24 +327,29 @@ impl<F: NorFlash, const N: usize, const E: usize> ExtStore for FlashStore<F, N, 
             true => Some(BootChecks::<N>::run(&mut self.storage, &self.trust).await),
             false => None,
         };
-        // The refusal of the image just brought up, for the report's reason.
+        // The refusal of the image just brought up, or its constructors' fault, for the report's
+        // reason.
         let refusal = core::cell::Cell::new(None);
+        let fault = core::cell::Cell::new(None);
         let mut checked_bringup =
             |ext: &Extension| match checks.as_mut().and_then(|c| c.bringup(ext.name())) {
                 Some(r) => {
                     refusal.set(Some(r));
                     false
                 }
-                None => bringup(ext),
+                None => bringup(ext).map_err(|f| fault.set(f)).is_ok(),
             };
         let (events, dropped) = (&mut self.events, &mut self.dropped);
         let mut report = |ev: BootEvent<'_>| {
             let failed = matches!(ev, BootEvent::Failed { .. });
             record(events, dropped, ev);
-            if let (true, Some(r)) = (failed, refusal.take())
-                && let Some(last) = events.iter_mut().flatten().last()
-            {
-                last.reason = Text::format(format_args!("signature refused: {r}"));
+            let last = events.iter_mut().flatten().last().filter(|_| failed);
+            if let Some(last) = last {
+                if let Some(r) = refusal.take() {
+                    last.reason = Text::format(format_args!("signature refused: {r}"));
+                } else if let Some(f) = fault.take() {
+                    last.reason = fault_reason(&f);
+                }
             }
         };
         self.storage
@@ -352,5 +357,24 @@ impl<F: NorFlash, const N: usize, const E: usize> ExtStore for FlashStore<F, N, 
             .await
             .map(|_| ())
             .map_err(store_error)
+    }
+}
+
+/// A boot report's reason for constructors that faulted: kind, PC, and where in the extension
+/// (`text+0x1c`, which `host-push list` turns into function and line).
+fn fault_reason(f: &FaultReport) -> Text<REASON> {
+    match f.region {
+        Some(r) => Text::format(format_args!(
+            "a constructor faulted: {} at {}+{:#x} (pc {:#x})",
+            f.kind.name(),
+            r.name(),
+            f.offset,
+            f.pc
+        )),
+        None => Text::format(format_args!(
+            "a constructor faulted: {} at pc {:#x}",
+            f.kind.name(),
+            f.pc
+        )),
     }
 }

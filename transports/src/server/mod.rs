@@ -228,12 +228,13 @@ where
         let mut bringup = |ext: &llext_loader::Extension| {
             // An image whose constructors point at data, or fault (with a guard), fails its
             // trial instead of taking the firmware down.
-            ext.check_entries().is_ok()
-                && exec::guarded(guard, 0, ext, &mut || {
-                    exec::bringup(ext);
-                    0
-                })
-                .is_ok()
+            ext.check_entries().map_err(|_| None)?;
+            exec::guarded(guard, 0, ext, &mut || {
+                exec::bringup(ext);
+                0
+            })
+            .map(|_| ())
+            .map_err(Some)
         };
         self.store
             .boot(&mut self.registry, &params, &mut bringup)

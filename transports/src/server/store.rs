@@ -10,7 +10,7 @@ use llext_loader::symbols::Resolve;
 use llext_loader::{Extension, LoadParams, Name, Registry};
 
 use super::text::Text;
-use crate::protocol::{BootEventInfo, ErrorCode, InstallInfo, StoredInfo};
+use crate::protocol::{BootEventInfo, ErrorCode, FaultReport, InstallInfo, StoredInfo};
 
 /// Longest message of a [`StoreError`].
 pub const STORE_MSG: usize = 160;
@@ -161,12 +161,13 @@ pub trait ExtStore {
     fn boot_event(&self, i: usize) -> Option<BootEventInfo<'_>>;
 
     /// Loads every extension marked for boot into `reg` (dependencies first), bringing each up
-    /// with `bringup`, and keeps the report for [`ExtStore::boot_event`].
+    /// with `bringup`, and keeps the report for [`ExtStore::boot_event`]. `bringup` fails with
+    /// the fault its constructors raised, if they faulted.
     async fn boot<P: MemoryProvider, R: Resolve, const M: usize>(
         &mut self,
         reg: &mut Registry<P, R, M>,
         params: &LoadParams,
-        bringup: &mut dyn FnMut(&Extension) -> bool,
+        bringup: &mut dyn FnMut(&Extension) -> Result<(), Option<FaultReport>>,
     ) -> Result<(), StoreError>;
 
     /// The installed extension called `name`.
@@ -246,7 +247,7 @@ impl ExtStore for NoStore {
         &mut self,
         _: &mut Registry<P, R, M>,
         _: &LoadParams,
-        _: &mut dyn FnMut(&Extension) -> bool,
+        _: &mut dyn FnMut(&Extension) -> Result<(), Option<FaultReport>>,
     ) -> Result<(), StoreError> {
         Ok(())
     }

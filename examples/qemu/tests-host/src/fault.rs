@@ -306,3 +306,58 @@ pub fn time_limit_per_call(board: Board) {
         "{r}"
     );
 }
+
+/// A constructor that faults at boot (riscv32-virt, which has flash): `v2` of an extension,
+/// installed for boot over a confirmed `v1`, fails its trial at the next boot and is rolled back;
+/// the boot report (`list`, `status`) names the constructor and its line from the image
+/// host-push kept at install; `v1` runs.
+pub fn boot_fault_rolls_back(board: Board) {
+    let Some(exe) = crate::host_push("boot_fault_rolls_back") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join("llext-qemu-tests").join(format!(
+        "bootfault-{}-{}",
+        board.name(),
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (flash, cache) = (dir.join("flash.img"), dir.join("cache"));
+    let _ = std::fs::remove_file(&flash);
+    let flash = flash.to_str().expect("utf-8");
+    let (good, bad) = (dir.join("good.c"), dir.join("ctor.c"));
+    std::fs::write(&good, "int x(void) { return 5; }\n").expect("write");
+    std::fs::write(&bad, CTOR).expect("write");
+    let obj = |name: &str, c: &std::path::Path| {
+        let o = dir.join(format!("{name}.o"));
+        std::fs::write(&o, compile(board, name, &[c.to_path_buf()], &["-g"])).expect("write");
+        o.to_str().expect("utf-8").to_string()
+    };
+    let (good, bad) = (obj("good", &good), obj("ctor", &bad));
+    let install = |port: &str, o: &str| {
+        let r = run(
+            &exe,
+            &cache,
+            &["install", o, "-n", "ext", "--boot", "--port", port],
+        );
+        assert_eq!(r.code, 0, "{r}");
+    };
+    let mut q = Qemu::start(board, &["--flash", flash]);
+    install(&q.port, &good);
+    q.stop();
+    let mut q = Qemu::start(board, &["--flash", flash]);
+    install(&q.port, &bad);
+    q.stop();
+    let q = Qemu::start(board, &["--flash", flash]);
+    let port = q.port.as_str();
+    let r = run(&exe, &cache, &["list", "--port", port]);
+    let trap = cases(board)[0].1;
+    let want = format!("a constructor faulted: {trap} at text+0x");
+    assert!(r.code == 0 && r.stdout.contains(&want), "{r}");
+    assert!(r.stdout.contains(" in boom+0x0 (ctor.c:1)"), "{r}");
+    let st = run(&exe, &cache, &["status", "--port", port]);
+    assert!(st.stdout.contains(" in boom+0x0 (ctor.c:1)"), "{st}");
+    let r = run(&exe, &cache, &["call", "ext", "x", "--port", port]);
+    assert_eq!(r.stdout, "x = 5\n", "v1 runs: {r}");
+    drop(q);
+    let _ = std::fs::remove_dir_all(&dir);
+}

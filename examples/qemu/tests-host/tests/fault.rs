@@ -31,3 +31,11 @@ fn a_call_stops_at_its_own_time_limit_on_riscv32_virt() {
         qemu_tests::fault::time_limit_per_call(b);
     }
 }
+
+#[test]
+fn a_constructor_faulting_at_boot_is_rolled_back_and_named_on_riscv32_virt() {
+    let b = qemu_tests::Board::Riscv32;
+    if !b.skip("boot_fault_rolls_back") {
+        qemu_tests::fault::boot_fault_rolls_back(b);
+    }
+}
