@@ -4,7 +4,8 @@
 # The code-size table of issue 11 in one command: builds size-probe and both QEMU firmwares
 # (release: opt-level s, fat LTO, one codegen unit, panic abort) with and without the loader or
 # device stack, and prints `text` (code and read-only data, as binutils' `size` counts it) of
-# each and the difference. With --check, exits 1 when a difference passes its budget in
+# each and the difference. The firmwares are also built without their `signing` feature (no
+# Ed25519 verifier), which the rows below them show. With --check, exits 1 when a difference passes its budget in
 # examples/size-budget.txt (sizes are deterministic for one toolchain: a budget, not a timing).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -24,8 +25,10 @@ probe_with=$(text size-probe thumbv7m-none-eabi size-probe $arm)
 probe_base=$(text size-probe thumbv7m-none-eabi size-probe $arm --no-default-features)
 mps2_with=$(text qemu/mps2-an385 thumbv7m-none-eabi mps2-an385 $arm)
 mps2_base=$(text qemu/mps2-an385 thumbv7m-none-eabi mps2-an385 $arm --no-default-features)
+mps2_unsigned=$(text qemu/mps2-an385 thumbv7m-none-eabi mps2-an385 $arm --no-default-features --features loader)
 rv_with=$(text qemu/riscv32-virt riscv32imac-unknown-none-elf riscv32-virt $rv)
 rv_base=$(text qemu/riscv32-virt riscv32imac-unknown-none-elf riscv32-virt $rv --no-default-features)
+rv_unsigned=$(text qemu/riscv32-virt riscv32imac-unknown-none-elf riscv32-virt $rv --no-default-features --features loader,flash)
 
 status=0
 printf '%-52s %10s %10s %10s %10s %s\n' figure with without difference budget ""
@@ -44,6 +47,8 @@ row() {
 row size-probe "loader core + ARM back-end (size-probe)" "$probe_with" "$probe_base"
 row mps2-an385 "mps2-an385 device stack (server, loader, UART...)" "$mps2_with" "$mps2_base"
 row riscv32-virt "riscv32-virt device stack with flash installs" "$rv_with" "$rv_base"
+row mps2-an385-unsigned "  mps2-an385 without the signature verifier" "$mps2_unsigned" "$mps2_base"
+row riscv32-virt-unsigned "  riscv32-virt without the signature verifier" "$rv_unsigned" "$rv_base"
 if [ "$check" = 1 ] && [ "$status" = 1 ]; then
   echo "size-report: a figure passed its budget in examples/size-budget.txt" >&2
   exit 1

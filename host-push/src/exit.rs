@@ -45,6 +45,8 @@ pub struct Failure {
     pub details: Vec<String>,
     /// What to do.
     pub hint: Option<String>,
+    /// The device's error code, when the device refused.
+    pub device: Option<ErrorCode>,
 }
 
 impl Failure {
@@ -55,6 +57,7 @@ impl Failure {
             message: message.into(),
             details: Vec::new(),
             hint: None,
+            device: None,
         }
     }
 
@@ -107,7 +110,7 @@ impl Failure {
                     "protocol version mismatch: the device speaks version {device}, host-push speaks version {host}: update host-push or the firmware, whichever is older"
                 ),
             ),
-            ClientError::Device { code, message } => {
+            ClientError::Device { code, cause } => {
                 let exit = if code == ErrorCode::Faulted {
                     FAULTED
                 } else if is_extension_problem(code) {
@@ -115,10 +118,11 @@ impl Failure {
                 } else {
                     REFUSED
                 };
-                let f = Self::new(
+                let mut f = Self::new(
                     exit,
-                    format!("{doing}: the device said: {message} [{}]", code.name()),
+                    format!("{doing}: the device said: {cause} [{}]", code.name()),
                 );
+                f.device = Some(code);
                 match device_hint(code) {
                     Some(h) => f.hint(h),
                     None => f,

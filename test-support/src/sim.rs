@@ -25,6 +25,9 @@ impl SimDevice {
     pub fn try_start(bin: &Path, args: &[&str], wait: Duration) -> Result<SimDevice, String> {
         let mut child = Command::new(bin)
             .args(args)
+            // One malloc arena: glibc opens a 64 MiB one for a thread that allocates under
+            // contention, which the soak test's address-space figure would take for a leak.
+            .env("MALLOC_ARENA_MAX", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

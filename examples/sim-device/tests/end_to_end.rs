@@ -239,7 +239,7 @@ fn a_stalled_push_times_out_and_its_memory_returns() {
                     },
                 )) = protocol::decode::<Response<'_>>(dec.frame())
             {
-                break 'wait result.map_err(|e| (e.code, e.message.to_string()));
+                break 'wait result.map_err(|e| (e.code, e.cause.to_string()));
             }
         }
     };

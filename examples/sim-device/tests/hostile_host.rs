@@ -85,7 +85,8 @@ int sum(void) { return table[0] + table[1] + table[2] + table[3] + counter; }
 
 fn refused_as_not_code(c: &mut Client, ext: &str, sym: &str) -> String {
     match c.call(ext, sym) {
-        Err(ClientError::Device { code, message }) => {
+        Err(ClientError::Device { code, cause }) => {
+            let message = cause.to_string();
             assert_eq!(code, ErrorCode::NotCode, "{message}");
             message
         }
@@ -130,7 +131,8 @@ fn a_constructor_pointing_at_data_is_refused_and_its_memory_returns() {
                static const void *ctor = table;\n\
                int f(void) { return 1; }\n";
     match c.push("ctor", &build("ctor", src), |_| {}) {
-        Err(ClientError::Device { code, message }) => {
+        Err(ClientError::Device { code, cause }) => {
+            let message = cause.to_string();
             assert_eq!(code, ErrorCode::NotCode, "{message}");
             assert!(message.contains("a constructor or destructor of `ctor` is not code"));
         }
@@ -222,7 +224,7 @@ fn every_undecodable_request_is_answered() {
         let (got, frame) = raw.recv();
         assert_eq!(got, seq);
         match protocol::decode::<Response<'_>>(&frame).unwrap().1 {
-            Response::Error(e) => assert_eq!(e.code, ErrorCode::BadRequest, "{}", e.message),
+            Response::Error(e) => assert_eq!(e.code, ErrorCode::BadRequest, "{}", e.cause),
             other => panic!("{other:?}"),
         }
     }

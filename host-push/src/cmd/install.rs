@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::Result;
 use clap::Args;
 use llext_transports::client::InstallOptions;
+use llext_transports::protocol::ErrorCode;
 use serde_json::json;
 
 use super::prepare::{check_before_sending, prepare};
@@ -118,8 +119,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
     let done = result.map_err(|e| {
         let f = Failure::client(e, &format!("install {name}"));
         let resumable = f.code == UNREACHABLE
-            || f.message.ends_with("[timeout]")
-            || f.message.ends_with("[interrupted]");
+            || matches!(f.device, Some(ErrorCode::Timeout | ErrorCode::Interrupted));
         if resumable {
             f.hint("install again: the device resumes from what its flash already holds")
         } else {

@@ -86,7 +86,7 @@ pub fn run(args: &ListArgs) -> Result<()> {
 /// A failed `List`: a device that does not know the request predates flash installs.
 pub fn list_failure(e: llext_transports::client::ClientError) -> Failure {
     let f = Failure::client(e, "list");
-    if f.message.ends_with("[bad-request]") {
+    if f.device == Some(llext_transports::protocol::ErrorCode::BadRequest) {
         f.hint(
             "this firmware predates flash installs (`list`, `install`): update it, or push instead",
         )

@@ -5,7 +5,7 @@ use std::io;
 use std::string::String;
 use std::time::Duration;
 
-use crate::protocol::{ErrorCode, FaultReport};
+use crate::protocol::{Cause, ErrorCode, FaultReport};
 
 /// A failed client operation.
 #[derive(Debug)]
@@ -31,12 +31,12 @@ pub enum ClientError {
         /// This library's version.
         host: u16,
     },
-    /// The device refused or failed the request; `message` is meant to be shown as it is.
+    /// The device refused or failed the request, for `cause` (its `Display` gives the words).
     Device {
         /// The error code.
         code: ErrorCode,
-        /// The device's message.
-        message: String,
+        /// What happened, as the device sent it.
+        cause: Cause<String>,
     },
     /// The device answered `Hello` but stopped answering during an operation.
     Timeout {
@@ -94,7 +94,7 @@ impl fmt::Display for ClientError {
                 f,
                 "protocol version mismatch: the device speaks version {device}, this host speaks version {host}; update the older side"
             ),
-            ClientError::Device { message, .. } => f.write_str(message),
+            ClientError::Device { cause, .. } => cause.fmt(f),
             ClientError::Timeout { what, port, waited } => write!(
                 f,
                 "the device on {port} stopped answering during {what} (nothing for {:.1} s): the link may be broken or the device may have crashed",

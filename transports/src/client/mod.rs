@@ -496,10 +496,10 @@ impl Client {
     }
 }
 
-fn device_error(e: &ErrorReply<'_>) -> ClientError {
+fn device_error(e: &ErrorReply<&str>) -> ClientError {
     ClientError::Device {
         code: e.code,
-        message: e.message.into(),
+        cause: e.cause.to_owned(),
     }
 }
 

@@ -234,7 +234,10 @@ mod tests {
             push_id: 3,
             result: Err(crate::protocol::ErrorReply {
                 code: crate::protocol::ErrorCode::MissingSymbols,
-                message: "1 undefined symbol: foo",
+                cause: crate::protocol::Cause::MissingSymbols {
+                    count: 1,
+                    names: "foo",
+                },
             }),
         };
         let (mut s, mut o) = ([0u8; 256], [0u8; 256]);

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ErrorCode;
+use super::ErrorReply;
 
 /// What the host asks. Sent as `(seq, Request)`; the device answers with the same `seq`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,9 +108,11 @@ pub enum Request<'a> {
     },
 }
 
-/// What the device sends: answers (with the request's `seq`) and log lines (`seq` 0).
+/// What the device sends: answers (with the request's `seq`) and log lines (`seq` 0). `E` is how
+/// an error travels: [`ErrorReply`] with borrowed strings when a host decodes, a reference to the
+/// device's own record when it encodes (both encode the same bytes).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Response<'a> {
+pub enum Response<'a, E = ErrorReply<&'a str>> {
     /// The handshake answer.
     #[serde(borrow)]
     Hello(DeviceHello<'a>),
@@ -130,8 +132,7 @@ pub enum Response<'a> {
         /// The push this is about.
         push_id: u32,
         /// The loaded extension, or the error.
-        #[serde(borrow)]
-        result: Result<Loaded, ErrorReply<'a>>,
+        result: Result<Loaded, E>,
     },
     /// The head of a status answer.
     #[serde(borrow)]
@@ -169,15 +170,13 @@ pub enum Response<'a> {
         line: &'a str,
     },
     /// The request failed.
-    #[serde(borrow)]
-    Error(ErrorReply<'a>),
+    Error(E),
     /// The install ended: stored in flash, or why not.
     InstallDone {
         /// The install this is about.
         push_id: u32,
         /// What is now stored, or the error.
-        #[serde(borrow)]
-        result: Result<InstallInfo, ErrorReply<'a>>,
+        result: Result<InstallInfo, E>,
     },
     /// The head of a list answer.
     #[serde(borrow)]
@@ -473,15 +472,6 @@ pub struct Loaded {
     pub relocations: u32,
     /// Symbols in the file.
     pub symbols: u32,
-}
-
-/// A failed request: a code and a message to show as it is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorReply<'a> {
-    /// What kind of failure.
-    pub code: ErrorCode,
-    /// What happened and what to do, in words.
-    pub message: &'a str,
 }
 
 /// What an install stored.

@@ -3,18 +3,24 @@
 //! A frame is `0x00`, then the COBS encoding of a postcard-serialised `(seq, message)` followed by
 //! its CRC-32, then `0x00`. See `docs/PROTOCOL.md` for the format and every message.
 
+mod cause;
 mod error;
 mod frame;
 mod message;
+#[cfg(feature = "std")]
+mod render;
+mod words;
 
+pub use cause::{Cause, ErrorReply, LoadError, RefusalCause};
 pub use error::ErrorCode;
 pub use frame::{CRC32, FrameDecoder, FrameError, decode, encode, max_frame_len};
 pub use message::{
-    BootEventInfo, BootEventKind, DeviceHello, ErrorReply, ExtState, ExtensionInfo, FaultKind,
-    FaultReport, ImageInfo, ImageState, InstallInfo, Interrupted, ListHead, Loaded, RegionInfo,
-    RegionKind, Request, Response, STORED_DEPS, SectionInfo, SectionsEnd, StatusHead, StoredEntry,
-    StoredInfo, TRUST_KEYS, TrustInfo,
+    BootEventInfo, BootEventKind, DeviceHello, ExtState, ExtensionInfo, FaultKind, FaultReport,
+    ImageInfo, ImageState, InstallInfo, Interrupted, ListHead, Loaded, RegionInfo, RegionKind,
+    Request, Response, STORED_DEPS, SectionInfo, SectionsEnd, StatusHead, StoredEntry, StoredInfo,
+    TRUST_KEYS, TrustInfo,
 };
+pub use words::Words;
 
 /// The protocol version this code speaks; a host and a device must agree on it.
 pub const VERSION: u16 = 2;

@@ -4,10 +4,10 @@ use llext_loader::Name;
 use llext_loader::extension::EntryError;
 use llext_loader::memory::MemoryProvider;
 
-use super::failure::{Failure, fail};
+use super::failure::{Failure, Str, fail, name as text};
 use super::sections::Placements;
 use super::{Device, ExtStore, LogSource, MAX_SYM, MemoryInfo, Text, exec};
-use crate::protocol::{ErrorCode, FaultReport};
+use crate::protocol::{Cause, ErrorCode, FaultReport, RegionKind};
 
 impl<P, G, const N: usize, const F: usize, S> Device<P, G, N, F, S>
 where
@@ -22,45 +22,36 @@ where
         sym: Option<Text<MAX_SYM>>,
         time_limit_ms: u32,
     ) -> Result<Result<i32, FaultReport>, Failure> {
-        let ext =
-            ext.ok_or_else(|| fail(ErrorCode::NotLoaded, format_args!("no such extension")))?;
+        let ext = ext.ok_or_else(|| fail(Cause::NoSuchExtension))?;
         let sym = sym.ok_or_else(|| {
-            fail(
-                ErrorCode::NoSymbol,
-                format_args!("symbol name longer than {MAX_SYM} bytes"),
-            )
+            fail(Cause::SymbolTooLong {
+                max: MAX_SYM as u16,
+            })
         })?;
         if let Some(g) = self.config.guard
             && time_limit_ms > g.max_time_limit_ms
         {
-            return Err(fail(
-                ErrorCode::Limit,
-                format_args!(
-                    "a time limit of {time_limit_ms} ms is longer than this device allows ({} ms)",
-                    g.max_time_limit_ms
-                ),
-            ));
+            return Err(fail(Cause::TimeLimitTooLong {
+                asked_ms: time_limit_ms,
+                max_ms: g.max_time_limit_ms,
+            }));
         }
         let slot = self.find(&ext)?;
         if self.faulted[slot] {
-            return Err(fail(
-                ErrorCode::Faulted,
-                format_args!("`{ext}` faulted in an earlier call: unload it or push it again"),
-            ));
+            return Err(fail(Cause::FaultedBefore { ext: text(&ext) }));
         }
         let e = self.registry.get(slot).expect("found");
-        let addr = e.entry(sym.as_str()).map_err(|err| match err {
-            EntryError::NotFound => fail(
-                ErrorCode::NoSymbol,
-                format_args!("extension `{ext}` does not export `{}`", sym.as_str()),
-            ),
-            EntryError::NotCode { .. } => fail(
-                ErrorCode::NotCode,
-                format_args!(
-                    "`{}` of `{ext}` is {err}; the device calls only functions",
-                    sym.as_str()
-                ),
-            ),
+        let addr = e.entry(sym.as_str()).map_err(|err| {
+            let (ext, symbol) = (text(&ext), Str::from(sym.as_str()));
+            fail(match err {
+                EntryError::NotFound => Cause::NotExported { ext, symbol },
+                EntryError::NotCode { addr, region } => Cause::NotCode {
+                    ext,
+                    symbol,
+                    addr,
+                    region: region.map(RegionKind::from_mem),
+                },
+            })
         })?;
         let r = exec::guarded(self.config.guard, time_limit_ms, e, &mut || {
             exec::call_int(addr)
@@ -72,17 +63,13 @@ where
     }
 
     pub(super) fn find(&self, name: &Name) -> Result<usize, Failure> {
-        self.registry.find(name.as_str()).ok_or_else(|| {
-            fail(
-                ErrorCode::NotLoaded,
-                format_args!("no extension named `{name}` is loaded (status lists them)"),
-            )
-        })
+        self.registry
+            .find(name.as_str())
+            .ok_or_else(|| fail(Cause::NotLoaded { name: text(name) }))
     }
 
     pub(super) fn unload(&mut self, name: Option<Name>) -> Result<u16, Failure> {
-        let name =
-            name.ok_or_else(|| fail(ErrorCode::NotLoaded, format_args!("no such extension")))?;
+        let name = name.ok_or_else(|| fail(Cause::NoSuchExtension))?;
         let slot = self.find(&name)?;
         let ext = self.registry.get(slot).expect("found");
         if ext.use_count() == 1 {
@@ -91,10 +78,10 @@ where
                 .iter()
                 .find(|(_, e)| e.dependencies() & (1 << slot) != 0)
             {
-                return Err(fail(
-                    ErrorCode::InUse,
-                    format_args!("`{name}` is used by `{}`: unload that one first", by.name()),
-                ));
+                return Err(fail(Cause::InUse {
+                    ext: text(&name),
+                    by: Str::from(by.name()),
+                }));
             }
             // A faulted extension's destructors are not run: they may fault too. A destructor
             // that faults is cut short; the extension is unloaded all the same.
@@ -105,11 +92,12 @@ where
                 });
             }
         }
-        self.registry.unload(slot).map_err(|e| {
-            fail(
-                ErrorCode::from_load_error(&e),
-                format_args!("unloading `{name}`: {e}"),
-            )
+        self.registry.unload(slot).map_err(|e| Failure {
+            code: ErrorCode::from_load_error(&e),
+            cause: Cause::Unload {
+                ext: text(&name),
+                error: (&e).into(),
+            },
         })?;
         let left = self.registry.get(slot).map_or(0, |e| e.use_count());
         if left == 0 {

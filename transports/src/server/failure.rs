@@ -1,35 +1,34 @@
-//! What a request that failed answers: an error code and a message.
+//! What a request that failed answers: its code and its cause as values ([`Cause`]); the host
+//! renders the words, so the device keeps no message text.
 
 use llext_loader::Name;
 
-use super::{MSG, Text};
-use crate::protocol::{ErrorCode, ErrorReply, FaultReport};
+use super::{STORE_MSG, Text};
+use crate::protocol::{Cause, ErrorCode, ErrorReply};
 
-pub(super) type Failure = (ErrorCode, Text<MSG>);
+/// A string in a cause: a name, or the flash store's words.
+pub(super) type Str = Text<STORE_MSG>;
 
-pub(super) fn fail(code: ErrorCode, args: core::fmt::Arguments<'_>) -> Failure {
-    (code, Text::format(args))
-}
+/// A failure as the device keeps and sends it.
+pub(super) type Failure = ErrorReply<Str>;
 
-pub(super) fn reply(f: &Failure) -> ErrorReply<'_> {
+/// The failure with this cause, under the cause's code.
+pub(super) fn fail(cause: Cause<Str>) -> Failure {
     ErrorReply {
-        code: f.0,
-        message: f.1.as_str(),
+        code: cause.code(),
+        cause,
     }
 }
 
-/// The answer to a push whose constructor faulted.
-pub(super) fn fault_failure(name: &Name, f: &FaultReport) -> Failure {
-    let region = f.region.map_or("", |r| r.name());
-    fail(
-        ErrorCode::Faulted,
-        format_args!(
-            "a constructor of `{name}` faulted ({}, status {:#x}) at pc {:#x} ({region}+{:#x}), lr {:#x}: not loaded",
-            f.kind.name(),
-            f.status,
-            f.pc,
-            f.offset,
-            f.lr
-        ),
-    )
+/// The failure for a loader error.
+pub(super) fn load_failure(e: &llext_loader::Error) -> Failure {
+    ErrorReply {
+        code: ErrorCode::from_load_error(e),
+        cause: Cause::Load(e.into()),
+    }
+}
+
+/// An extension's name as a cause's string.
+pub(super) fn name(n: &Name) -> Str {
+    Str::from(n.as_str())
 }

@@ -11,7 +11,7 @@ fn text(b: &[u8]) -> &str {
 }
 
 /// Writes how `symbol` is missing: its name, or, when this firmware exports the function with
-/// another signature, the function and both fingerprints.
+/// another signature, the function and both fingerprints. Plain writes, no formatting machinery.
 pub(crate) fn write_missing(
     out: &mut impl Write,
     symbol: &str,
@@ -20,14 +20,17 @@ pub(crate) fn write_missing(
     match split(symbol.as_bytes()) {
         Some((base, want)) if exports.find(base).is_some() => {
             let names = exports.entries().iter().map(|e| e.name.as_bytes());
-            write!(
-                out,
-                "`{}`: signature differs (extension {}",
+            for part in [
+                "`",
                 text(base),
-                text(want)
-            )?;
+                "`: signature differs (extension ",
+                text(want),
+            ] {
+                out.write_str(part)?;
+            }
             if let Some(have) = find(base, names) {
-                write!(out, ", firmware {}", text(have))?;
+                out.write_str(", firmware ")?;
+                out.write_str(text(have))?;
             }
             out.write_str("): rebuild against this firmware's llext-api")
         }

@@ -13,8 +13,8 @@ use super::signed_boot::BootChecks;
 use super::store::{ExtStore, Progress, Slots, StoreError};
 use super::text::Text;
 use crate::protocol::{
-    BootEventInfo, BootEventKind, ErrorCode, FaultReport, ImageInfo, ImageState, InstallInfo,
-    STORED_DEPS, StoredInfo,
+    BootEventInfo, BootEventKind, Cause, ErrorCode, FaultReport, ImageInfo, ImageState,
+    InstallInfo, STORED_DEPS, StoredInfo,
 };
 
 /// Longest reason kept per boot event.
@@ -167,7 +167,10 @@ fn store_error<E: core::fmt::Debug>(e: Error<E>) -> StoreError {
     };
     let mut message = Text::new();
     let _ = write!(message, "{e}");
-    StoreError { code, message }
+    StoreError {
+        code,
+        cause: Cause::Store { message },
+    }
 }
 
 impl<F: NorFlash, const N: usize, const E: usize> ExtStore for FlashStore<F, N, E> {

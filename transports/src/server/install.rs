@@ -9,9 +9,9 @@ use llext_loader::memory::MemoryProvider;
 use super::link::{FrameLink, LinkError};
 use super::reader::{PushReader, Stop};
 use super::store::{ExtStore, StoreError, no_storage};
-use super::{Answer, Device, Failure, LastRequest, LogSource, MemoryInfo, Transfer, fail, reply};
+use super::{Answer, Device, Failure, LastRequest, LogSource, MemoryInfo, Transfer, fail};
 use crate::protocol::{
-    BootEventInfo, ErrorCode, InstallInfo, Interrupted, ListHead, Response, StoredEntry,
+    BootEventInfo, Cause, InstallInfo, Interrupted, ListHead, Response, StoredEntry,
 };
 
 /// An `InstallBegin` request.
@@ -40,7 +40,17 @@ pub(super) enum CatalogOp {
 }
 
 pub(super) fn failure(e: StoreError) -> Failure {
-    fail(e.code, format_args!("{}", e.message.as_str()))
+    Failure {
+        code: e.code,
+        cause: e.cause,
+    }
+}
+
+/// The answer to a request without a valid extension name.
+fn bad_name() -> Failure {
+    fail(Cause::BadName {
+        max: Name::CAPACITY as u16,
+    })
 }
 
 impl<P, G, const N: usize, const F: usize, S> Device<P, G, N, F, S>
@@ -66,31 +76,19 @@ where
             install: Some((b.boot, b.version, b.xip)),
         };
         if let Some(rec) = self.last_install.as_ref().filter(|r| r.key == key) {
-            let result = rec.result.as_ref().copied().map_err(reply);
+            let result = rec.result.as_ref().copied();
             link.send(seq, &Response::InstallDone { push_id, result })
                 .await?;
             return Ok(false);
         }
         let (result, pending) = match b.name {
-            None => (
-                Err(fail(
-                    ErrorCode::NameTooLong,
-                    format_args!("extension names are 1 to {} bytes", Name::CAPACITY),
-                )),
-                false,
-            ),
+            None => (Err(bad_name()), false),
             Some(_) if !self.store.present() => (Err(failure(no_storage())), false),
-            Some(_) if b.total_len == 0 => (
-                Err(fail(
-                    ErrorCode::TooLarge,
-                    format_args!("an empty file cannot be installed"),
-                )),
-                false,
-            ),
+            Some(_) if b.total_len == 0 => (Err(fail(Cause::EmptyInstall)), false),
             Some(name) => self.stream_install(link, seq, name, &b).await?,
         };
         let rec = self.last_install.insert(InstallRecord { key, result });
-        let result = rec.result.as_ref().copied().map_err(reply);
+        let result = rec.result.as_ref().copied();
         link.send(seq, &Response::InstallDone { push_id, result })
             .await?;
         Ok(pending)
@@ -139,19 +137,17 @@ where
         let result = match (failed, stop) {
             (_, Some(Stop::Link(e))) => return Err(e),
             (Some(f), _) => Err(f),
-            (None, Some(Stop::Timeout)) => Err(fail(
-                ErrorCode::Timeout,
-                format_args!(
-                    "install stalled: no data for {} ms at byte {pos} of {total}; install again to resume",
-                    self.config.push_timeout.as_millis()
-                ),
-            )),
-            (None, Some(Stop::Interrupted)) => Err(fail(
-                ErrorCode::Interrupted,
-                format_args!(
-                    "install interrupted by another request at byte {pos} of {total}; install again to resume"
-                ),
-            )),
+            (None, Some(Stop::Timeout)) => Err(fail(Cause::Stalled {
+                install: true,
+                timeout_ms: self.config.push_timeout.as_millis() as u32,
+                at: pos,
+                total,
+            })),
+            (None, Some(Stop::Interrupted)) => Err(fail(Cause::Interrupted {
+                install: true,
+                at: pos,
+                total,
+            })),
             (None, None) => self.finish_install(name, b).await,
         };
         Ok((result, stop == Some(Stop::Interrupted)))
@@ -237,10 +233,7 @@ where
         name: Option<Name>,
     ) -> Result<(), LinkError> {
         let a = match name {
-            None => Answer::Failed(fail(
-                ErrorCode::NameTooLong,
-                format_args!("extension names are 1 to {} bytes", Name::CAPACITY),
-            )),
+            None => Answer::Failed(bad_name()),
             Some(n) => {
                 let r = match op {
                     CatalogOp::Remove => self.store.remove(n.as_str()).await,
@@ -290,7 +283,7 @@ where
                 };
                 link.send(seq, &Response::Stored(entry)).await
             }
-            Answer::Failed(f) => link.send(seq, &Response::Error(reply(f))).await,
+            Answer::Failed(f) => link.send(seq, &Response::Error(f)).await,
         }
     }
 }

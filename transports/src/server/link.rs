@@ -1,9 +1,12 @@
 //! A link seen as frames: reads bytes into a [`FrameDecoder`], writes encoded frames.
 
 use embedded_io_async::{ErrorKind, Read, Write};
-use serde::Serialize;
 
-use crate::protocol::{FrameDecoder, encode, max_frame_len};
+use super::failure::Failure;
+use crate::protocol::{FrameDecoder, Response, encode, max_frame_len};
+
+/// What the device sends: errors are its own records, sent as they are.
+pub(crate) type Reply<'a, 'f> = Response<'a, &'f Failure>;
 
 /// Largest serialised message the device sends (log lines and error messages are cut to fit).
 pub(crate) const TX_RAW: usize = 320;
@@ -92,7 +95,7 @@ impl<L: Read + Write, const F: usize> FrameLink<L, F> {
     }
 
     /// Sends one message as a frame and flushes (ending a USB transfer).
-    pub async fn send<T: Serialize>(&mut self, seq: u16, msg: &T) -> Result<(), LinkError> {
+    pub async fn send(&mut self, seq: u16, msg: &Reply<'_, '_>) -> Result<(), LinkError> {
         // Every message the server builds fits TX_RAW (texts are cut to fit); one that does not
         // is a bug, dropped rather than sent half.
         let Ok(n) = encode(seq, msg, &mut self.scratch, &mut self.tx) else {

@@ -6,7 +6,7 @@
 //! small transmit buffer; the host keeps at most [`Config::window`] bytes in flight, which the
 //! link's own receive buffering must absorb.
 
-// Failures carry their message in a fixed 200-byte buffer: the device has no allocator to box it.
+// Failures keep their names in fixed buffers: the device has no allocator to box them.
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
 mod calls;
@@ -45,8 +45,8 @@ pub use memory::MemoryInfo;
 pub use store::{ExtStore, NoStore, Progress, STORE_MSG, Slots, StoreError};
 pub use text::Text;
 
-use crate::protocol::{ErrorCode, FaultReport, Response, VERSION};
-use failure::{Failure, fail, reply};
+use crate::protocol::{Cause, FaultReport, Response, VERSION};
+use failure::{Failure, fail};
 use install::{CatalogOp, InstallRecord};
 use link::FrameLink;
 use push::PushRecord;
@@ -59,8 +59,6 @@ pub const DEFAULT_FRAME: usize = 1088;
 
 /// Longest symbol name a `Call` may use.
 const MAX_SYM: usize = 128;
-/// Longest error message the device sends.
-const MSG: usize = 200;
 /// Longest log line the device sends (longer ones are cut).
 const LOG_LINE: usize = 200;
 
@@ -385,13 +383,8 @@ where
             // Every undecodable request is answered, and none counts as the last request (its
             // seq says nothing about what the host meant).
             Cmd::Bad => {
-                let f = fail(
-                    ErrorCode::BadRequest,
-                    format_args!(
-                        "the device could not decode a request (it speaks protocol version {VERSION})"
-                    ),
-                );
-                link.send(seq, &Response::Error(reply(&f))).await?;
+                let f = fail(Cause::Undecodable { version: VERSION });
+                link.send(seq, &Response::Error(&f)).await?;
                 return Ok(true);
             }
             Cmd::Hello => *last = None,

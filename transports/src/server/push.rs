@@ -4,19 +4,20 @@
 use core::fmt::Write as _;
 
 use embedded_io_async::{Read, Write};
+use llext_loader::extension::EntryError;
 use llext_loader::memory::MemoryProvider;
 use llext_loader::source::StreamSource;
 use llext_loader::symbols::ExportTable;
 use llext_loader::{LoadParams, Name, Registry, Report};
 use llext_sign::Kind;
 
-use super::failure::{Failure, fail, fault_failure, reply};
+use super::failure::{Failure, Str, fail, load_failure, name as text};
 use super::link::{FrameLink, LinkError};
 use super::reader::{PushReader, Stop};
 use super::request::Transfer;
 use super::sections::{Placed, Placements};
-use super::{Device, ExtStore, Guard, LogSource, MSG, MemoryInfo, Text, exec, fingerprint, trust};
-use crate::protocol::{ErrorCode, Loaded, Response};
+use super::{Device, ExtStore, Guard, LogSource, MemoryInfo, exec, fingerprint, trust};
+use crate::protocol::{Cause, Loaded, RegionKind, Response};
 
 /// The outcome of the last push, kept so a host that lost `PushDone` can ask again.
 pub(super) struct PushRecord {
@@ -48,27 +49,24 @@ where
             install: None,
         };
         if let Some(rec) = self.last_push.as_ref().filter(|r| r.key == key) {
-            let result = rec.result.as_ref().map(|l| *l).map_err(reply);
+            let result = rec.result.as_ref().copied();
             link.send(seq, &Response::PushDone { push_id, result })
                 .await?;
             return Ok(false);
         }
         let checked = match name {
-            None => Err(fail(
-                ErrorCode::NameTooLong,
-                format_args!("extension names are 1 to {} bytes", Name::CAPACITY),
-            )),
-            Some(_) if total_len == 0 || total_len > self.config.max_push => Err(fail(
-                ErrorCode::TooLarge,
-                format_args!(
-                    "a push of {total_len} bytes: the device accepts 1 to {} bytes",
-                    self.config.max_push
-                ),
-            )),
-            Some(n) if self.registry.find(n.as_str()).is_some() => Err(fail(
-                ErrorCode::AlreadyLoaded,
-                format_args!("an extension named `{n}` is already loaded: unload it first"),
-            )),
+            None => Err(fail(Cause::BadName {
+                max: Name::CAPACITY as u16,
+            })),
+            Some(_) if total_len == 0 || total_len > self.config.max_push => {
+                Err(fail(Cause::TooLarge {
+                    len: total_len,
+                    max: self.config.max_push,
+                }))
+            }
+            Some(n) if self.registry.find(n.as_str()).is_some() => {
+                Err(fail(Cause::AlreadyLoaded { name: text(&n) }))
+            }
             Some(n) => Ok(n),
         };
         let (result, pending) = match checked {
@@ -83,7 +81,7 @@ where
             Err(_) => self.pushes_failed += 1,
         }
         let rec = self.last_push.insert(PushRecord { key, result });
-        let result = rec.result.as_ref().map(|l| *l).map_err(reply);
+        let result = rec.result.as_ref().copied();
         link.send(seq, &Response::PushDone { push_id, result })
             .await?;
         Ok(pending)
@@ -99,13 +97,14 @@ where
         total: u32,
         crc32: u32,
     ) -> Result<(Result<Loaded, Failure>, bool), LinkError> {
-        let mut missing = Text::<MSG>::new();
+        let mut missing = Str::new();
         let mut placed = Placements::new(total, crc32);
         let exports = self.info.exports;
         let mut report = |r: Report<'_>| match r {
             Report::MissingSymbol(s) => {
-                let sep = if missing.is_empty() { "" } else { ", " };
-                let _ = write!(missing, "{sep}");
+                if !missing.is_empty() {
+                    let _ = missing.write_str(", ");
+                }
                 let _ = fingerprint::write_missing(&mut missing, s, &exports);
             }
             Report::Placed {
@@ -155,33 +154,30 @@ where
             }
             Err(e) => Err(e.map(|e| {
                 if let llext_loader::Error::MissingSymbols { count, .. } = e {
-                    fail(
-                        ErrorCode::MissingSymbols,
-                        format_args!(
-                            "{count} undefined symbol(s) not exported by the device or a loaded extension: {}",
-                            missing.as_str()
-                        ),
-                    )
+                    fail(Cause::MissingSymbols {
+                        count,
+                        names: missing,
+                    })
                 } else {
-                    fail(ErrorCode::from_load_error(&e), format_args!("{e}"))
+                    load_failure(&e)
                 }
             })),
         };
         let pos = reader.position();
         let stop = reader.stop;
         let result = result.map_err(|f| match stop {
-            Some(Stop::Timeout) => fail(
-                ErrorCode::Timeout,
-                format_args!(
-                    "push stalled: no data for {} ms at byte {pos} of {total}; the device dropped it",
-                    self.config.push_timeout.as_millis()
-                ),
-            ),
-            Some(Stop::Interrupted) => fail(
-                ErrorCode::Interrupted,
-                format_args!("push interrupted by another request at byte {pos} of {total}"),
-            ),
-            _ => f.unwrap_or_else(|| fail(ErrorCode::Interrupted, format_args!("link failed"))),
+            Some(Stop::Timeout) => fail(Cause::Stalled {
+                install: false,
+                timeout_ms: self.config.push_timeout.as_millis() as u32,
+                at: pos,
+                total,
+            }),
+            Some(Stop::Interrupted) => fail(Cause::Interrupted {
+                install: false,
+                at: pos,
+                total,
+            }),
+            _ => f.unwrap_or_else(|| fail(Cause::LinkFailed)),
         });
         match stop {
             Some(Stop::Link(e)) => Err(e),
@@ -209,7 +205,10 @@ fn start<P: MemoryProvider, const N: usize>(
             if let Err(f) = run {
                 // Its constructors were cut short: nothing to tear down, its memory goes back.
                 let _ = registry.unload(slot);
-                return Err(Some(fault_failure(name, &f)));
+                return Err(Some(fail(Cause::ConstructorFaulted {
+                    ext: text(name),
+                    fault: f,
+                })));
             }
             let s = e.stats();
             return Ok(Loaded {
@@ -219,14 +218,18 @@ fn start<P: MemoryProvider, const N: usize>(
                 symbols: s.symbols,
             });
         }
-        (true, Err(err)) => fail(
-            ErrorCode::NotCode,
-            format_args!("a constructor or destructor of `{name}` is {err}: not loaded"),
-        ),
-        (false, _) => fail(
-            ErrorCode::ChecksumMismatch,
-            format_args!("the file received does not match its CRC-32: push it again"),
-        ),
+        (true, Err(err)) => {
+            let (addr, region) = match err {
+                EntryError::NotCode { addr, region } => (addr, region.map(RegionKind::from_mem)),
+                EntryError::NotFound => (0, None),
+            };
+            fail(Cause::EntriesNotCode {
+                ext: text(name),
+                addr,
+                region,
+            })
+        }
+        (false, _) => fail(Cause::ChecksumMismatch),
     };
     // Constructors never ran: nothing to tear down.
     let _ = registry.unload(slot);

@@ -4,11 +4,11 @@ use embedded_io_async::{Read, Write};
 use llext_loader::Name;
 use llext_loader::memory::MemoryProvider;
 
-use super::failure::{fail, reply};
+use super::failure::fail;
 use super::link::{FrameLink, LinkError};
 use super::{Device, ExtStore, LogSource, MemoryInfo, arch_name, trust};
 use crate::protocol::{
-    DeviceHello, ErrorCode, ExtState, ExtensionInfo, RegionInfo, RegionKind, Response, SectionInfo,
+    Cause, DeviceHello, ExtState, ExtensionInfo, RegionInfo, RegionKind, Response, SectionInfo,
     SectionsEnd, StatusHead, VERSION,
 };
 
@@ -92,11 +92,11 @@ where
         name: Option<Name>,
     ) -> Result<(), LinkError> {
         let found = name
-            .ok_or_else(|| fail(ErrorCode::NotLoaded, format_args!("no such extension")))
+            .ok_or_else(|| fail(Cause::NoSuchExtension))
             .and_then(|n| self.find(&n));
         let slot = match found {
             Ok(s) => s,
-            Err(f) => return link.send(seq, &Response::Error(reply(&f))).await,
+            Err(f) => return link.send(seq, &Response::Error(&f)).await,
         };
         let ext = self.registry.get(slot).expect("found");
         let p = &self.placed[slot];

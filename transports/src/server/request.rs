@@ -110,7 +110,7 @@ impl Cmd {
                 time_limit_ms,
             } => Cmd::Call {
                 ext: ext_name(ext),
-                sym: (sym.len() <= MAX_SYM).then(|| Text::format(format_args!("{sym}"))),
+                sym: (sym.len() <= MAX_SYM).then(|| Text::from(sym)),
                 time_limit_ms,
             },
             Request::Unload { name } => Cmd::Unload {

@@ -8,8 +8,8 @@ use llext_sign::{Refusal, Verdict};
 
 use super::install::{Begin, failure};
 use super::store::ExtStore;
-use super::{Device, Failure, LogSource, MemoryInfo, fail, trust};
-use crate::protocol::{ErrorCode, InstallInfo};
+use super::{Device, Failure, LogSource, MemoryInfo, fail, failure, trust};
+use crate::protocol::{Cause, InstallInfo};
 
 impl<P, G, const N: usize, const F: usize, S> Device<P, G, N, F, S>
 where
@@ -52,13 +52,11 @@ where
     /// one unless the policy allows it.
     fn check_version(&self, name: &Name, signed: u32, asked: Option<u32>) -> Result<(), Failure> {
         if asked != Some(signed) {
-            return Err(fail(
-                ErrorCode::BadSignature,
-                format_args!(
-                    "`{name}` is signed as version {signed} but was sent as version {}: install it as version {signed}",
-                    OrNone(asked)
-                ),
-            ));
+            return Err(fail(Cause::SignedVersion {
+                name: failure::name(name),
+                signed,
+                sent: asked,
+            }));
         }
         let installed = self.store.find(name.as_str()).map(|s| s.active.version);
         match installed {
@@ -69,18 +67,6 @@ where
                 }))
             }
             _ => Ok(()),
-        }
-    }
-}
-
-/// A version or `none`.
-struct OrNone(Option<u32>);
-
-impl core::fmt::Display for OrNone {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self.0 {
-            Some(v) => write!(f, "{v}"),
-            None => f.write_str("none"),
         }
     }
 }

@@ -10,38 +10,59 @@ use llext_loader::symbols::Resolve;
 use llext_loader::{Extension, LoadParams, Name, Registry};
 
 use super::text::Text;
-use crate::protocol::{BootEventInfo, ErrorCode, FaultReport, InstallInfo, StoredInfo};
+use crate::protocol::{BootEventInfo, Cause, ErrorCode, FaultReport, InstallInfo, StoredInfo};
 
-/// Longest message of a [`StoreError`].
+/// Longest message of a [`StoreError`] (and name in a failure's cause).
 pub const STORE_MSG: usize = 160;
 
-/// A storage request failed: the code and message the host is sent.
+/// A storage request failed: the code and cause the host is sent.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct StoreError {
     /// What kind of failure.
     pub code: ErrorCode,
-    /// What happened and what to do.
-    pub message: Text<STORE_MSG>,
+    /// What happened.
+    pub cause: Cause<Text<STORE_MSG>>,
 }
 
 impl StoreError {
-    /// An error with a formatted message.
+    /// An error with a formatted message (a store's own words, sent as they are).
     pub fn new(code: ErrorCode, args: fmt::Arguments<'_>) -> Self {
         Self {
             code,
-            message: Text::format(args),
+            cause: Cause::Store {
+                message: Text::format(args),
+            },
+        }
+    }
+
+    /// What the device itself can say of it without formatting: the store's words, or the
+    /// code's name (`no-storage`...).
+    pub fn words(&self) -> &str {
+        match &self.cause {
+            Cause::Store { message } => message.as_str(),
+            _ => self.code.name(),
+        }
+    }
+
+    /// An error with a cause the host renders, under the cause's code.
+    pub fn from_cause(cause: Cause<Text<STORE_MSG>>) -> Self {
+        Self {
+            code: cause.code(),
+            cause,
         }
     }
 }
 
 impl fmt::Debug for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message.as_str())
+        write!(f, "{}: {:?}", self.code, self.cause)
     }
 }
 
+#[cfg(feature = "std")]
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message.as_str())
+        self.cause.fmt(f)
     }
 }
 
@@ -106,12 +127,7 @@ pub trait ExtStore {
         params: &LoadParams,
     ) -> Result<InstallInfo, StoreError> {
         let _ = (reg, params);
-        Err(StoreError::new(
-            ErrorCode::BadRequest,
-            format_args!(
-                "this device cannot execute extensions in place (no memory-mapped flash): install without --xip"
-            ),
-        ))
+        Err(StoreError::from_cause(Cause::NoXip))
     }
 
     /// Checks the signature of the install that received every byte, before `finish`, reading
@@ -185,10 +201,7 @@ pub struct NoStore;
 
 /// The error of every storage request on a device without storage.
 pub(crate) fn no_storage() -> StoreError {
-    StoreError::new(
-        ErrorCode::NoStorage,
-        format_args!("this device keeps no extensions in flash: push them instead"),
-    )
+    StoreError::from_cause(Cause::NoStorage)
 }
 
 impl ExtStore for NoStore {

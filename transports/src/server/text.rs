@@ -2,7 +2,9 @@
 
 use core::fmt;
 
-/// Up to `N` bytes of UTF-8; what does not fit is cut at a character boundary.
+/// Up to `N` bytes of UTF-8; what does not fit is cut at a character boundary. It encodes as a
+/// string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Text<const N: usize> {
     buf: [u8; N],
     len: usize,
@@ -52,6 +54,26 @@ impl<const N: usize> fmt::Write for Text<N> {
         self.buf[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
         self.len += take;
         Ok(())
+    }
+}
+
+impl<const N: usize> From<&str> for Text<N> {
+    fn from(s: &str) -> Self {
+        let mut t = Self::new();
+        let _ = fmt::Write::write_str(&mut t, s);
+        t
+    }
+}
+
+impl<const N: usize> AsRef<str> for Text<N> {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl<const N: usize> serde::Serialize for Text<N> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 

@@ -8,7 +8,7 @@
 use llext_sign::{KeyId, Kind, Policy, Refusal, StreamVerifier};
 
 use super::{Failure, fail};
-use crate::protocol::{ErrorCode, TRUST_KEYS, TrustInfo};
+use crate::protocol::{Cause, TRUST_KEYS, TrustInfo};
 
 #[cfg(doc)]
 use super::Config;
@@ -28,13 +28,7 @@ pub(super) fn check(
 
 /// The protocol's code and message for a refusal.
 pub(super) fn refused(r: Refusal) -> Failure {
-    let code = match r {
-        Refusal::BadSignature => ErrorCode::BadSignature,
-        Refusal::Unsigned => ErrorCode::Unsigned,
-        Refusal::UnknownKey(_) => ErrorCode::UnknownKey,
-        Refusal::Rollback { .. } => ErrorCode::Rollback,
-    };
-    fail(code, format_args!("{r}"))
+    fail(Cause::Refused(r.into()))
 }
 
 /// The policy as `Status` reports it.

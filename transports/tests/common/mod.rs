@@ -180,7 +180,7 @@ impl<H: HostEnd> RawHost<H> {
             match protocol::decode::<Response<'_>>(&f).unwrap().1 {
                 Response::Ack { next_offset, .. } => acked = acked.max(next_offset as usize),
                 Response::PushDone { result, .. } => {
-                    return result.map_err(|e| e.message.to_string());
+                    return result.map_err(|e| e.cause.to_string());
                 }
                 other => panic!("unexpected {other:?}"),
             }

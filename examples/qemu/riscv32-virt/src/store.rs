@@ -84,6 +84,6 @@ pub fn report(store: &Store, booted: Result<(), StoreError>) {
         let _ = writeln!(Writer, "llext-fw: boot: {e}");
     }
     if let Err(e) = booted {
-        let _ = writeln!(Writer, "llext-fw: boot: stopped: {}", e.message.as_str());
+        let _ = writeln!(Writer, "llext-fw: boot: stopped: {}", e.words());
     }
 }

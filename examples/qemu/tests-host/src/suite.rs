@@ -187,7 +187,8 @@ pub fn data_symbols_are_not_called(board: Board) {
     let src = "const int table[4] = {1, 2, 3, 4};\nint sum(void) { return table[0] + table[3]; }\n";
     d.push("data", &pack(&compile_text(board, "data_sym", src)));
     match d.client.call("data", "table") {
-        Err(ClientError::Device { code, message }) => {
+        Err(ClientError::Device { code, cause }) => {
+            let message = cause.to_string();
             assert_eq!(code, ErrorCode::NotCode, "{message}");
             assert!(
                 message

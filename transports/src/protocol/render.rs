@@ -1,0 +1,369 @@
+//! The words of a [`Cause`], rendered on the host: the device sends only values.
+
+use core::fmt;
+use std::borrow::ToOwned;
+use std::boxed::Box;
+use std::string::{String, ToString};
+
+use llext_loader::Part;
+use llext_loader::memory::MemKind;
+
+use super::{Cause, LoadError, RefusalCause};
+
+const MEM_KINDS: [MemKind; 6] = [
+    MemKind::Text,
+    MemKind::Rodata,
+    MemKind::Data,
+    MemKind::Bss,
+    MemKind::Trampoline,
+    MemKind::Metadata,
+];
+const PARTS: [Part; 6] = [
+    Part::SectionHeaders,
+    Part::SectionNames,
+    Part::Symbols,
+    Part::SymbolNames,
+    Part::Contents,
+    Part::Relocations,
+];
+
+/// A string the loader's error keeps as `&'static str`. The host renders an error once per
+/// command, so leaking these few bytes is the price of reusing the loader's own words.
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_owned().into_boxed_str())
+}
+
+impl<S: AsRef<str>> LoadError<S> {
+    /// The loader's error these values describe (its `Display` gives the words); `None` for a
+    /// variant this side does not know.
+    pub fn to_error(&self) -> Option<llext_loader::Error> {
+        use llext_loader::{Error as E, Name};
+        let [a, b, c, d] = self.n;
+        let s = self.s.as_ref();
+        let name = || Name::new(s.as_bytes());
+        Some(match self.tag {
+            0 => E::Io {
+                kind: embedded_io_async::ErrorKind::Other,
+                offset: a,
+            },
+            1 => E::UnexpectedEof { offset: a },
+            2 => E::NotForward {
+                offset: a,
+                position: b,
+            },
+            3 => E::NotElf,
+            4 => E::BigEndian,
+            5 => E::NotRelocatable { e_type: a as u16 },
+            6 => E::WrongMachine {
+                found: a as u16,
+                expected: b as u16,
+            },
+            7 => E::Malformed {
+                what: leak(s),
+                section: a.checked_sub(1).map(|v| v as u32),
+                value: b,
+            },
+            8 => E::StreamOrder {
+                part: *PARTS.get(a as usize)?,
+                section: b as u32,
+                offset: c,
+                position: d,
+            },
+            9 => E::Limit {
+                what: leak(s),
+                value: a,
+                limit: b,
+            },
+            10 => E::OutOfMemory {
+                kind: *MEM_KINDS.get(a as usize)?,
+                size: b as usize,
+            },
+            11 => E::MissingSymbols {
+                count: a as u32,
+                first: name(),
+            },
+            12 => E::NameTooLong {
+                symbol: a as u32,
+                limit: b as usize,
+            },
+            13 => E::UnsupportedRelocation {
+                r_type: a as u32,
+                type_name: leak(s),
+                section: b as u32,
+                offset: c,
+            },
+            14 => E::RelocationOverflow {
+                type_name: leak(s),
+                section: a as u32,
+                offset: b,
+                value: c as i64,
+            },
+            15 => E::PcrelLoUnpaired {
+                section: a as u32,
+                offset: b,
+            },
+            16 => E::SymbolNotLoaded {
+                symbol: a as u32,
+                section: b as u32,
+                offset: c,
+            },
+            17 => E::RegistryFull,
+            18 => E::NotLoaded,
+            19 => E::AlreadyLoaded,
+            20 => E::InUse { by: name() },
+            21 => E::Protect {
+                kind: *MEM_KINDS.get(a as usize)?,
+            },
+            22 => E::Relink {
+                linked: a as u32,
+                firmware: b as u32,
+            },
+            _ => return None,
+        })
+    }
+}
+
+impl<S: AsRef<str>> fmt::Display for LoadError<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_error() {
+            Some(e) => e.fmt(f),
+            None => write!(f, "loader error {} (update host-push)", self.tag),
+        }
+    }
+}
+
+impl RefusalCause {
+    /// The signature policy's refusal these values describe.
+    pub fn to_refusal(self) -> llext_sign::Refusal {
+        use llext_sign::Refusal as R;
+        match self {
+            Self::BadSignature => R::BadSignature,
+            Self::Unsigned => R::Unsigned,
+            Self::UnknownKey(id) => R::UnknownKey(llext_sign::KeyId(id)),
+            Self::Rollback { version, installed } => R::Rollback { version, installed },
+        }
+    }
+}
+
+impl<S: AsRef<str>> Cause<S> {
+    /// The same cause with owned strings, to keep once the frame it came in is gone.
+    pub fn to_owned(&self) -> Cause<String> {
+        let w = self.words();
+        let owned = super::Words {
+            tag: w.tag,
+            n: w.n,
+            s: w.s.map(str::to_owned),
+            fault: w.fault,
+        };
+        Cause::from_words(owned).expect("words made from a cause describe it")
+    }
+}
+
+const PUSH_AGAIN: &str = "the device dropped it";
+const INSTALL_AGAIN: &str = "install again to resume";
+
+impl<S: AsRef<str>> fmt::Display for Cause<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cause::Undecodable { version } => write!(
+                f,
+                "the device could not decode a request (it speaks protocol version {version})"
+            ),
+            Cause::NoSuchExtension => f.write_str("no such extension"),
+            Cause::NotLoaded { name } => write!(
+                f,
+                "no extension named `{}` is loaded (status lists them)",
+                name.as_ref()
+            ),
+            Cause::SymbolTooLong { max } => write!(f, "symbol name longer than {max} bytes"),
+            Cause::FaultedBefore { ext } => write!(
+                f,
+                "`{}` faulted in an earlier call: unload it or push it again",
+                ext.as_ref()
+            ),
+            Cause::NotExported { ext, symbol } => write!(
+                f,
+                "extension `{}` does not export `{}`",
+                ext.as_ref(),
+                symbol.as_ref()
+            ),
+            Cause::NotCode {
+                ext,
+                symbol,
+                addr,
+                region,
+            } => write!(
+                f,
+                "`{}` of `{}` is {}; the device calls only functions",
+                symbol.as_ref(),
+                ext.as_ref(),
+                not_code(*addr, *region)
+            ),
+            Cause::EntriesNotCode { ext, addr, region } => write!(
+                f,
+                "a constructor or destructor of `{}` is {}: not loaded",
+                ext.as_ref(),
+                not_code(*addr, *region)
+            ),
+            Cause::InUse { ext, by } => write!(
+                f,
+                "`{}` is used by `{}`: unload that one first",
+                ext.as_ref(),
+                by.as_ref()
+            ),
+            Cause::Unload { ext, error } => write!(f, "unloading `{}`: {error}", ext.as_ref()),
+            Cause::ConstructorFaulted { ext, fault } => write!(
+                f,
+                "a constructor of `{}` faulted ({}, status {:#x}) at pc {:#x} ({}+{:#x}), lr {:#x}: not loaded",
+                ext.as_ref(),
+                fault.kind.name(),
+                fault.status,
+                fault.pc,
+                fault.region.map_or("", |r| r.name()),
+                fault.offset,
+                fault.lr
+            ),
+            Cause::BadName { max } => write!(f, "extension names are 1 to {max} bytes"),
+            Cause::EmptyInstall => f.write_str("an empty file cannot be installed"),
+            Cause::TooLarge { len, max } => write!(
+                f,
+                "a push of {len} bytes: the device accepts 1 to {max} bytes"
+            ),
+            Cause::AlreadyLoaded { name } => write!(
+                f,
+                "an extension named `{}` is already loaded: unload it first",
+                name.as_ref()
+            ),
+            Cause::MissingSymbols { count, names } => write!(
+                f,
+                "{count} undefined symbol(s) not exported by the device or a loaded extension: {}",
+                names.as_ref()
+            ),
+            Cause::Load(e) => e.fmt(f),
+            Cause::Stalled {
+                install,
+                timeout_ms,
+                at,
+                total,
+            } => write!(
+                f,
+                "{} stalled: no data for {timeout_ms} ms at byte {at} of {total}; {}",
+                verb(*install),
+                if *install { INSTALL_AGAIN } else { PUSH_AGAIN }
+            ),
+            Cause::Interrupted { install, at, total } => {
+                write!(
+                    f,
+                    "{} interrupted by another request at byte {at} of {total}",
+                    verb(*install)
+                )?;
+                if *install {
+                    write!(f, "; {INSTALL_AGAIN}")?;
+                }
+                Ok(())
+            }
+            Cause::LinkFailed => f.write_str("link failed"),
+            Cause::ChecksumMismatch => {
+                f.write_str("the file received does not match its CRC-32: push it again")
+            }
+            Cause::SignedVersion { name, signed, sent } => write!(
+                f,
+                "`{}` is signed as version {signed} but was sent as version {}: install it as version {signed}",
+                name.as_ref(),
+                sent.map_or("none".to_owned(), |v| v.to_string())
+            ),
+            Cause::Refused(r) => r.to_refusal().fmt(f),
+            Cause::NoStorage => {
+                f.write_str("this device keeps no extensions in flash: push them instead")
+            }
+            Cause::Store { message } => f.write_str(message.as_ref()),
+            Cause::TimeLimitTooLong { asked_ms, max_ms } => write!(
+                f,
+                "a time limit of {asked_ms} ms is longer than this device allows ({max_ms} ms)"
+            ),
+            Cause::NoXip => f.write_str(
+                "this device cannot execute extensions in place (no memory-mapped flash): install without --xip",
+            ),
+        }
+    }
+}
+
+fn verb(install: bool) -> &'static str {
+    if install { "install" } else { "push" }
+}
+
+/// The words of `llext_loader::extension::EntryError::NotCode`.
+fn not_code(addr: u64, region: Option<super::RegionKind>) -> llext_loader::extension::EntryError {
+    use super::RegionKind as R;
+    llext_loader::extension::EntryError::NotCode {
+        addr,
+        region: region.map(|r| match r {
+            R::Text => MemKind::Text,
+            R::Rodata => MemKind::Rodata,
+            R::Data => MemKind::Data,
+            R::Bss => MemKind::Bss,
+            R::Trampoline => MemKind::Trampoline,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::string::ToString;
+
+    use llext_loader::memory::MemKind;
+    use llext_loader::{Error, Name, Part};
+
+    use super::super::{Cause, ErrorReply, LoadError, decode, encode};
+
+    /// A loader error crosses the link as values and reads, on the host, exactly as the loader
+    /// words it.
+    #[test]
+    fn loader_errors_read_the_same_after_the_link() {
+        let errors = [
+            Error::Malformed {
+                what: "symbol section index",
+                section: Some(3),
+                value: 0xfff1,
+            },
+            Error::StreamOrder {
+                part: Part::SymbolNames,
+                section: 7,
+                offset: 4096,
+                position: 8000,
+            },
+            Error::OutOfMemory {
+                kind: MemKind::Bss,
+                size: 15 << 20,
+            },
+            Error::MissingSymbols {
+                count: 3,
+                first: Name::new(b"printk"),
+            },
+            Error::UnsupportedRelocation {
+                r_type: 99,
+                type_name: "R_ARM_TLS_LE32",
+                section: 2,
+                offset: 0x40,
+            },
+            Error::InUse {
+                by: Name::new(b"user"),
+            },
+        ];
+        for e in errors {
+            let sent = ErrorReply {
+                code: crate::protocol::ErrorCode::from_load_error(&e),
+                cause: Cause::<std::string::String>::Load(LoadError::from(&e)),
+            };
+            let (mut raw, mut frame) = ([0u8; 320], [0u8; 400]);
+            let n = encode(5, &sent, &mut raw, &mut frame).unwrap();
+            let mut dec = crate::protocol::FrameDecoder::<400>::new();
+            assert!(dec.feed(&frame[..n]).1);
+            let (_, got): (u16, ErrorReply<&str>) = decode(dec.frame()).unwrap();
+            assert_eq!(got.code, sent.code);
+            assert_eq!(got.cause.to_owned(), sent.cause);
+            assert_eq!(got.cause.to_string(), e.to_string());
+            assert_eq!(got.cause.to_owned().to_string(), e.to_string());
+        }
+    }
+}
