@@ -94,15 +94,29 @@ impl<L: Read + Write, const F: usize> FrameLink<L, F> {
         self.dec.bad_frames()
     }
 
-    /// Sends one message as a frame and flushes (ending a USB transfer).
-    pub async fn send(&mut self, seq: u16, msg: &Reply<'_, '_>) -> Result<(), LinkError> {
+    /// Sends one message as a frame and flushes (ending a USB transfer). The message is encoded
+    /// before the returned future first runs, so that future holds only the link: the message
+    /// need not live in the caller's state across the wait.
+    pub fn send(
+        &mut self,
+        seq: u16,
+        msg: &Reply<'_, '_>,
+    ) -> impl core::future::Future<Output = Result<(), LinkError>> + use<'_, L, F> {
         // Every message the server builds fits TX_RAW (texts are cut to fit); one that does not
         // is a bug, dropped rather than sent half.
-        let Ok(n) = encode(seq, msg, &mut self.scratch, &mut self.tx) else {
+        let n = encode(seq, msg, &mut self.scratch, &mut self.tx).unwrap_or_else(|_| {
             debug_assert!(false, "device message larger than TX_RAW");
-            return Ok(());
-        };
-        self.link.write_all(&self.tx[..n]).await.map_err(io)?;
-        self.link.flush().await.map_err(io)
+            0
+        });
+        self.write_tx(n)
+    }
+
+    /// Writes the first `n` bytes of the transmit buffer and flushes.
+    async fn write_tx(&mut self, n: usize) -> Result<(), LinkError> {
+        if n > 0 {
+            self.link.write_all(&self.tx[..n]).await.map_err(io)?;
+            self.link.flush().await.map_err(io)?;
+        }
+        Ok(())
     }
 }
