@@ -79,6 +79,9 @@ pub struct InPlace {
     pub file_len: u32,
     /// CRC-32 of that file (what the install announced).
     pub file_crc: u32,
+    /// CRC-32 of what a load reads (the image's header, `.data`'s initial values and the export
+    /// index), checked at boot when the code is not ([`crate::XipConfig::verify_code_at_boot`]).
+    pub boot_crc: u32,
 }
 
 /// One stored version of an extension.
@@ -232,7 +235,8 @@ impl Writer<'_> {
                 self.u32(x.ram_len)?;
                 self.u32(x.table_id)?;
                 self.u32(x.file_len)?;
-                self.u32(x.file_crc)
+                self.u32(x.file_crc)?;
+                self.u32(x.boot_crc)
             }
         }
     }
@@ -281,6 +285,7 @@ impl<'a> Reader<'a> {
                 table_id: self.u32()?,
                 file_len: self.u32()?,
                 file_crc: self.u32()?,
+                boot_crc: self.u32()?,
             })
         } else {
             None
@@ -381,7 +386,7 @@ impl<'a> Value<'a> for Record {
 
 /// Bytes the largest record takes (the catalog's scratch buffer must hold it plus the key).
 pub(crate) const MAX_RECORD: usize = 1 + 33 + 1 + 1 + MAX_DEPS * 33 + IMAGE_BYTES + 1 + IMAGE_BYTES;
-const IMAGE_BYTES: usize = 2 + 4 + 4 + 4 + 1 + 24;
+const IMAGE_BYTES: usize = 2 + 4 + 4 + 4 + 1 + 28;
 
 #[cfg(test)]
 mod tests {
@@ -400,6 +405,7 @@ mod tests {
                 table_id: 0x1234_5678,
                 file_len: 999,
                 file_crc: 0xabcd,
+                boot_crc: 0x1234,
             }),
         }
     }

@@ -40,6 +40,10 @@ pub struct XipConfig {
     pub ram: Range<u64>,
     /// The firmware's exports table id (images linked for another one are refused at boot).
     pub table_id: u32,
+    /// Check the CRC of every byte of an in-place image at each load (its code included), as
+    /// for a normal image; `false` checks what the load reads (header, `.data`'s initial values,
+    /// export index) and leaves the code to the check made when it was programmed.
+    pub verify_code_at_boot: bool,
 }
 
 /// An install that was cut off (link lost, reset) and can be resumed by beginning it again with

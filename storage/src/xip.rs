@@ -7,7 +7,7 @@ use embedded_storage_async::nor_flash::NorFlash;
 use llext_loader::memory::MemoryProvider;
 use llext_loader::source::SeekSource;
 use llext_loader::symbols::Resolve;
-use llext_loader::xip::{self, Linked, Plan};
+use llext_loader::xip::{self, HEADER, Header, Linked, Plan};
 use llext_loader::{LoadParams, Registry, Report};
 
 use crate::boot::Failure;
@@ -65,7 +65,7 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
         let programmed = program(st, xbase, &linked).await;
         let (len, ram) = (linked.len(), linked.ram());
         linked.release(reg);
-        let crc = programmed?;
+        let (crc, boot_crc) = programmed?;
         let found = read::crc_of(st.catalog.flash(), xbase, len)
             .await
             .map_err(Error::Flash)?;
@@ -82,32 +82,36 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
             crc,
             version: 0,
             state: State::Pending,
-            xip: Some(in_place(&rec, ram, cfg.table_id)),
+            xip: Some(in_place(&rec, ram, cfg.table_id, boot_crc)),
         };
         switch(st, rec.name, image).await
     }
 }
 
-fn in_place(rec: &InstallRecord, ram: (u64, u64), table_id: u32) -> InPlace {
+fn in_place(rec: &InstallRecord, ram: (u64, u64), table_id: u32, boot_crc: u32) -> InPlace {
     InPlace {
         ram: ram.0,
         ram_len: ram.1 as u32,
         table_id,
         file_len: rec.len,
         file_crc: rec.crc,
+        boot_crc,
     }
 }
 
 /// Programs the linked image into the slot at `base`, erasing each page just before its first
-/// word; returns the image's CRC. RAM: one 256-byte chunk.
+/// word; returns the image's CRC and that of what a load reads ([`boot_parts`]). RAM: one
+/// 256-byte chunk.
 async fn program<F: NorFlash, const N: usize>(
     st: &mut Storage<F, N>,
     base: u32,
     linked: &Linked,
-) -> Result<u32, Error<F::Error>> {
+) -> Result<(u32, u32), Error<F::Error>> {
     let page = F::ERASE_SIZE as u32;
     let mut buf = [0u8; 256];
     let mut digest = CRC32.digest();
+    let mut boot = CRC32.digest();
+    let parts = boot_parts(linked.header());
     let flash = st.catalog.flash();
     let mut at = 0;
     while at < linked.len() {
@@ -120,6 +124,12 @@ async fn program<F: NorFlash, const N: usize>(
         }
         linked.read(at, &mut buf[..n]);
         digest.update(&buf[..n]);
+        for r in &parts {
+            let (s, e) = (r.start.max(at), r.end.min(at + n as u32));
+            if s < e {
+                boot.update(&buf[(s - at) as usize..(e - at) as usize]);
+            }
+        }
         let padded = n.next_multiple_of(F::WRITE_SIZE);
         buf[n..padded].fill(0xff);
         flash
@@ -128,7 +138,23 @@ async fn program<F: NorFlash, const N: usize>(
             .map_err(Error::Flash)?;
         at += n as u32;
     }
-    Ok(digest.finalize())
+    Ok((digest.finalize(), boot.finalize()))
+}
+
+/// The byte ranges of an in-place image that a load reads: the header, then `.data`'s initial
+/// values and the export index (which run to its end).
+fn boot_parts(h: &Header) -> [core::ops::Range<u32>; 2] {
+    [0..HEADER as u32, h.data_init..h.len]
+}
+
+/// The CRC of [`boot_parts`] of `image`, if its header reads.
+fn boot_crc(image: &[u8]) -> Option<u32> {
+    let h = Header::parse(image).ok()?;
+    let mut d = CRC32.digest();
+    for r in boot_parts(&h) {
+        d.update(image.get(r.start as usize..r.end as usize)?);
+    }
+    Some(d.finalize())
 }
 
 impl<F: NorFlash, const N: usize> Storage<F, N> {
@@ -171,14 +197,20 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
             return Ok(Err(Failure::Load(e)));
         };
         let base = self.layout.slot(img.slot).start;
-        let found = read::crc_of(self.catalog.flash(), base, img.len)
-            .await
-            .map_err(Error::Flash)?;
-        if found != img.crc {
-            return Ok(Err(Failure::Corrupt {
-                expected: img.crc,
-                found,
-            }));
+        let at = (cfg.mapped + u64::from(base)) as usize as *const u8;
+        // SAFETY: the firmware maps the whole flash at `cfg.mapped` (`set_xip`'s contract), and
+        // the slot is pinned below, so it is never programmed while this extension is loaded.
+        let image = unsafe { core::slice::from_raw_parts(at, img.len as usize) };
+        let (expected, found) = if cfg.verify_code_at_boot {
+            let found = read::crc_of(self.catalog.flash(), base, img.len)
+                .await
+                .map_err(Error::Flash)?;
+            (img.crc, found)
+        } else {
+            (x.boot_crc, boot_crc(image).unwrap_or(!x.boot_crc))
+        };
+        if found != expected {
+            return Ok(Err(Failure::Corrupt { expected, found }));
         }
         let range = (x.ram, u64::from(x.ram_len).max(1));
         let Some(free) = self
@@ -189,10 +221,6 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
         else {
             return Ok(Err(Failure::Load(llext_loader::Error::RegistryFull)));
         };
-        let at = (cfg.mapped + u64::from(base)) as usize as *const u8;
-        // SAFETY: the firmware maps the whole flash at `cfg.mapped` (`set_xip`'s contract), and
-        // the slot is pinned below, so it is never programmed while this extension is loaded.
-        let image = unsafe { core::slice::from_raw_parts(at, img.len as usize) };
         // SAFETY: `cfg.ram` is the firmware's reserved area; ranges of loaded images are kept
         // out of every later link (`live_ram`), and this image's range was free when linked.
         let loaded =

@@ -37,6 +37,7 @@ fn config(flash: &Flash, ram: &std::ops::Range<u64>, table_id: u32) -> XipConfig
         mapped: flash.bytes().as_ptr() as u64,
         ram: ram.clone(),
         table_id,
+        verify_code_at_boot: true,
     }
 }
 
@@ -132,6 +133,54 @@ fn installed_in_place_runs_from_flash_with_only_data_and_bss_in_ram() {
     assert!(bss.size >= 3000 * 4);
     assert_eq!(ext.stats().kept_metadata, 0, "no RAM for the export index");
     unload_all(&mut reg);
+}
+
+/// A bit flip in the image's code is caught at boot when the code is checked (and the previous
+/// version runs); without that check what a load reads still is: a flip in `.data`'s initial
+/// values or the header is caught either way.
+#[test]
+fn damage_in_flash_is_caught_at_boot_as_the_policy_says() {
+    let [v1, v2] = [1, 2].map(versioned);
+    let ram = reserved_ram(16 << 10);
+    for (code_checked, damage_data) in [(true, false), (false, false), (false, true)] {
+        let mut flash = Flash::new(PAGES);
+        let mut cfg = config(&flash, &ram, TABLE);
+        cfg.verify_code_at_boot = code_checked;
+        let mut st = open(&mut flash, LAYOUT);
+        st.set_xip(cfg.clone());
+        install(&mut st, "e", &v1, boot_opts(), 512).unwrap();
+        assert_eq!(boot_version(&mut st).0, Some(1));
+        install_xip(&mut st, "e", &v2, 512).unwrap();
+        let img = st.entry("e").unwrap().active;
+        let x = img.xip.unwrap();
+        let base = st.layout().slot(img.slot).start as usize;
+        let at = if damage_data {
+            base + img.len as usize - 1 // the export index, read by every load
+        } else {
+            base + llext_loader::xip::HEADER + 4 // the first instructions
+        };
+        reset(st);
+        flash.bytes_mut()[at] ^= 0x10;
+        let mut st = open(&mut flash, LAYOUT);
+        st.set_xip(cfg);
+        // Damaged code is never called here: it could do anything.
+        let (mut reg, evs, _) = boot(&mut st).expect("boot");
+        if code_checked || damage_data {
+            assert!(
+                matches!(&evs[0], Ev::Failed(_, 2, why) if why.contains("corrupt")),
+                "{evs:?}"
+            );
+            assert_eq!(
+                call(&reg, "e", "version", 1),
+                1,
+                "the previous version runs"
+            );
+        } else {
+            assert_eq!(evs[0], Ev::Loaded("e".into(), 2, true), "code not checked");
+        }
+        unload_all(&mut reg);
+        assert!(x.boot_crc != 0 && x.boot_crc != img.crc);
+    }
 }
 
 #[test]

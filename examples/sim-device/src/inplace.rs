@@ -102,5 +102,6 @@ pub fn config(path: &Path, table_id: u32) -> io::Result<XipConfig> {
         mapped: FLASH_AT,
         ram: RAM_AT..RAM_AT + RAM_SIZE as u64,
         table_id,
+        verify_code_at_boot: true,
     })
 }

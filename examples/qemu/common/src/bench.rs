@@ -16,6 +16,11 @@ static EXTENSION: &[u8] = &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/be
 #[repr(C, align(8))]
 struct Aligned<T: ?Sized>(T);
 
+/// The embedded extension, packed (empty when there was no cross compiler).
+pub fn extension() -> &'static [u8] {
+    EXTENSION
+}
+
 /// What one bench run measured.
 #[derive(Clone, Debug)]
 pub enum Outcome {
@@ -105,14 +110,14 @@ pub async fn run<P: MemoryProvider>(mem: P, instructions: fn() -> u64) -> Outcom
 }
 
 /// A link that logs `llext-fw: bench OUTCOME` when the first bytes arrive from a host.
-pub struct Announce<L> {
+pub struct Announce<L, O = Outcome> {
     link: L,
-    outcome: Option<Outcome>,
+    outcome: Option<O>,
 }
 
-impl<L> Announce<L> {
+impl<L, O: fmt::Display> Announce<L, O> {
     /// Wraps `link`; `outcome` is logged on the first read that returns data.
-    pub fn new(link: L, outcome: Outcome) -> Self {
+    pub fn new(link: L, outcome: O) -> Self {
         Self {
             link,
             outcome: Some(outcome),
@@ -120,11 +125,11 @@ impl<L> Announce<L> {
     }
 }
 
-impl<L: ErrorType> ErrorType for Announce<L> {
+impl<L: ErrorType, O> ErrorType for Announce<L, O> {
     type Error = L::Error;
 }
 
-impl<L: Read> Read for Announce<L> {
+impl<L: Read, O: fmt::Display> Read for Announce<L, O> {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, L::Error> {
         let n = self.link.read(buf).await?;
         if n > 0
@@ -136,7 +141,7 @@ impl<L: Read> Read for Announce<L> {
     }
 }
 
-impl<L: Write> Write for Announce<L> {
+impl<L: Write, O> Write for Announce<L, O> {
     async fn write(&mut self, buf: &[u8]) -> Result<usize, L::Error> {
         self.link.write(buf).await
     }

@@ -11,6 +11,8 @@ mod flash;
 mod store;
 mod time;
 mod uart;
+#[cfg(all(feature = "bench", feature = "flash"))]
+mod xip_bench;
 
 use core::fmt::Write as _;
 use core::panic::PanicInfo;
@@ -51,6 +53,8 @@ mod device {
         };
         #[cfg_attr(not(feature = "bench"), allow(unused_mut))]
         let mut memory = Measured(PoolProvider::new(pool));
+        #[cfg(all(feature = "bench", feature = "flash"))]
+        let xip_figures = crate::xip_bench::run(&mut memory.0).await;
         #[cfg(feature = "bench")]
         let uart = {
             let mut uart = uart;
@@ -58,6 +62,8 @@ mod device {
             uart.pause_rx();
             let outcome = qemu_common::bench::run(&mut memory.0, time::instret).await;
             uart.resume_rx();
+            #[cfg(feature = "flash")]
+            let outcome = crate::xip_bench::Both(outcome, xip_figures);
             qemu_common::bench::Announce::new(uart, outcome)
         };
         let mut link = uart;
