@@ -1,12 +1,17 @@
 //! The ELF structures the loader reads, decoded from small slices into one class-neutral form.
 //!
-//! `object`'s pod structures do the byte layout; this module hides ELF32 versus ELF64.
+//! `object`'s pod structures do the byte layout; this module hides ELF32 versus ELF64. It is the
+//! project's one view of ELF structures: the loader reads with it, and `pack` (host) reads and
+//! writes with it ([`write`]).
 
 use object::LittleEndian as LE;
 use object::elf;
 use object::pod::from_bytes;
 
 use crate::Error;
+
+#[cfg(feature = "alloc")]
+pub mod write;
 
 /// ELF32 or ELF64.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,11 +174,12 @@ struct Raw {
 
 /// A section header.
 #[allow(missing_docs)] // fields as the ELF specification names them, without prefix
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Shdr {
     pub name: u32,
     pub kind: u32,
     pub flags: u64,
+    pub addr: u64,
     pub offset: u64,
     pub size: u64,
     pub link: u32,
@@ -192,6 +198,7 @@ impl Shdr {
                     name: s.sh_name.get(LE),
                     kind: s.sh_type.get(LE).0,
                     flags: s.sh_flags.get_u64(LE).0,
+                    addr: s.sh_addr.get(LE).into(),
                     offset: s.sh_offset.get(LE).into(),
                     size: s.sh_size.get(LE).into(),
                     link: s.sh_link.get(LE),
@@ -206,6 +213,7 @@ impl Shdr {
                     name: s.sh_name.get(LE),
                     kind: s.sh_type.get(LE).0,
                     flags: s.sh_flags.get(LE).0,
+                    addr: s.sh_addr.get(LE),
                     offset: s.sh_offset.get(LE),
                     size: s.sh_size.get(LE),
                     link: s.sh_link.get(LE),
@@ -220,17 +228,23 @@ impl Shdr {
 
 /// A symbol table entry.
 #[allow(missing_docs)] // fields as the ELF specification names them, without prefix
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sym {
     pub name: u32,
     pub bind: u8,
     pub kind: u8,
+    pub other: u8,
     pub shndx: u16,
     pub value: u64,
     pub size: u64,
 }
 
 impl Sym {
+    /// `st_info`: binding and type together.
+    pub fn info(&self) -> u8 {
+        (self.bind << 4) | (self.kind & 0xf)
+    }
+
     /// Decodes one symbol of `class`.
     pub fn parse(class: Class, b: &[u8]) -> Sym {
         match class {
@@ -240,6 +254,7 @@ impl Sym {
                     name: s.st_name.get(LE),
                     bind: s.st_bind().0,
                     kind: s.st_type().0,
+                    other: s.st_other.0,
                     shndx: s.st_shndx.get(LE).0,
                     value: s.st_value.get(LE).into(),
                     size: s.st_size.get(LE).into(),
@@ -251,6 +266,7 @@ impl Sym {
                     name: s.st_name.get(LE),
                     bind: s.st_bind().0,
                     kind: s.st_type().0,
+                    other: s.st_other.0,
                     shndx: s.st_shndx.get(LE).0,
                     value: s.st_value.get(LE),
                     size: s.st_size.get(LE),
@@ -262,7 +278,7 @@ impl Sym {
 
 /// A relocation entry; `addend` is `None` for `REL` (the addend is in place).
 #[allow(missing_docs)] // fields as the ELF specification names them, without prefix
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reloc {
     pub offset: u64,
     pub sym: u32,
