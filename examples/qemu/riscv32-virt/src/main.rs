@@ -11,7 +11,7 @@ mod flash;
 mod store;
 mod time;
 mod uart;
-#[cfg(all(feature = "bench", feature = "flash"))]
+#[cfg(feature = "bench-xip")]
 mod xip_bench;
 
 use core::fmt::Write as _;
@@ -53,7 +53,7 @@ mod device {
         };
         #[cfg_attr(not(feature = "bench"), allow(unused_mut))]
         let mut memory = Measured(PoolProvider::new(pool));
-        #[cfg(all(feature = "bench", feature = "flash"))]
+        #[cfg(feature = "bench-xip")]
         let xip_figures = crate::xip_bench::run(&mut memory.0).await;
         #[cfg(feature = "bench")]
         let uart = {
@@ -62,7 +62,7 @@ mod device {
             uart.pause_rx();
             let outcome = qemu_common::bench::run(&mut memory.0, time::instret).await;
             uart.resume_rx();
-            #[cfg(feature = "flash")]
+            #[cfg(feature = "bench-xip")]
             let outcome = crate::xip_bench::Both(outcome, xip_figures);
             qemu_common::bench::Announce::new(uart, outcome)
         };
