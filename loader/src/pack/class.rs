@@ -1,12 +1,12 @@
 //! The ELF32/ELF64 difference, behind one small trait.
 //!
-//! The rest of `pack` works on the class-neutral [`Ehdr`], [`Shdr`] and [`Sym`] (all fields
-//! widened to `u64`) and converts at the edges with [`Class`].
+//! The rest of `pack` works on the class-neutral [`Ehdr`] and the loader's own view of section
+//! headers and symbols ([`crate::elf::Shdr`], [`crate::elf::Sym`]: fields widened to `u64`, read
+//! and written by `crate::elf`), and converts at the edges with [`Class`].
 
 use object::LittleEndian as LE;
 use object::elf::{
-    FileHeader32, FileHeader64, Ident, Rel32, Rel64, SectionFlags, SectionHeader32,
-    SectionHeader64, Sym32, Sym64,
+    FileHeader32, FileHeader64, Ident, Rel32, Rel64, SectionHeader32, SectionHeader64, Sym32, Sym64,
 };
 use object::endian::{U16, U32, U64};
 use object::pod::Pod;
@@ -30,31 +30,7 @@ pub(super) struct Ehdr {
     pub shstrndx: u16,
 }
 
-/// Class-neutral section header.
-#[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Shdr {
-    pub name: u32,
-    pub sh_type: u32,
-    pub flags: u64,
-    pub addr: u64,
-    pub offset: u64,
-    pub size: u64,
-    pub link: u32,
-    pub info: u32,
-    pub addralign: u64,
-    pub entsize: u64,
-}
-
-/// Class-neutral symbol.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Sym {
-    pub name: u32,
-    pub info: u8,
-    pub other: u8,
-    pub shndx: u16,
-    pub value: u64,
-    pub size: u64,
-}
+pub(super) use crate::elf::{Shdr, Sym};
 
 /// One ELF class: its pod types and the conversions to and from the neutral model.
 ///
@@ -71,12 +47,11 @@ pub(super) trait Class {
     /// Largest file offset the class can express.
     const MAX_OFFSET: u64;
 
+    /// The class in the loader's ELF view.
+    const ELF: crate::elf::Class;
+
     fn read_ehdr(h: &Self::Ehdr) -> Ehdr;
     fn write_ehdr(h: &Ehdr) -> Self::Ehdr;
-    fn read_shdr(s: &Self::Shdr) -> Shdr;
-    fn write_shdr(s: &Shdr) -> Self::Shdr;
-    fn read_sym(s: &Self::Sym) -> Sym;
-    fn write_sym(s: &Sym) -> Self::Sym;
     /// `r_sym` of a relocation entry.
     fn r_sym(r: &Self::Rel) -> u32;
     /// Replaces `r_sym`, keeping `r_type`.
@@ -132,38 +107,6 @@ macro_rules! read_ehdr {
     }};
 }
 
-macro_rules! read_shdr {
-    ($s:expr) => {{
-        let s = $s;
-        Shdr {
-            name: s.sh_name.get(LE),
-            sh_type: s.sh_type.get(LE).0,
-            flags: s.sh_flags.flags(),
-            addr: s.sh_addr.get(LE).into(),
-            offset: s.sh_offset.get(LE).into(),
-            size: s.sh_size.get(LE).into(),
-            link: s.sh_link.get(LE),
-            info: s.sh_info.get(LE),
-            addralign: s.sh_addralign.get(LE).into(),
-            entsize: s.sh_entsize.get(LE).into(),
-        }
-    }};
-}
-
-macro_rules! read_sym {
-    ($s:expr) => {{
-        let s = $s;
-        Sym {
-            name: s.st_name.get(LE),
-            info: s.st_info.0,
-            other: s.st_other.0,
-            shndx: s.st_shndx.get(LE).0,
-            value: s.st_value.get(LE).into(),
-            size: s.st_size.get(LE).into(),
-        }
-    }};
-}
-
 /// Expands to the body of `write_ehdr`; `$w` widens a `u64` to the class word.
 macro_rules! write_ehdr {
     ($ty:ident, $h:expr, $w:ident) => {{
@@ -187,62 +130,6 @@ macro_rules! write_ehdr {
     }};
 }
 
-macro_rules! write_shdr {
-    ($ty:ident, $s:expr, $w:ident) => {{
-        let s = $s;
-        $ty {
-            sh_name: U32::new(LE, s.name),
-            sh_type: U32::new(LE, object::elf::SectionType(s.sh_type)),
-            sh_flags: FlagsField::from_flags(s.flags),
-            sh_addr: $w(s.addr),
-            sh_offset: $w(s.offset),
-            sh_size: $w(s.size),
-            sh_link: U32::new(LE, s.link),
-            sh_info: U32::new(LE, s.info),
-            sh_addralign: $w(s.addralign),
-            sh_entsize: $w(s.entsize),
-        }
-    }};
-}
-
-macro_rules! write_sym {
-    ($ty:ident, $s:expr, $w:ident) => {{
-        let s = $s;
-        $ty {
-            st_name: U32::new(LE, s.name),
-            st_info: object::elf::SymbolInfo(s.info),
-            st_other: object::elf::SymbolOther(s.other),
-            st_shndx: u16le(object::elf::SymbolSection(s.shndx)),
-            st_value: $w(s.value),
-            st_size: $w(s.size),
-        }
-    }};
-}
-
-/// `sh_flags` is 32 or 64 bits wide but always tagged with the `u64` [`SectionFlags`].
-trait FlagsField {
-    fn flags(&self) -> u64;
-    fn from_flags(v: u64) -> Self;
-}
-
-impl FlagsField for U32<LE, SectionFlags> {
-    fn flags(&self) -> u64 {
-        self.get_u64(LE).0
-    }
-    fn from_flags(v: u64) -> Self {
-        Self::new_u64_truncate(LE, SectionFlags(v))
-    }
-}
-
-impl FlagsField for U64<LE, SectionFlags> {
-    fn flags(&self) -> u64 {
-        self.get(LE).0
-    }
-    fn from_flags(v: u64) -> Self {
-        Self::new(LE, SectionFlags(v))
-    }
-}
-
 impl Class for Elf32 {
     type Ehdr = FileHeader32<LE>;
     type Shdr = SectionHeader32<LE>;
@@ -250,24 +137,13 @@ impl Class for Elf32 {
     type Rel = Rel32<LE>;
     const RELA_SIZE: usize = 12;
     const MAX_OFFSET: u64 = u32::MAX as u64;
+    const ELF: crate::elf::Class = crate::elf::Class::Elf32;
 
     fn read_ehdr(h: &Self::Ehdr) -> Ehdr {
         read_ehdr!(h)
     }
     fn write_ehdr(h: &Ehdr) -> Self::Ehdr {
         write_ehdr!(FileHeader32, h, u32le)
-    }
-    fn read_shdr(s: &Self::Shdr) -> Shdr {
-        read_shdr!(s)
-    }
-    fn write_shdr(s: &Shdr) -> Self::Shdr {
-        write_shdr!(SectionHeader32, s, u32le)
-    }
-    fn read_sym(s: &Self::Sym) -> Sym {
-        read_sym!(s)
-    }
-    fn write_sym(s: &Sym) -> Self::Sym {
-        write_sym!(Sym32, s, u32le)
     }
     fn r_sym(r: &Self::Rel) -> u32 {
         r.r_info.get(LE) >> 8
@@ -291,24 +167,13 @@ impl Class for Elf64 {
     type Rel = Rel64<LE>;
     const RELA_SIZE: usize = 24;
     const MAX_OFFSET: u64 = u64::MAX;
+    const ELF: crate::elf::Class = crate::elf::Class::Elf64;
 
     fn read_ehdr(h: &Self::Ehdr) -> Ehdr {
         read_ehdr!(h)
     }
     fn write_ehdr(h: &Ehdr) -> Self::Ehdr {
         write_ehdr!(FileHeader64, h, u64le)
-    }
-    fn read_shdr(s: &Self::Shdr) -> Shdr {
-        read_shdr!(s)
-    }
-    fn write_shdr(s: &Shdr) -> Self::Shdr {
-        write_shdr!(SectionHeader64, s, u64le)
-    }
-    fn read_sym(s: &Self::Sym) -> Sym {
-        read_sym!(s)
-    }
-    fn write_sym(s: &Sym) -> Self::Sym {
-        write_sym!(Sym64, s, u64le)
     }
     fn r_sym(r: &Self::Rel) -> u32 {
         // Standard ELF64 layout; MIPS64's split r_info is rejected when reading the header.
@@ -325,4 +190,28 @@ impl Class for Elf64 {
     fn r_type(r: &Self::Rel) -> u32 {
         r.r_info.get(LE) as u32
     }
+}
+
+/// A section header of class `C` in the loader's view.
+pub(super) fn read_shdr<C: Class>(raw: &C::Shdr) -> Shdr {
+    Shdr::parse(C::ELF, object::pod::bytes_of(raw))
+}
+
+/// A symbol of class `C` in the loader's view.
+pub(super) fn read_sym<C: Class>(raw: &C::Sym) -> Sym {
+    Sym::parse(C::ELF, object::pod::bytes_of(raw))
+}
+
+/// Appends `s` to `out` in class `C`'s layout.
+pub(super) fn push_shdr<C: Class>(s: &Shdr, out: &mut alloc::vec::Vec<u8>) {
+    let at = out.len();
+    out.resize(at + C::ELF.shdr_size(), 0);
+    s.write(C::ELF, &mut out[at..]);
+}
+
+/// Appends `s` to `out` in class `C`'s layout.
+pub(super) fn push_sym<C: Class>(s: &Sym, out: &mut alloc::vec::Vec<u8>) {
+    let at = out.len();
+    out.resize(at + C::ELF.sym_size(), 0);
+    s.write(C::ELF, &mut out[at..]);
 }

@@ -149,7 +149,7 @@ fn keep_set(
     let mut keep = vec![true; n];
     keep[0] = false;
     for (i, s) in input.sections.iter().enumerate().skip(1) {
-        if !options.keep_all && !special(i) && unneeded(s.name, s.hdr.sh_type, s.hdr.flags) {
+        if !options.keep_all && !special(i) && unneeded(s.name, s.hdr.kind, s.hdr.flags) {
             keep[i] = false;
         }
     }

@@ -12,7 +12,7 @@ use object::elf::{
 };
 use object::pod;
 
-use super::class::{Class, Ehdr, Shdr, Sym};
+use super::class::{Class, Ehdr, Shdr, Sym, read_shdr, read_sym};
 use super::error::{PackError, SectionProblem, SymbolProblem};
 use super::strings::cstr_at;
 
@@ -27,7 +27,7 @@ pub(super) struct Section<'a> {
 
 impl Section<'_> {
     pub(super) fn is_reloc(&self) -> bool {
-        self.hdr.sh_type == SHT_REL.0 || self.hdr.sh_type == SHT_RELA.0
+        self.hdr.kind == SHT_REL.0 || self.hdr.kind == SHT_RELA.0
     }
 
     /// Whether `sh_info` holds a section index (relocation target or `SHF_INFO_LINK`).
@@ -37,7 +37,7 @@ impl Section<'_> {
 
     /// Bytes of one entry of this relocation section (`Rel` or `Rela` of class `C`).
     pub(super) fn rel_entry_size<C: Class>(&self) -> usize {
-        if self.hdr.sh_type == SHT_RELA.0 {
+        if self.hdr.kind == SHT_RELA.0 {
             C::RELA_SIZE
         } else {
             size_of::<C::Rel>()
@@ -45,7 +45,7 @@ impl Section<'_> {
     }
 
     pub(super) fn is_group(&self) -> bool {
-        self.hdr.sh_type == SHT_GROUP.0
+        self.hdr.kind == SHT_GROUP.0
     }
 
     /// The 32-bit words of a `SHT_GROUP` section: flags, then member section indices.
@@ -126,12 +126,12 @@ pub(super) fn read<C: Class>(file: &[u8]) -> Result<Input<'_>, PackError> {
             end: table_end,
             len,
         })?;
-    let headers: Vec<Shdr> = table.iter().map(C::read_shdr).collect();
+    let headers: Vec<Shdr> = table.iter().map(read_shdr::<C>).collect();
 
     let shstrndx = usize::from(ehdr.shstrndx);
     let names = section_data(file, shstrndx, &headers[shstrndx], &[])?;
-    if headers[shstrndx].sh_type != SHT_STRTAB.0 {
-        let problem = SectionProblem::BadType(headers[shstrndx].sh_type);
+    if headers[shstrndx].kind != SHT_STRTAB.0 {
+        let problem = SectionProblem::BadType(headers[shstrndx].kind);
         return Err(section_error(shstrndx, &[], problem));
     }
 
@@ -219,11 +219,11 @@ fn section_data<'a>(
     hdr: &Shdr,
     name: &[u8],
 ) -> Result<&'a [u8], PackError> {
-    let align = hdr.addralign;
+    let align = hdr.align;
     if align > super::MAX_ALIGN || (align != 0 && !align.is_power_of_two()) {
         return Err(section_error(index, name, SectionProblem::BadAlign(align)));
     }
-    if hdr.sh_type == SHT_NOBITS.0 {
+    if hdr.kind == SHT_NOBITS.0 {
         return Ok(&[]);
     }
     slice(file, hdr.offset, hdr.size).ok_or_else(|| {
@@ -238,11 +238,11 @@ fn section_data<'a>(
 fn find_symtab(sections: &[Section<'_>]) -> Result<usize, PackError> {
     let mut found = None;
     for (index, s) in sections.iter().enumerate().skip(1) {
-        if s.hdr.sh_type == SHT_SYMTAB_SHNDX.0 {
+        if s.hdr.kind == SHT_SYMTAB_SHNDX.0 {
             let problem = SectionProblem::Unsupported("SHT_SYMTAB_SHNDX (extended indices)");
             return Err(section_error(index, s.name, problem));
         }
-        if s.hdr.sh_type == SHT_SYMTAB.0 {
+        if s.hdr.kind == SHT_SYMTAB.0 {
             if found.is_some() {
                 return Err(section_error(
                     index,
@@ -256,7 +256,7 @@ fn find_symtab(sections: &[Section<'_>]) -> Result<usize, PackError> {
     let symtab = found.ok_or(PackError::NoSymbolTable)?;
     let s = &sections[symtab];
     let link = s.hdr.link as usize;
-    if link == 0 || link >= sections.len() || sections[link].hdr.sh_type != SHT_STRTAB.0 {
+    if link == 0 || link >= sections.len() || sections[link].hdr.kind != SHT_STRTAB.0 {
         return Err(section_error(
             symtab,
             s.name,
@@ -299,7 +299,7 @@ fn read_symbols<'a, C: Class>(input: &Input<'a>) -> Result<Vec<Symbol<'a>>, Pack
     let shnum = input.sections.len();
     let mut symbols = Vec::with_capacity(count);
     for (index, raw) in raw.iter().enumerate() {
-        let sym = C::read_sym(raw);
+        let sym = read_sym::<C>(raw);
         let error = |problem| PackError::Symbol { index, problem };
         let name = cstr_at(names, sym.name).ok_or(error(SymbolProblem::BadName(sym.name)))?;
         if sym.shndx == SHN_XINDEX.0 {
@@ -325,7 +325,7 @@ fn check_links<C: Class>(input: &Input<'_>, index: usize) -> Result<(), PackErro
         return Err(input.error(index, SectionProblem::BadInfo(s.hdr.info)));
     }
     if s.is_reloc() {
-        let size = if s.hdr.sh_type == SHT_RELA.0 {
+        let size = if s.hdr.kind == SHT_RELA.0 {
             C::RELA_SIZE
         } else {
             size_of::<C::Rel>()

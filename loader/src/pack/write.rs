@@ -6,7 +6,7 @@ use core::mem::size_of;
 use object::elf::{EM_RISCV, SHT_GROUP, SHT_NOBITS, SHT_RELA, SHT_SYMTAB};
 use object::pod;
 
-use super::class::{Class, Shdr};
+use super::class::{Class, Shdr, push_shdr, push_sym};
 use super::error::{PackError, SectionProblem};
 use super::plan::{Plan, Slot};
 use super::read::Input;
@@ -81,7 +81,7 @@ fn symbols<C: Class>(input: &Input<'_>, plan: &Plan) -> Result<(Vec<u8>, Vec<u8>
             let shndx = plan.section_map[usize::from(sym.shndx)].unwrap_or(0);
             sym.shndx = shndx as u16;
         }
-        symtab.extend_from_slice(pod::bytes_of(&C::write_sym(&sym)));
+        push_sym::<C>(&sym, &mut symtab);
     }
     Ok((strtab.into_bytes(), symtab))
 }
@@ -99,9 +99,9 @@ fn header(input: &Input<'_>, plan: &Plan, i: usize) -> Result<Shdr, PackError> {
             hdr.info = plan.section_map[hdr.info as usize]
                 .ok_or_else(|| input.error(i, SectionProblem::BadInfo(hdr.info)))?;
         }
-    } else if hdr.sh_type == SHT_SYMTAB.0 {
+    } else if hdr.kind == SHT_SYMTAB.0 {
         hdr.info = plan.first_global;
-    } else if hdr.sh_type == SHT_GROUP.0 {
+    } else if hdr.kind == SHT_GROUP.0 {
         hdr.info = plan.symbol_map[hdr.info as usize]
             .ok_or_else(|| input.error(i, SectionProblem::GroupSignatureDropped(hdr.info)))?;
     }
@@ -117,7 +117,7 @@ fn contents_of<'a, C: Class>(
     let s = &input.sections[i];
     if s.is_reloc() {
         let size = s.rel_entry_size::<C>();
-        let mut out = if input.ehdr.machine == EM_RISCV.0 && s.hdr.sh_type == SHT_RELA.0 {
+        let mut out = if input.ehdr.machine == EM_RISCV.0 && s.hdr.kind == SHT_RELA.0 {
             riscv::pair_pcrel_lo::<C>(input, s.hdr.info as usize, s.data, size)
         } else {
             s.data.to_vec()
@@ -165,10 +165,10 @@ fn layout<C: Class>(
     for (hdr, content) in headers.iter_mut().zip(contents).skip(1) {
         // At least word-aligned: a device then copies contents and entries a word at a time
         // into its (aligned) regions and buffer, not byte by byte.
-        let align = hdr.addralign.max(4);
+        let align = hdr.align.max(4);
         let offset = cursor.next_multiple_of(align);
         hdr.offset = offset;
-        if hdr.sh_type != SHT_NOBITS.0 {
+        if hdr.kind != SHT_NOBITS.0 {
             hdr.size = content.bytes().len() as u64;
         }
         cursor = offset + content.bytes().len() as u64;
@@ -189,7 +189,7 @@ fn layout<C: Class>(
     let mut out = Vec::with_capacity(usize::try_from(cursor).unwrap_or(0));
     out.extend_from_slice(pod::bytes_of(&C::write_ehdr(&ehdr)));
     for hdr in &headers {
-        out.extend_from_slice(pod::bytes_of(&C::write_shdr(hdr)));
+        push_shdr::<C>(hdr, &mut out);
     }
     for (hdr, content) in headers.iter().zip(contents).skip(1) {
         let offset = usize::try_from(hdr.offset).map_err(|_| PackError::OutputTooLarge)?;
