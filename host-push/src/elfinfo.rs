@@ -3,36 +3,20 @@
 
 use anyhow::{Context, Result};
 use llext_loader::arch::Arch;
-use object::read::elf::{FileHeader, SectionHeader};
+use llext_loader::elf::{Header, Reloc, Shdr};
 use object::{Object, ObjectSection, ObjectSymbol};
 
 /// The architecture of an ELF file, if the loader supports it.
 pub fn arch_of(bytes: &[u8]) -> Result<Arch> {
-    let file = object::File::parse(bytes).context("not an ELF file the loader can read")?;
-    let class = if file.is_64() {
-        llext_loader::elf::Class::Elf64
-    } else {
-        llext_loader::elf::Class::Elf32
-    };
-    let machine = elf_machine(bytes)?;
-    Arch::from_machine(machine, class)
-        .with_context(|| format!("unsupported architecture (e_machine {machine})"))
-}
-
-fn elf_machine(bytes: &[u8]) -> Result<u16> {
-    let e = bytes.get(18..20).context("file too short")?;
-    Ok(u16::from_le_bytes([e[0], e[1]]))
+    let h = Header::parse(bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Arch::from_machine(h.machine, h.class)
+        .with_context(|| format!("unsupported architecture (e_machine {})", h.machine))
 }
 
 /// The float ABI an object was built for: `soft` or `hard` on ARM; `soft`, `single`, `double` or
 /// `quad` on RISC-V; `None` elsewhere.
 pub fn float_abi(bytes: &[u8], arch: Arch) -> Option<&'static str> {
-    let flags = u32::from_le_bytes(bytes.get(36..40)?.try_into().ok()?);
-    let flags = match arch {
-        // ELF64 has e_flags at 48.
-        Arch::RiscV64 | Arch::X86_64 => u32::from_le_bytes(bytes.get(48..52)?.try_into().ok()?),
-        _ => flags,
-    };
+    let flags = Header::parse(bytes).ok()?.flags;
     match arch {
         // Objects record it in `.ARM.attributes` (Tag_ABI_VFP_args); linked files in e_flags.
         Arch::Arm => Some(
@@ -134,60 +118,27 @@ pub fn defined_globals(bytes: &[u8]) -> Result<Vec<(String, usize, u64)>> {
         .collect())
 }
 
-/// File offset of relocation entry `(target section, r_offset)`'s type field, and the entry's
-/// size, so a problem relocation can be neutralised to find the next one.
+/// File offset of relocation entry `(target section, r_offset)`'s `r_info` field, so a problem
+/// relocation can be neutralised to find the next one.
 pub fn relocation_entry(bytes: &[u8], target: u32, r_offset: u64, r_type: u32) -> Option<usize> {
-    let is64 = bytes.get(4) == Some(&2);
-    if is64 {
-        find_entry::<object::elf::FileHeader64<object::Endianness>>(
-            bytes, target, r_offset, r_type, true,
-        )
-    } else {
-        find_entry::<object::elf::FileHeader32<object::Endianness>>(
-            bytes, target, r_offset, r_type, false,
-        )
-    }
-}
-
-fn find_entry<H: FileHeader<Endian = object::Endianness>>(
-    bytes: &[u8],
-    target: u32,
-    off: u64,
-    r_type: u32,
-    is64: bool,
-) -> Option<usize> {
-    let h = H::parse(bytes).ok()?;
-    let e = h.endian().ok()?;
-    let sections = h.sections(e, bytes).ok()?;
-    for s in sections.iter() {
-        let t = s.sh_type(e);
-        if (t != object::elf::SHT_REL && t != object::elf::SHT_RELA) || s.sh_info(e) != target {
+    let h = Header::parse(bytes).ok()?;
+    let class = h.class;
+    let shoff = usize::try_from(h.shoff).ok()?;
+    for i in 0..h.shnum as usize {
+        let at = shoff.checked_add(i.checked_mul(class.shdr_size())?)?;
+        let s = Shdr::parse(class, bytes.get(at..at.checked_add(class.shdr_size())?)?);
+        let rela = s.kind == object::elf::SHT_RELA.0;
+        if (!rela && s.kind != object::elf::SHT_REL.0) || s.info != target {
             continue;
         }
-        let rela = t == object::elf::SHT_RELA;
-        let size = match (is64, rela) {
-            (false, false) => 8,
-            (false, true) => 12,
-            (true, false) => 16,
-            (true, true) => 24,
-        };
-        let (start, len) = s.file_range(e)?;
-        for i in 0..(len as usize / size) {
-            let at = start as usize + i * size;
-            let r_off = if is64 {
-                u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?)
-            } else {
-                u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?).into()
-            };
-            let info_at = at + if is64 { 8 } else { 4 };
-            let ty = if is64 {
-                u32::from_le_bytes(bytes.get(info_at..info_at + 4)?.try_into().ok()?)
-            } else {
-                u32::from(*bytes.get(info_at)?)
-            };
-            if r_off == off && ty == r_type {
-                // r_info follows r_offset; its type is the low byte (ELF32) or low word (ELF64).
-                return Some(info_at);
+        let size = class.rel_size(rela);
+        let start = usize::try_from(s.offset).ok()?;
+        let len = usize::try_from(s.size).ok()?;
+        for at in (start..start.checked_add(len / size * size)?).step_by(size) {
+            let r = Reloc::parse(class, rela, bytes.get(at..at + size)?);
+            if r.offset == r_offset && r.kind == r_type {
+                // r_info follows r_offset: its type is the low byte (ELF32) or low word (ELF64).
+                return Some(at + class.addr_size());
             }
         }
     }
