@@ -65,6 +65,11 @@ fn installed_in_place_it_runs_from_flash_after_a_restart_with_only_data_and_bss_
         call(&dev.address, "hello", "hello_main"),
         "hello_main = 112\n"
     );
+    let l = host_push(&["list", "-p", &dev.address]);
+    assert!(
+        l.stdout.contains("hello v1 confirmed, slot 1 (in place), "),
+        "{l}"
+    );
     let st = host_push(&["status", "-p", &dev.address, "--json"]);
     assert_eq!(st.code, 0, "{st}");
     let st = st.json();

@@ -116,10 +116,11 @@ pub fn describe(e: &ListedExtension) -> String {
 
 fn image(i: &StoredImage) -> String {
     format!(
-        "v{} {}, slot {}, {}, crc {:08x}",
+        "v{} {}, slot {}{}, {}, crc {:08x}",
         i.version,
         i.state,
         i.slot,
+        if i.in_place { " (in place)" } else { "" },
         bytes(i.len as u64),
         i.crc32
     )

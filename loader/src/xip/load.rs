@@ -42,7 +42,7 @@ fn check(h: &Header, base: u64, len: usize, ram: &Range<u64>) -> Result<(), Erro
     for k in [MemKind::Data, MemKind::Bss] {
         if !inside(h.region(k), ram.clone()) {
             return Err(bad(
-                "execute-in-place data outside the reserved RAM",
+                "execute-in-place data outside this firmware's reserved RAM (install it again)",
                 h.region(k).0,
             ));
         }

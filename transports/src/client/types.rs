@@ -294,6 +294,8 @@ pub struct StoredImage {
     pub len: u32,
     /// CRC-32, as installed.
     pub crc32: u32,
+    /// Linked to execute in place from flash.
+    pub in_place: bool,
 }
 
 /// One event of the boot report.
@@ -321,6 +323,7 @@ impl From<&ImageInfo> for StoredImage {
             slot: i.slot,
             len: i.len,
             crc32: i.crc32,
+            in_place: i.in_place,
         }
     }
 }

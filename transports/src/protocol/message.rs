@@ -529,6 +529,8 @@ pub struct ImageInfo {
     pub len: u32,
     /// CRC-32 of its bytes, as installed.
     pub crc32: u32,
+    /// Linked to execute in place from flash (`install --xip`): the slot holds the linked image.
+    pub in_place: bool,
 }
 
 /// An install cut off before it finished, which the same `InstallBegin` resumes.

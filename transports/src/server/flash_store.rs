@@ -135,6 +135,7 @@ fn image(i: &Image) -> ImageInfo {
         slot: i.slot,
         len: i.len,
         crc32: i.crc,
+        in_place: i.xip.is_some(),
     }
 }
 
