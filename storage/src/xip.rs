@@ -55,6 +55,7 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
             ram: &cfg.ram,
             taken: &taken[..n],
             table_id: cfg.table_id,
+            ram_elsewhere: false,
         };
         let mut src = SeekSource::new(SlotReader::new(st.catalog.flash(), base, rec.len));
         let name = rec.name.as_str();

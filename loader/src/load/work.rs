@@ -7,7 +7,7 @@ use crate::Error;
 use crate::arch::{Arch, Trampolines};
 use crate::extension::ExtExport;
 use crate::memory::{Block, MemKind, MemoryProvider};
-use crate::xip::{Place, alloc_placed, free_region};
+use crate::xip::{Place, Placed, alloc_placed, free_region};
 
 /// Everything a load holds from the provider; dropping it (on any error, or if the load future
 /// is dropped half-way) gives every byte back.
@@ -28,9 +28,10 @@ impl<P: MemoryProvider> Drop for Work<'_, P> {
         self.exports.free(self.mem);
         for (kind, r) in MemKind::ALL.iter().zip(self.regions.iter_mut()) {
             if let Some(b) = r.take() {
-                // SAFETY: allocated by `alloc_regions` (placed or not, as now) from this
+                let placed = Placed::of(self.place.as_deref());
+                // SAFETY: allocated by `alloc_regions` (placed as `placed` says) from this
                 // provider with this kind; taken out so it is freed once.
-                unsafe { free_region(self.mem, self.place.is_some(), *kind, b) };
+                unsafe { free_region(self.mem, placed, *kind, b) };
             }
         }
     }

@@ -35,6 +35,9 @@ pub struct Plan<'a> {
     pub taken: &'a [(u64, u64)],
     /// The firmware's exports table id, recorded in the image.
     pub table_id: u32,
+    /// Build data and bss in scratch RAM too instead of at their addresses (linking for
+    /// another machine: a host checking the link against GNU ld). A device leaves it `false`.
+    pub ram_elsewhere: bool,
 }
 
 /// Where an execute-in-place link puts each region instead of the provider's address.
@@ -43,6 +46,10 @@ pub(crate) trait Place {
     /// (their bytes are built in scratch RAM), in the reserved RAM for data and bss (written
     /// there directly); `None` when there is no room.
     fn region(&mut self, kind: MemKind, size: usize, align: usize) -> Option<u64>;
+
+    /// Whether data and bss are built in scratch RAM too (their addresses are not this
+    /// machine's).
+    fn ram_elsewhere(&self) -> bool;
 }
 
 /// A region for a placed load: scratch from `mem` given the placed address, or the reserved RAM
@@ -56,7 +63,7 @@ pub(crate) fn alloc_placed<P: MemoryProvider + ?Sized>(
 ) -> Option<Block> {
     let addr = place.region(kind, size, align)?;
     match kind {
-        MemKind::Data | MemKind::Bss => Some(Block {
+        MemKind::Data | MemKind::Bss if !place.ram_elsewhere() => Some(Block {
             ptr: NonNull::new(addr as usize as *mut u8)?,
             addr,
             size,
@@ -69,22 +76,41 @@ pub(crate) fn alloc_placed<P: MemoryProvider + ?Sized>(
     }
 }
 
-/// Gives back region `b` of `kind`, allocated by [`alloc_placed`] when `placed`, else by the
-/// provider.
+/// How a load's regions were allocated: by the provider, or placed (with data and bss at their
+/// addresses, or in scratch RAM too).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placed {
+    No,
+    RamInPlace,
+    AllScratch,
+}
+
+impl Placed {
+    /// How `place` places.
+    pub(crate) fn of(place: Option<&dyn Place>) -> Self {
+        match place {
+            None => Placed::No,
+            Some(p) if p.ram_elsewhere() => Placed::AllScratch,
+            Some(_) => Placed::RamInPlace,
+        }
+    }
+}
+
+/// Gives back region `b` of `kind`, allocated as `placed` says.
 ///
 /// # Safety
 /// `b` came from `mem` that way and is freed once.
 pub(crate) unsafe fn free_region<P: MemoryProvider + ?Sized>(
     mem: &mut P,
-    placed: bool,
+    placed: Placed,
     kind: MemKind,
     b: Block,
 ) {
     match (placed, kind) {
         // SAFETY: the caller's guarantee.
-        (false, _) => unsafe { mem.free(kind, b) },
-        (true, MemKind::Data | MemKind::Bss) => {}
-        (true, _) => {
+        (Placed::No, _) => unsafe { mem.free(kind, b) },
+        (Placed::RamInPlace, MemKind::Data | MemKind::Bss) => {}
+        _ => {
             let b = Block {
                 addr: b.ptr.as_ptr() as usize as u64,
                 ..b
@@ -124,6 +150,10 @@ impl XipPlace<'_> {
 }
 
 impl Place for XipPlace<'_> {
+    fn ram_elsewhere(&self) -> bool {
+        self.plan.ram_elsewhere
+    }
+
     fn region(&mut self, kind: MemKind, size: usize, align: usize) -> Option<u64> {
         let (size, align) = (size as u64, align as u64);
         if let MemKind::Data | MemKind::Bss = kind {
@@ -147,6 +177,8 @@ pub struct Linked {
     header: Header,
     /// The address of the image's first byte.
     base: u64,
+    /// How its regions were allocated.
+    placed: Placed,
 }
 
 /// Links the extension in `src` (any section order) for execute-in-place under `plan`: its
@@ -171,15 +203,17 @@ pub async fn link<S: Source, P: MemoryProvider, R: Resolve, const N: usize>(
         Loader::new(Name::new(name.as_bytes()), pool, firmware, &[], params).placed(&mut place);
     let ext = load::drive(loader, src, report).await?;
     let (pool, ..) = reg.parts();
+    let placed = Placed::of(Some(&place));
     match header_of(&ext, plan, place.next_flash) {
         Ok(header) => Ok(Linked {
             ext,
             header,
             base: plan.flash,
+            placed,
         }),
         Err(err) => {
             let mut ext = ext;
-            release_ext(&mut ext, pool);
+            release_ext(&mut ext, pool, placed);
             Err(err)
         }
     }
@@ -212,13 +246,13 @@ fn header_of(ext: &Extension, plan: &Plan<'_>, flash_end: u64) -> Result<Header,
 }
 
 /// Gives back everything the placed load of `ext` holds from `mem`.
-fn release_ext<M: MemoryProvider>(ext: &mut Extension, mem: &mut M) {
+fn release_ext<M: MemoryProvider>(ext: &mut Extension, mem: &mut M, placed: Placed) {
     ext.exports.free(mem);
     for (kind, r) in MemKind::ALL.iter().zip(ext.regions.iter_mut()) {
         if let Some(b) = r.take() {
             // SAFETY: allocated by `alloc_placed` from `mem` with this kind; taken out, freed
             // once.
-            unsafe { free_region(mem, true, *kind, b) };
+            unsafe { free_region(mem, placed, *kind, b) };
         }
     }
 }
@@ -284,6 +318,7 @@ impl Linked {
         reg: &mut Registry<P, R, N>,
     ) {
         let (pool, ..) = reg.parts();
-        release_ext(&mut self.ext, pool);
+        let placed = self.placed;
+        release_ext(&mut self.ext, pool, placed);
     }
 }

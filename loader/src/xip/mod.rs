@@ -14,5 +14,5 @@ mod load;
 
 pub use image::{HEADER, Header};
 pub use link::{Linked, Plan, link};
-pub(crate) use link::{Place, alloc_placed, free_region};
+pub(crate) use link::{Place, Placed, alloc_placed, free_region};
 pub use load::load_in_place;

@@ -119,9 +119,22 @@ pub fn compare_with_exports(
             e.error, e.missing
         )
     });
-    assert_eq!(linked.arch, o.arch);
+    compare_linked(dir, label, &obj, o, exports, &linked);
+    linked
+}
 
-    let file = object::File::parse(&obj[..]).unwrap();
+/// Links `obj` (without `SHF_MERGE`) with ld, each section at the address `linked` gives it, and
+/// compares every loaded section with `linked`'s bytes.
+pub fn compare_linked(
+    dir: &Path,
+    label: &str,
+    obj: &[u8],
+    o: &Oracle<'_>,
+    exports: &ExportList,
+    linked: &Linked,
+) {
+    assert_eq!(linked.arch, o.arch);
+    let file = object::File::parse(obj).unwrap();
     let mut script = String::from("SECTIONS {\n");
     let mut names = std::collections::HashMap::new();
     for s in &linked.sections {
@@ -145,7 +158,7 @@ pub fn compare_with_exports(
         )
         .unwrap();
     }
-    if let Some(addr) = first_common(&file, &linked) {
+    if let Some(addr) = first_common(&file, linked) {
         // The loader puts COMMON symbols after the bss sections, in symbol order; ld orders them
         // its own way, so this agrees for one COMMON symbol (or several that ld keeps in order).
         writeln!(script, "  .ocommon 0x{addr:x} : {{ *(COMMON) }}").unwrap();
@@ -164,7 +177,7 @@ pub fn compare_with_exports(
     let in_o = dir.join(format!("{label}.in.o"));
     let ld_out = dir.join(format!("{label}.ld.elf"));
     let script_path = dir.join(format!("{label}.ld"));
-    std::fs::write(&in_o, &obj).unwrap();
+    std::fs::write(&in_o, obj).unwrap();
     std::fs::write(&script_path, &script).unwrap();
     let mut cmd = Command::new(o.ld);
     cmd.args(o.ld_args)
@@ -250,7 +263,6 @@ pub fn compare_with_exports(
             );
         }
     }
-    linked
 }
 
 /// Whether ld itself defines `name` for an object (not an export): section bounds and the
