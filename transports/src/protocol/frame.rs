@@ -1,11 +1,24 @@
 //! Frames: `0x00`, COBS(postcard(`(seq, message)`) ++ CRC-32 LE), `0x00`; decoding resynchronises
 //! at every zero byte, so garbage costs at most the frame it touches.
 
+#[cfg(not(feature = "storage"))]
 use crc::{CRC_32_ISO_HDLC, Crc};
 use serde::{Deserialize, Serialize};
 
 /// The CRC used in frames and for whole pushed files (CRC-32/ISO-HDLC, as zlib's `crc32`).
-pub static CRC32: Crc<u32> = Crc::<u32>::new(&CRC_32_ISO_HDLC);
+#[cfg(not(feature = "storage"))]
+pub static CRC32: Crc<u32, CrcTable> = Crc::<u32, CrcTable>::new(&CRC_32_ISO_HDLC);
+/// The CRC used in frames and for whole pushed files (CRC-32/ISO-HDLC, as zlib's `crc32`): with
+/// flash storage, the store's own (one 1 KiB table in the firmware, not two).
+#[cfg(feature = "storage")]
+pub use llext_storage::CRC32;
+
+/// The table [`CRC32`] uses.
+#[cfg(not(feature = "storage"))]
+pub type CrcTable = crc::Table<1>;
+/// The table [`CRC32`] uses.
+#[cfg(feature = "storage")]
+pub use llext_storage::CrcTable;
 
 /// Why a frame could not be made or read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,7 +13,7 @@ mod words;
 
 pub use cause::{Cause, ErrorReply, LoadError, RefusalCause};
 pub use error::ErrorCode;
-pub use frame::{CRC32, FrameDecoder, FrameError, decode, encode, max_frame_len};
+pub use frame::{CRC32, CrcTable, FrameDecoder, FrameError, decode, encode, max_frame_len};
 pub use message::{
     BootEventInfo, BootEventKind, DeviceHello, ExtState, ExtensionInfo, FaultKind, FaultReport,
     ImageInfo, ImageState, InstallInfo, Interrupted, ListHead, Loaded, RegionInfo, RegionKind,

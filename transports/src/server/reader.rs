@@ -47,7 +47,7 @@ pub(crate) struct PushReader<'l, L, const F: usize> {
     pos: u32,
     /// Unread payload of the current frame, as a range of `link.frame()`.
     cur: (usize, usize),
-    crc: crc::Digest<'static, u32>,
+    crc: crc::Digest<'static, u32, crate::protocol::CrcTable>,
     need_ack: bool,
     resend_asked: bool,
     pub stop: Option<Stop>,
