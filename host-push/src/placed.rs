@@ -18,6 +18,8 @@ pub struct NamedSection {
     pub addr: u64,
     /// Size in bytes.
     pub size: u32,
+    /// Relocation entries the loader applied to it.
+    pub relocations: u32,
 }
 
 /// The sections of a loaded extension and the kept image they name.
@@ -26,6 +28,8 @@ pub struct Placed {
     pub sections: Vec<NamedSection>,
     /// Sections the device placed but did not keep.
     pub dropped: u16,
+    /// Veneers and GOT entries the loader made.
+    pub trampolines: u32,
     /// The kept image (`None`: not pushed from this host, or loaded at boot).
     pub kept: Option<Kept>,
 }
@@ -60,25 +64,28 @@ impl Placed {
                 region: p.region,
                 addr: p.addr,
                 size: p.size,
+                relocations: p.relocations,
             })
             .collect();
         Placed {
             sections,
             dropped: s.dropped,
+            trampolines: s.trampolines,
             kept,
         }
     }
 
-    /// As JSON: `{"sections": [...], "dropped": N, "elf": PATH|null}`.
+    /// As JSON: `{"sections": [...], "dropped": N, "trampolines": N, "elf": PATH|null}`.
     pub fn json(&self) -> serde_json::Value {
         serde_json::json!({
             "sections": self.sections,
             "dropped": self.dropped,
+            "trampolines": self.trampolines,
             "elf": self.kept.as_ref().map(|k| k.elf.display().to_string()),
         })
     }
 
-    /// One line per section: `.text  text  0x20001000  128 B`.
+    /// One line per section: `.text  text  0x20001000  128 B, 12 relocations`.
     pub fn lines(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .sections
@@ -88,8 +95,13 @@ impl Placed {
                     .name
                     .clone()
                     .unwrap_or_else(|| format!("section {}", s.index));
+                let relocs = match s.relocations {
+                    0 => String::new(),
+                    1 => ", 1 relocation".to_string(),
+                    n => format!(", {n} relocations"),
+                };
                 format!(
-                    "{name:<20} {:<7} {:#010x}  {}",
+                    "{name:<20} {:<7} {:#010x}  {}{relocs}",
                     s.region,
                     s.addr,
                     crate::output::bytes(s.size as u64)

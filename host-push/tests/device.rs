@@ -133,6 +133,36 @@ fn push_json_reports_the_load_the_calls_and_the_time_to_the_first_byte() {
 }
 
 #[test]
+fn the_load_log_lists_relocations_per_section_and_the_got_entries_made() {
+    let dev = start_sim("tcp:127.0.0.1:0");
+    let hello = compile("hello_log", HELLO);
+    let r = host_push(&[&hello, "--port", &dev.address, "--json"]);
+    assert_eq!(r.code, 0, "{r}");
+    let v = r.json();
+    let sections = v["placed"]["sections"].as_array().expect("sections");
+    let per_section: u64 = sections
+        .iter()
+        .map(|s| s["relocations"].as_u64().expect("relocations"))
+        .sum();
+    // Every relocation the load applied is counted against the section it patched.
+    assert_eq!(Some(per_section), v["relocations"].as_u64(), "{v}");
+    let text = sections
+        .iter()
+        .find(|s| s["name"] == ".text")
+        .expect(".text");
+    assert!(text["relocations"].as_u64() > Some(0), "{v}");
+    // The firmware's functions are out of a rel32's reach from the pool: GOT entries and stubs.
+    assert!(v["placed"]["trampolines"].as_u64() > Some(0), "{v}");
+    let r = host_push(&["unload", "hello_log", "--port", &dev.address]);
+    assert_eq!(r.code, 0, "{r}");
+    let r = host_push(&[&hello, "--port", &dev.address, "-v"]);
+    assert!(
+        r.stderr.contains(" relocations") && r.stderr.contains("veneers and GOT entries: "),
+        "{r}"
+    );
+}
+
+#[test]
 fn missing_symbols_are_all_listed_before_a_byte_is_sent_with_exit_code_2() {
     let dev = start_sim("tcp:127.0.0.1:0");
     let ext = compile("missing", MISSING);

@@ -136,6 +136,7 @@ pub fn link<R: Resolve>(
             offset,
             size,
         } => placed.push((section, kind, offset, size)),
+        Report::Relocated { .. } => {}
     });
     let slot = r.map_err(|error| LinkError { error, missing })?;
     let ext = reg.get(slot).expect("just loaded");

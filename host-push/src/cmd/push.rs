@@ -36,7 +36,8 @@ pub struct PushArgs {
     /// Sign it with this Ed25519 key (PKCS#8 PEM) before sending
     #[arg(long, value_name = "KEY.pem")]
     pub sign: Option<PathBuf>,
-    /// Print the load log: every section placed (name, region, address, size)
+    /// Print the load log: every section placed (name, region, address, size, relocations
+    /// applied) and the veneers and GOT entries made
     #[arg(long, short = 'v')]
     pub verbose: bool,
     /// Print one JSON object on stdout (no progress bar)
@@ -169,9 +170,9 @@ fn load_log(client: &mut Client, name: &str, verbose: bool, json: bool) -> Optio
                     .find(|e| e.name == name);
                 for r in ext.iter().flat_map(|e| &e.regions) {
                     let what = if r.kind == "trampoline" {
-                        " (veneers and GOT entries)"
+                        format!(" (veneers and GOT entries: {} made)", p.trampolines)
                     } else {
-                        ""
+                        String::new()
                     };
                     let size = crate::output::bytes(r.size as u64);
                     eprintln!("  region {:<10} {:#010x}  {size}{what}", r.kind, r.addr);

@@ -289,6 +289,8 @@ pub(crate) struct Trampolines {
     size: usize,
     /// Run-time address of slot 0's trampoline (after the keys).
     first: u64,
+    /// Slots made so far (for the load report).
+    made: u32,
 }
 
 impl Trampolines {
@@ -298,6 +300,7 @@ impl Trampolines {
         slots: 0,
         size: 0,
         first: 0,
+        made: 0,
     };
 
     /// An area of `slots` slots of `size` bytes in `block` (none if it does not fit).
@@ -308,6 +311,7 @@ impl Trampolines {
                 slots,
                 size,
                 first: b.addr + u64::from(slots) * 8,
+                made: 0,
             },
             _ => Trampolines::NONE,
         }
@@ -332,8 +336,20 @@ impl Trampolines {
     /// Slot `i` (x86-64: a GOT entry and its stub), as `(bytes, run-time address)`.
     #[cfg(feature = "arch-x86_64")]
     pub(crate) fn slot(&mut self, i: Option<u32>) -> Option<(&mut [u8], u64)> {
-        let (_, bytes, addr) = self.parts(i?)?;
+        let i = i?;
+        let (key, _, _) = self.parts(i)?;
+        // Slots belong to their symbols here; the key only marks the slot made.
+        if *key == [0; 8] {
+            *key = [0xff; 8];
+            self.made += 1;
+        }
+        let (_, bytes, addr) = self.parts(i)?;
         Some((bytes, addr))
+    }
+
+    /// How many slots (veneers, GOT entries) the load has made so far.
+    pub(crate) fn made(&self) -> u32 {
+        self.made
     }
 
     /// The trampoline to `target`: the one slot `own` (the symbol's) already holds, or a new one
@@ -351,6 +367,7 @@ impl Trampolines {
         fill: impl FnOnce(&mut [u8], u64),
     ) -> Option<u64> {
         let (i, made) = self.find(own, target)?;
+        self.made += u32::from(!made);
         let (key, bytes, addr) = self.parts(i)?;
         if !made {
             *key = target.to_le_bytes();

@@ -84,4 +84,13 @@ pub enum Report<'a> {
         /// Size in bytes.
         size: u32,
     },
+    /// The relocations of a loaded section are applied.
+    Relocated {
+        /// Section index in the file.
+        section: u32,
+        /// Relocation entries applied to it.
+        relocations: u32,
+        /// Loader-made slots (veneers, GOT entries) of the whole load so far.
+        trampolines: u32,
+    },
 }

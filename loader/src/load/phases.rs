@@ -37,7 +37,7 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
                 pass,
                 section,
                 rel_left,
-            } => self.place(pass, section, rel_left),
+            } => self.place(pass, section, rel_left, report),
             Phase::Done => Ok(()),
         }
     }
@@ -386,7 +386,13 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
         self.read(Part::Relocations, i, at, k as usize * esz, Dest::Scratch)
     }
 
-    fn place(&mut self, pass: u8, i: u32, rel_left: u32) -> Result<(), Error> {
+    fn place(
+        &mut self,
+        pass: u8,
+        i: u32,
+        rel_left: u32,
+        report: &mut dyn FnMut(Report<'_>),
+    ) -> Result<(), Error> {
         if rel_left == 0 {
             // Contents of section `i` are in place.
             self.w.secs.as_mut_slice()[i as usize].state |= LOADED;
@@ -400,6 +406,11 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
             return self.next_relocations(pass, i, rel_left - k);
         }
         self.f.arch.finish(&self.f.rstate, rec.place)?;
+        report(Report::Relocated {
+            section: rec.place,
+            relocations: rec.size / self.f.class.rel_size(rela) as u32,
+            trampolines: self.f.tramp.made(),
+        });
         self.next_part(pass, i + 1)
     }
 

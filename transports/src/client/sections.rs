@@ -20,6 +20,8 @@ pub struct PlacedSection {
     pub addr: u64,
     /// Size in bytes.
     pub size: u32,
+    /// Relocation entries the loader applied to it.
+    pub relocations: u32,
 }
 
 /// Where the sections of a loaded extension went, and which file they index.
@@ -33,6 +35,8 @@ pub struct Sections {
     pub total_len: u32,
     /// CRC-32 of the pushed file.
     pub crc32: u32,
+    /// Veneers and GOT entries the loader made.
+    pub trampolines: u32,
 }
 
 impl Client {
@@ -57,6 +61,7 @@ impl Client {
                             region: i.kind.name().into(),
                             addr: i.addr,
                             size: i.size,
+                            relocations: i.relocations,
                         });
                     }
                     Ok((s, Response::SectionsEnd(end))) if s == seq => {
@@ -69,6 +74,7 @@ impl Client {
                             dropped: end.dropped,
                             total_len: end.total_len,
                             crc32: end.crc32,
+                            trampolines: end.trampolines,
                         });
                     }
                     _ => {}

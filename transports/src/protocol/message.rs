@@ -288,6 +288,8 @@ pub struct SectionInfo {
     pub addr: u64,
     /// Its size in bytes.
     pub size: u32,
+    /// Relocation entries applied to it (at most 65,535 counted).
+    pub relocations: u32,
 }
 
 /// The end of a sections answer: how many came, and which file they index.
@@ -301,6 +303,8 @@ pub struct SectionsEnd {
     pub total_len: u32,
     /// CRC-32 of that file, as given when it was pushed.
     pub crc32: u32,
+    /// Veneers and GOT entries the loader made for it (at most 65,535 counted).
+    pub trampolines: u32,
 }
 
 /// The device's answer to `Hello`.

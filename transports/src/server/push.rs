@@ -117,7 +117,13 @@ where
                 kind,
                 offset,
                 size,
+                relocations: 0,
             }),
+            Report::Relocated {
+                section,
+                relocations,
+                trampolines,
+            } => placed.relocated(section, relocations, trampolines),
         };
         let params = LoadParams {
             limits: self.config.limits,

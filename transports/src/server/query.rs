@@ -112,6 +112,7 @@ where
                 kind: RegionKind::from_mem(s.kind),
                 addr: base + u64::from(s.offset),
                 size: s.size,
+                relocations: s.relocations.into(),
             };
             link.send(seq, &Response::Section(info)).await?;
             sent += 1;
@@ -121,6 +122,7 @@ where
             dropped: p.dropped,
             total_len: p.total_len,
             crc32: p.crc32,
+            trampolines: p.trampolines.into(),
         };
         link.send(seq, &Response::SectionsEnd(end)).await
     }

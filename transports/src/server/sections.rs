@@ -6,13 +6,15 @@ use llext_loader::memory::MemKind;
 /// Placed sections kept per extension; more are counted, not kept.
 pub(crate) const MAX_PLACED: usize = 24;
 
-/// One placed section: its index in the file, region, offset in the region and size.
+/// One placed section: its index in the file, region, offset in the region, size, and the
+/// relocations applied to it (saturating; the field fits the struct's padding).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Placed {
     pub section: u32,
     pub kind: MemKind,
     pub offset: u32,
     pub size: u32,
+    pub relocations: u16,
 }
 
 /// The placed sections of one extension, and the file they index.
@@ -22,6 +24,8 @@ pub(crate) struct Placements {
     pub crc32: u32,
     count: u8,
     pub dropped: u16,
+    /// Loader-made slots (veneers, GOT entries).
+    pub trampolines: u16,
     secs: [Option<Placed>; MAX_PLACED],
 }
 
@@ -33,6 +37,7 @@ impl Placements {
             crc32,
             count: 0,
             dropped: 0,
+            trampolines: 0,
             secs: [None; MAX_PLACED],
         }
     }
@@ -45,6 +50,16 @@ impl Placements {
                 self.count += 1;
             }
             None => self.dropped = self.dropped.saturating_add(1),
+        }
+    }
+
+    /// Notes that `relocations` entries were applied to `section`, and how many trampolines
+    /// the load has made by then.
+    pub fn relocated(&mut self, section: u32, relocations: u32, trampolines: u32) {
+        self.trampolines = trampolines.min(u16::MAX.into()) as u16;
+        let placed = self.secs.iter_mut().flatten();
+        if let Some(p) = placed.into_iter().find(|p| p.section == section) {
+            p.relocations = relocations.min(u16::MAX.into()) as u16;
         }
     }
 
