@@ -1,8 +1,9 @@
 //! Adds the signature section to a packed extension, keeping stream order.
 //!
 //! The section header table grows by one entry and `.shstrtab` by the new name, so every
-//! section after them moves; each keeps its own alignment (index order stays file order), and
-//! the signature section's contents go last, where the device expects them.
+//! section after them moves; each keeps its own alignment, at least a word as `pack` gives it
+//! (index order stays file order), and the signature section's contents go last, where the
+//! device expects them. Pushing a signed file packs it again: that must leave every byte alone.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -38,6 +39,9 @@ impl fmt::Display for EmbedError {
 }
 
 impl std::error::Error for EmbedError {}
+
+/// The least alignment `llext_loader::pack` gives a section's contents.
+const PACK_ALIGN: u64 = 4;
 
 /// One section's place in the file.
 struct Placed {
@@ -93,7 +97,8 @@ fn embed<H: FileHeader<Endian = LE>>(data: &[u8], prefix: &[u8]) -> Result<Vec<u
         let p = Placed {
             offset: s.sh_offset(e).into(),
             size: s.sh_size(e).into(),
-            align: s.sh_addralign(e).into().max(1),
+            // As `llext_loader::pack` places them, or packing it again would move them.
+            align: s.sh_addralign(e).into().max(PACK_ALIGN),
             nobits: s.sh_type(e) == elf::SHT_NOBITS,
         };
         if p.offset < end && !(p.nobits || p.size == 0) {
@@ -125,6 +130,7 @@ fn embed<H: FileHeader<Endian = LE>>(data: &[u8], prefix: &[u8]) -> Result<Vec<u
             out.extend_from_slice(&name);
         }
     }
+    out.resize(out.len().next_multiple_of(PACK_ALIGN as usize), 0);
     let sig_at = out.len() as u64;
     out.extend_from_slice(prefix);
     out.resize(out.len() + TRAILER_LEN, 0);

@@ -132,6 +132,26 @@ fn keys_round_trip_through_pem_and_make_a_rust_array() {
     );
 }
 
+/// Names of every length modulo 4 put the sections after `.strtab` at every offset modulo 4:
+/// signing must leave each where packing puts it.
+#[test]
+fn pack_leaves_a_signed_file_alone_whatever_its_names_length() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/sign-unit");
+    let key = generate().unwrap();
+    for name in ["f", "fn", "fun", "func", "funct"] {
+        let src = std::format!("int {name}(void) {{ return 7; }}\nconst char s[] = \"x\";\n");
+        let Some(o) = test_support::compile_in(&dir, "cc", name, &src, &["-Os"]) else {
+            return std::eprintln!("SKIPPED: no cc");
+        };
+        let packed = llext_loader::pack::pack(&std::fs::read(o).unwrap(), &Default::default());
+        let signed = sign(&packed.unwrap(), name, 1, &key).unwrap();
+        let again = llext_loader::pack::pack(&signed, &Default::default()).unwrap();
+        assert!(again == signed, "packing `{name}` signed moved its bytes");
+        let p = policy(&key);
+        assert!(check(&again, name, &p, 64).is_ok());
+    }
+}
+
 #[test]
 fn a_signed_file_is_an_elf_that_readelf_reads_and_pack_leaves_alone() {
     let Some(packed) = packed_hello() else {
