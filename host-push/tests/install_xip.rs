@@ -153,3 +153,24 @@ fn a_firmware_whose_exports_moved_refuses_it_and_says_to_install_again() {
     let hello = compile("xip_moved_again", HELLO);
     install_xip(&dev.address, &hello, "hello");
 }
+
+/// A symbol an installed extension exports is no use to a link in place (it sees the
+/// firmware's exports only): refused before a byte is sent, exit 2, saying so.
+#[test]
+fn a_symbol_of_another_extension_is_refused_before_sending_in_place() {
+    let (_flash, dev, _) = hello_installed("xip_other_ext");
+    let user = compile(
+        "xip_other_ext_user",
+        "int hello_main(void);\nint twice(void) { return 2 * hello_main(); }\n",
+    );
+    let r = host_push(&["install", &user, "--xip", "-p", &dev.address]);
+    assert_eq!(r.code, 2, "{r}");
+    assert!(
+        r.stderr.contains("missing symbol: hello_main")
+            && r.stderr.contains("nothing was sent")
+            && r.stderr.contains("firmware's exports only"),
+        "{r}"
+    );
+    let list = host_push(&["list", "-p", &dev.address]);
+    assert!(!list.stdout.contains("user"), "{list}");
+}

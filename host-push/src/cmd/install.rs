@@ -86,11 +86,13 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         )
         .into());
     }
-    // Symbols the firmware lacks may come from extensions loaded now or at boot.
+    // Symbols the firmware lacks may come from extensions loaded now or at boot; a link in
+    // place sees the firmware's exports only, so for it they are problems before sending.
     let others: Vec<String> = listing
         .extensions
         .iter()
-        .filter(|e| e.name != name && (e.loaded || e.stored.as_ref().is_some_and(|s| s.boot)))
+        .filter(|e| !args.xip && e.name != name)
+        .filter(|e| e.loaded || e.stored.as_ref().is_some_and(|s| s.boot))
         .map(|e| e.name.clone())
         .collect();
     let deferred = check_before_sending(
@@ -101,7 +103,14 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         &others,
         &device_name,
         args.json,
-    )?;
+    )
+    .map_err(|e| match e.downcast::<Failure>() {
+        Ok(f) if args.xip && f.details.iter().any(|d| d.starts_with("missing symbol")) => f
+            .hint("--xip links against the firmware's exports only: install without --xip")
+            .into(),
+        Ok(f) => f.into(),
+        Err(e) => e,
+    })?;
 
     let bar = output::start_progress(packed.len() as u64, &name, args.json);
     let started = Instant::now();
