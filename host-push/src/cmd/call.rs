@@ -57,7 +57,21 @@ pub fn run(args: &CallArgs) -> Result<()> {
 /// (file:line)` where they are in the extension's code.
 fn fault(client: &mut Client, name: &str, r: FaultReport, doing: &str) -> anyhow::Error {
     let placed = Placed::query(client, name).ok();
-    let sym = |a: u64, ret| placed.as_ref().and_then(|p| p.symbolize(a, ret));
+    let f = Failure::new(
+        FAULTED,
+        format!("{doing}: `{name}` faulted; the device contained it and marked it faulted"),
+    )
+    .details(fault_lines(placed.as_ref(), &r))
+    .hint(format!(
+        "fix it, then `host-push unload {name}` and push it again"
+    ));
+    f.into()
+}
+
+/// A fault report in lines: kind and PC, LR and SP, the faulting address; addresses in the
+/// extension's code as `function+offset (file:line)` when `placed` names them.
+pub fn fault_lines(placed: Option<&Placed>, r: &FaultReport) -> Vec<String> {
+    let sym = |a: u64, ret| placed.and_then(|p| p.symbolize(a, ret));
     let status = match r.kind {
         FaultKind::Timeout => format!("after {} ms", r.status),
         _ => format!("status {:#010x}", r.status),
@@ -77,13 +91,5 @@ fn fault(client: &mut Client, name: &str, r: FaultReport, doing: &str) -> anyhow
     if let Some(a) = r.addr {
         details.push(format!("faulting address {a:#010x}"));
     }
-    let f = Failure::new(
-        FAULTED,
-        format!("{doing}: `{name}` faulted; the device contained it and marked it faulted"),
-    )
-    .details(details)
-    .hint(format!(
-        "fix it, then `host-push unload {name}` and push it again"
-    ));
-    f.into()
+    details
 }

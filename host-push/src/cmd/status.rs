@@ -117,6 +117,11 @@ pub fn run(args: &StatusArgs) -> Result<()> {
             bytes(e.image_bytes as u64),
             e.use_count
         );
+        if let Some(f) = &e.fault {
+            for (i, l) in super::call::fault_lines(p.as_ref(), f).iter().enumerate() {
+                println!("    {}{l}", if i == 0 { "fault: " } else { "       " });
+            }
+        }
         for r in &e.regions {
             println!(
                 "    {:<10} {:#018x}  {}",

@@ -240,6 +240,7 @@ impl Client {
                                     image_bytes: e.image_bytes,
                                     dependencies: Vec::new(),
                                     regions: e.regions.iter().flatten().map(Into::into).collect(),
+                                    fault: e.fault,
                                 },
                             ));
                         }

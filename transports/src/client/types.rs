@@ -135,6 +135,8 @@ pub struct ExtensionStatus {
     pub dependencies: Vec<String>,
     /// Its regions.
     pub regions: Vec<Region>,
+    /// The fault of a `faulted` extension.
+    pub fault: Option<crate::protocol::FaultReport>,
 }
 
 /// One region of a loaded extension.

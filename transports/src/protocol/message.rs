@@ -403,6 +403,8 @@ pub struct ExtensionInfo<'a> {
     pub image_bytes: u32,
     /// Its regions (text, rodata, data, bss, trampolines), `None` where empty.
     pub regions: [Option<RegionInfo>; 5],
+    /// The fault that made it `Faulted`.
+    pub fault: Option<FaultReport>,
 }
 
 /// The state of a loaded extension.

@@ -37,7 +37,7 @@ where
             }));
         }
         let slot = self.find(&ext)?;
-        if self.faulted[slot] {
+        if self.faults[slot].is_some() {
             return Err(fail(Cause::FaultedBefore { ext: text(&ext) }));
         }
         let e = self.registry.get(slot).expect("found");
@@ -56,8 +56,8 @@ where
         let r = exec::guarded(self.config.guard, time_limit_ms, e, &mut || {
             exec::call_int(addr)
         });
-        if r.is_err() {
-            self.faulted[slot] = true;
+        if let Err(f) = r {
+            self.faults[slot] = Some(f);
         }
         Ok(r)
     }
@@ -85,7 +85,7 @@ where
             }
             // A faulted extension's destructors are not run: they may fault too. A destructor
             // that faults is cut short; the extension is unloaded all the same.
-            if !self.faulted[slot] {
+            if self.faults[slot].is_none() {
                 let _ = exec::guarded(self.config.guard, 0, ext, &mut || {
                     exec::teardown(ext);
                     0
@@ -102,7 +102,7 @@ where
         let left = self.registry.get(slot).map_or(0, |e| e.use_count());
         if left == 0 {
             self.placed[slot] = Placements::new(0, 0);
-            self.faulted[slot] = false;
+            self.faults[slot] = None;
         }
         Ok(left)
     }

@@ -156,8 +156,8 @@ pub struct Device<P, G, const N: usize, const F: usize = DEFAULT_FRAME, S = NoSt
     last_install: Option<InstallRecord>,
     /// Where the sections of the extension in each registry slot were placed.
     placed: [Placements; N],
-    /// The extension in each slot faulted: no more calls, no destructors.
-    faulted: [bool; N],
+    /// The fault of the extension in each slot, if it faulted: no more calls, no destructors.
+    faults: [Option<FaultReport>; N],
 }
 
 impl<P, G, const N: usize, const F: usize> Device<P, G, N, F, NoStore>
@@ -200,7 +200,7 @@ where
             last_push: None,
             last_install: None,
             placed: [Placements::new(0, 0); N],
-            faulted: [false; N],
+            faults: [None; N],
         }
     }
 

@@ -69,11 +69,12 @@ where
                 index: index as u8,
                 slot: slot as u8,
                 name: ext.name(),
-                state: if self.faulted[slot] {
+                state: if self.faults[slot].is_some() {
                     ExtState::Faulted
                 } else {
                     ExtState::Ready
                 },
+                fault: self.faults[slot],
                 use_count: ext.use_count(),
                 deps: ext.dependencies(),
                 image_bytes: ext.image_bytes() as u32,

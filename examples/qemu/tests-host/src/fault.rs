@@ -189,8 +189,15 @@ pub fn faults_are_contained(board: Board) {
                 r.stderr
             );
         }
+        // The device keeps the fault: status shows it, symbolized, in a later run.
         let st = run(&exe, &cache, &["status", "--port", port]);
         assert!(st.stdout.contains("crash: faulted"), "{}", st.stdout);
+        let kept = format!("fault: {kind} (");
+        assert!(
+            st.stdout.contains(&kept) && st.stdout.contains(&at),
+            "{}",
+            st.stdout
+        );
         let again = run(&exe, &cache, &["call", "crash", "crash_ok", "--port", port]);
         assert!(
             again.code == 5 && again.stderr.contains("[faulted]"),
