@@ -55,7 +55,8 @@ impl Backend for Arm {
                 put_u32(f, (sym.value as u32).wrapping_add(a));
                 Ok(())
             }
-            _ => other(r, site, sym, tramp),
+            // Copies: the entry and the symbol stay in registers on the common path.
+            _ => other(&{ *r }, site, &{ *sym }, tramp),
         }
     }
 }
@@ -439,19 +440,21 @@ fn thumb_branch(
 ) -> Result<(), Error> {
     let call = RelocationType(r.kind) == R_ARM_THM_CALL;
     let p = (site.addr as u32).wrapping_add(r.offset as u32);
+    let section = site.section;
     let f = site.word(r.offset)?;
+    // Both halfwords in one word: the first in the low half.
+    let w = u32::from_le_bytes(*f);
     if call && sym.weak_zero {
         // Two 16-bit NOPs (valid from ARMv6-M up).
-        write_halves(f, 0xbf00, 0xbf00);
+        *f = 0xbf00_bf00u32.to_le_bytes();
         return Ok(());
     }
-    let (hw1, hw2) = halves(f);
     let a = match r.addend {
         Some(a) => a as i32,
         // `bl .`/`b.w .` as GAS leaves a call elsewhere: -4, most calls, without decoding
         // (imm10, imm11 and S all ones, J1 and J2 set).
-        None if hw1 == 0xf7ff && hw2 & 0x2fff == 0x2ffe => -4,
-        None => thumb_bl_offset(hw1, hw2) as i32,
+        None if w & 0x2fff_ffff == 0x2ffe_f7ff => -4,
+        None => thumb_bl_offset(w as u16, (w >> 16) as u16) as i32,
     };
     let dest = (sym.value as u32)
         .wrapping_add(a as u32)
@@ -461,11 +464,11 @@ fn thumb_branch(
     let arm_target = dest & 3 == 0;
     let to_arm = dest.wrapping_sub((p & !3).wrapping_add(4)) as i32;
     let to_thumb = (dest & !1).wrapping_sub(p.wrapping_add(4)) as i32;
-    let (hw2, v) = if call && arm_target && reach(to_arm) {
+    let (blx, v) = if call && arm_target && reach(to_arm) {
         // BLX: to ARM state, measured from Align(PC, 4).
-        (hw2 & !0x1000, to_arm)
+        (true, to_arm)
     } else if !arm_target && reach(to_thumb) {
-        (hw2 | 0x1000, to_thumb)
+        (false, to_thumb)
     } else {
         // Out of reach, or a B.W that cannot change state: through a Thumb veneer.
         let veneer = tramp.for_target(sym.slot, dest.into(), |b, at| {
@@ -473,19 +476,17 @@ fn thumb_branch(
         });
         let v = veneer.map(|at| (at as u32).wrapping_sub(p.wrapping_add(4)) as i32);
         match v {
-            Some(v) if reach(v) => (hw2 | 0x1000, v),
+            Some(v) if reach(v) => (false, v),
             _ => {
-                return Err(thumb_branch_error(
-                    r,
-                    site,
-                    veneer.is_some(),
-                    v.unwrap_or(to_thumb),
-                ));
+                let v = v.unwrap_or(to_thumb);
+                return Err(thumb_branch_error(r, section, veneer.is_some(), v));
             }
         }
     };
-    let (hw1, hw2) = encode_thumb_bl(hw1, hw2, v.into());
-    write_halves(site.word(r.offset)?, hw1, hw2);
+    let hw2 = (w >> 16) as u16;
+    let hw2 = if blx { hw2 & !0x1000 } else { hw2 | 0x1000 };
+    let (hw1, hw2) = encode_thumb_bl(w as u16, hw2, v.into());
+    *f = (u32::from(hw1) | u32::from(hw2) << 16).to_le_bytes();
     Ok(())
 }
 
@@ -497,16 +498,26 @@ fn reach(v: i32) -> bool {
 /// Why a Thumb call or jump failed: no veneer slot left for a branch that only had to change
 /// state, or out of reach (`v`, the displacement it needed).
 #[cold]
-fn thumb_branch_error(r: &Reloc, site: &Site<'_>, had_veneer: bool, v: i32) -> Error {
+fn thumb_branch_error(r: &Reloc, section: u32, had_veneer: bool, v: i32) -> Error {
     if !had_veneer && reach(v) {
         let what = if RelocationType(r.kind) == R_ARM_THM_CALL {
             "R_ARM_THM_CALL (no veneer slot left)"
         } else {
             "R_ARM_THM_JUMP24 (B.W to ARM code, no veneer slot left)"
         };
-        unsupported(r, site, what)
+        Error::UnsupportedRelocation {
+            r_type: r.kind,
+            type_name: what,
+            section,
+            offset: r.offset,
+        }
     } else {
-        overflow(r, site, v.into())
+        Error::RelocationOverflow {
+            type_name: name(r.kind),
+            section,
+            offset: r.offset,
+            value: v.into(),
+        }
     }
 }
 

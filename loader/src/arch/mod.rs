@@ -242,28 +242,31 @@ impl Site<'_> {
     #[cfg_attr(not(feature = "arch-arm"), allow(dead_code))]
     #[inline]
     pub(crate) fn word(&mut self, offset: u64) -> Result<&mut [u8; 4], Error> {
-        let len = self.bytes.len();
-        match usize::try_from(offset) {
-            Ok(start) if len >= 4 && start <= len - 4 => {
-                let f: &mut [u8] = &mut self.bytes[start..start + 4];
-                Ok(f.try_into().expect("4 bytes"))
-            }
-            _ => Err(self.outside(offset)),
-        }
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        let section = self.section;
+        self.bytes
+            .get_mut(start..start.wrapping_add(4))
+            .and_then(|f| <&mut [u8; 4]>::try_from(f).ok())
+            .ok_or_else(|| outside(section, offset))
     }
 
     #[cold]
     fn outside(&self, offset: u64) -> Error {
-        Error::Malformed {
-            what: "relocation offset outside its section",
-            section: Some(self.section),
-            value: offset,
-        }
+        outside(self.section, offset)
     }
 
     /// The run-time address of `offset` (P).
     pub(crate) fn place(&self, offset: u64) -> u64 {
         self.addr.wrapping_add(offset)
+    }
+}
+
+#[cold]
+fn outside(section: u32, offset: u64) -> Error {
+    Error::Malformed {
+        what: "relocation offset outside its section",
+        section: Some(section),
+        value: offset,
     }
 }
 
@@ -366,6 +369,22 @@ impl Trampolines {
         target: u64,
         fill: impl FnOnce(&mut [u8], u64),
     ) -> Option<u64> {
+        // The common case first, in few instructions: the symbol's own slot holds `target`.
+        if let (Some(i), Some(b)) = (own, self.block)
+            && i < self.slots
+        {
+            // SAFETY: `i < slots`, and `new` checked that the keys fit the block.
+            let key = unsafe {
+                b.ptr
+                    .as_ptr()
+                    .add(i as usize * 8)
+                    .cast::<u64>()
+                    .read_unaligned()
+            };
+            if u64::from_le(key) == target && target != 0 {
+                return Some(self.first + (i as usize * self.size) as u64);
+            }
+        }
         let (i, made) = self.find(own, target)?;
         self.made += u32::from(!made);
         let (key, bytes, addr) = self.parts(i)?;
@@ -382,7 +401,6 @@ impl Trampolines {
         not(any(feature = "arch-arm", feature = "arch-riscv")),
         allow(dead_code)
     )]
-    #[inline]
     fn find(&mut self, own: Option<u32>, target: u64) -> Option<(u32, bool)> {
         // A key of 0 marks a free slot (the area is zeroed); a target of 0 is never shared.
         if let Some(i) = own
@@ -457,4 +475,70 @@ pub(crate) fn get_u16(f: &[u8]) -> u16 {
 )]
 pub(crate) fn get_u32(f: &[u8]) -> u32 {
     u32::from_le_bytes([f[0], f[1], f[2], f[3]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::ptr::NonNull;
+
+    /// Three slots of 4 bytes over `buf`, at run-time address 0x1000.
+    fn area(buf: &mut [u8; 3 * (8 + 4)]) -> Trampolines {
+        let block = Block {
+            ptr: NonNull::new(buf.as_mut_ptr()).unwrap(),
+            addr: 0x1000,
+            size: buf.len(),
+            align: 16,
+        };
+        Trampolines::new(Some(block), 3, 4)
+    }
+
+    #[test]
+    fn a_symbol_finds_its_own_slot_and_others_share_or_take_free_ones() {
+        let mut buf = [0u8; 36];
+        let mut t = area(&mut buf);
+        let mut made = 0;
+        let mut fill = |b: &mut [u8], _at: u64| {
+            made += 1;
+            b.fill(0xaa);
+        };
+        // Slot 1 is symbol A's: made once, then found.
+        assert_eq!(
+            t.for_target(Some(1), 0x77, &mut fill),
+            Some(0x1000 + 24 + 4)
+        );
+        assert_eq!(
+            t.for_target(Some(1), 0x77, &mut fill),
+            Some(0x1000 + 24 + 4)
+        );
+        // Another target for the same symbol (another addend): the first free slot.
+        assert_eq!(t.for_target(Some(1), 0x99, &mut fill), Some(0x1000 + 24));
+        // A local target without a slot of its own: shares an existing one, else takes a free one.
+        assert_eq!(t.for_target(None, 0x99, &mut fill), Some(0x1000 + 24));
+        assert_eq!(t.for_target(None, 0x55, &mut fill), Some(0x1000 + 24 + 8));
+        // Full.
+        assert_eq!(t.for_target(None, 0x66, &mut fill), None);
+        assert_eq!(t.for_target(Some(7), 0x66, &mut fill), None);
+        assert_eq!(made, 3);
+        assert_eq!(&buf[8..16], &0x77u64.to_le_bytes(), "slot 1's key");
+    }
+
+    #[test]
+    fn no_area_has_no_slots() {
+        let mut t = Trampolines::NONE;
+        assert_eq!(t.for_target(Some(0), 0x10, |_, _| {}), None);
+        let mut small = [0u8; 8];
+        let block = Block {
+            ptr: NonNull::new(small.as_mut_ptr()).unwrap(),
+            addr: 0,
+            size: small.len(),
+            align: 8,
+        };
+        let mut t = Trampolines::new(Some(block), 3, 4);
+        assert_eq!(
+            t.for_target(Some(0), 0x10, |_, _| {}),
+            None,
+            "slots that do not fit"
+        );
+    }
 }

@@ -325,7 +325,8 @@ impl<const RV64: bool> Backend for RiscV<RV64> {
         match RelocationType(r.kind) {
             // Most relocations of real code: first, and inlined into the load's loop.
             R_RISCV_CALL | R_RISCV_CALL_PLT => call(arch, r, site, sym, tramp),
-            _ => other(arch, r, site, sym, tramp, &mut state.riscv),
+            // Copies: the entry and the symbol stay in registers on the common path.
+            _ => other(arch, &{ *r }, site, &{ *sym }, tramp, &mut state.riscv),
         }
     }
 

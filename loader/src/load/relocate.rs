@@ -118,7 +118,7 @@ fn bad_symbol(r: &Reloc, section: u32) -> Error {
 }
 
 fn le32(b: &[u8]) -> u32 {
-    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+    u32::from_le_bytes(*b.first_chunk().expect("whole entries"))
 }
 
 fn le64(b: &[u8]) -> u64 {
