@@ -570,7 +570,7 @@ fn branch(
 
 /// `CALL`/`CALL_PLT` (`auipc` + `jalr`), through a veneer when out of reach (RV64 only: RV32
 /// reaches everything).
-#[inline]
+#[inline(always)]
 fn call(
     arch: Arch,
     r: &Reloc,
@@ -579,10 +579,26 @@ fn call(
     tramp: &mut Trampolines,
 ) -> Result<(), Error> {
     let off = r.offset;
-    let f = site.field(off, 8)?;
-    let (auipc, jalr) = (get_u32(&f[0..4]), get_u32(&f[4..8]));
     let sa = sym.value.wrapping_add(r.addend.unwrap_or(0) as u64);
     let p = site.place(off);
+    let f = site.field(off, 8)?;
+    if arch == Arch::RiscV32 {
+        // Everything is in reach, modulo 2^32: the same bits as `hi_lo` below, in 32-bit
+        // arithmetic (an RV32 core pays twice for each 64-bit operation), by words when the
+        // pair is word-aligned (RVC code may leave it at 2 mod 4).
+        let v = (sa as u32).wrapping_sub(p as u32);
+        let hi = v.wrapping_add(0x800) & !0xfff;
+        if let Ok(w) = object::pod::slice_from_all_bytes_mut::<u32>(f) {
+            w[0] = ((u32::from_le(w[0]) & 0xfff) | hi).to_le();
+            w[1] = ((u32::from_le(w[1]) & 0x000f_ffff) | v << 20).to_le();
+        } else {
+            let (auipc, jalr) = (get_u32(&f[0..4]), get_u32(&f[4..8]));
+            put_u32(&mut f[0..4], (auipc & 0xfff) | hi);
+            put_u32(&mut f[4..8], (jalr & 0x000f_ffff) | v << 20);
+        }
+        return Ok(());
+    }
+    let (auipc, jalr) = (get_u32(&f[0..4]), get_u32(&f[4..8]));
     let mut v = pcrel(arch, sa, p);
     if !hi20_fits(arch, v) {
         let via = veneer(arch, tramp, sym.slot, sa).ok_or_else(|| overflow(r, site, v))?;
