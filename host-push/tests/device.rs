@@ -348,32 +348,8 @@ fn monitor_ends_with_exit_code_3_when_the_device_goes_away() {
 
 #[test]
 fn a_device_of_another_protocol_version_exits_3_saying_what_to_update() {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = format!("tcp:{}", l.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let (mut s, _) = l.accept().unwrap();
-        let mut dec = FrameDecoder::<4096>::new();
-        let mut buf = [0u8; 256];
-        loop {
-            let n = s.read(&mut buf).unwrap_or(0);
-            if n == 0 {
-                return;
-            }
-            let mut input = &buf[..n];
-            while !input.is_empty() {
-                let (k, done) = dec.feed(input);
-                input = &input[k..];
-                if done {
-                    let (seq, _) = protocol::decode::<Request<'_>>(dec.frame()).unwrap();
-                    // Version 9's Hello answer: variant 0, version first, then unknown fields.
-                    let (mut raw, mut out) = ([0u8; 64], [0u8; 80]);
-                    let n = protocol::encode(seq, &(0u8, 9u16, [1u8, 2, 3]), &mut raw, &mut out)
-                        .unwrap();
-                    s.write_all(&out[..n]).unwrap();
-                }
-            }
-        }
-    });
+    // Version 9's Hello answer: variant 0, version first, then unknown fields.
+    let port = fake_port(|seq, _| vec![frame(seq, &(0u8, 9u16, [1u8, 2, 3]))]);
     let r = host_push(&["status", "--port", &port]);
     assert_eq!(r.code, 3, "{r}");
     assert!(
@@ -438,4 +414,113 @@ fn measure_start_to_first_byte() {
         median(&mut first),
         median(&mut total)
     );
+}
+
+/// One frame holding `(seq, msg)`.
+fn frame<T: serde::Serialize>(seq: u16, msg: &T) -> Vec<u8> {
+    let (mut raw, mut out) = ([0u8; 512], [0u8; 600]);
+    let n = protocol::encode(seq, msg, &mut raw, &mut out).unwrap();
+    out[..n].to_vec()
+}
+
+/// A device on a free TCP port that answers each request with the frames `answer` makes of
+/// its seq and the request.
+fn fake_port(answer: impl Fn(u16, &Request<'_>) -> Vec<Vec<u8>> + Send + 'static) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = format!("tcp:{}", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut dec = FrameDecoder::<4096>::new();
+        let mut buf = [0u8; 256];
+        loop {
+            let n = s.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                return;
+            }
+            let mut input = &buf[..n];
+            while !input.is_empty() {
+                let (k, done) = dec.feed(input);
+                input = &input[k..];
+                if done {
+                    let (seq, req) = protocol::decode::<Request<'_>>(dec.frame()).unwrap();
+                    for f in answer(seq, &req) {
+                        s.write_all(&f).unwrap();
+                    }
+                }
+            }
+        }
+    });
+    port
+}
+
+/// A device that answers `Hello` and `Status` (nothing loaded) as sim-device would and every
+/// other request with what `answer` returns.
+fn fake_device(answer: fn(&Request<'_>) -> Vec<protocol::Response<'static>>) -> String {
+    use protocol::{DeviceHello, Response, StatusHead};
+    fake_port(move |seq, req| {
+        let replies = match req {
+            Request::Hello { .. } => vec![Response::Hello(DeviceHello {
+                version: protocol::VERSION,
+                name: "fake",
+                arch: "x86_64",
+                float_abi: None,
+                max_frame: 4096,
+                window: 2048,
+                free_memory: Some(1 << 20),
+                used_memory: 0,
+                exports_id: 1,
+                exports: 1,
+                max_extensions: 8,
+                push_timeout_ms: 5000,
+                time_limit_ms: 0,
+            })],
+            Request::Status => vec![Response::Status(StatusHead {
+                name: "fake",
+                arch: "x86_64",
+                used_memory: 0,
+                free_memory: Some(1 << 20),
+                extensions: 0,
+                max_extensions: 8,
+                pushes_ok: 0,
+                pushes_failed: 0,
+                bad_frames: 0,
+                trust: Default::default(),
+            })],
+            r => answer(r),
+        };
+        replies.iter().map(|r| frame(seq, r)).collect()
+    })
+}
+
+#[test]
+fn a_device_claiming_a_huge_export_index_or_count_gets_an_error_not_an_abort() {
+    use protocol::Response;
+    for hostile in [
+        (|_: &Request<'_>| {
+            vec![
+                Response::Export {
+                    index: u32::MAX - 8,
+                    name: "puts",
+                    addr: 0x1000,
+                },
+                Response::ExportsEnd { total: 1 },
+            ]
+        }) as fn(&Request<'_>) -> Vec<Response<'static>>,
+        |_| {
+            vec![
+                Response::Export {
+                    index: 0,
+                    name: "puts",
+                    addr: 0x1000,
+                },
+                Response::ExportsEnd { total: u32::MAX },
+            ]
+        },
+    ] {
+        let port = fake_device(hostile);
+        let hello = compile("fake_exports", HELLO);
+        let r = host_push(&["check", &hello, "--port", &port]);
+        assert_eq!(r.code, 3, "{r}");
+        assert!(r.stderr.contains("exports"), "{r}");
+    }
 }

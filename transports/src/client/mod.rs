@@ -317,6 +317,10 @@ impl Client {
             while self.wait_frame(Some(deadline))? {
                 match decode::<Response<'_>>(self.dec.frame()) {
                     Ok((s, Response::Export { index, name, addr })) if s == seq => {
+                        // Only this page: an index far beyond it must not size the table.
+                        if index.checked_sub(start).is_none_or(|k| k >= EXPORTS_PAGE) {
+                            continue;
+                        }
                         let i = index as usize;
                         if all.len() <= i {
                             all.resize(i + 1, None);
@@ -340,9 +344,11 @@ impl Client {
                 }
                 continue;
             };
-            all.resize(total.max(all.len()).min(total), None);
+            all.truncate(total);
             let end = (start as usize + EXPORTS_PAGE as usize).min(total);
-            if let Some(missing) = (start as usize..end).find(|&i| all[i].is_none()) {
+            if let Some(missing) =
+                (start as usize..end).find(|&i| all.get(i).is_none_or(Option::is_none))
+            {
                 // A damaged frame: ask again from the first missing entry.
                 tries += 1;
                 if tries == 3 {
