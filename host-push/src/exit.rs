@@ -168,6 +168,10 @@ fn device_hint(code: ErrorCode) -> Option<&'static str> {
             "the link lost or damaged data: push again"
         }
         ErrorCode::VersionMismatch => "update host-push or the firmware, whichever is older",
+        ErrorCode::NotInstalled => "`host-push list` shows what is installed",
+        ErrorCode::NotLoaded => {
+            "`host-push status` shows what is loaded; an installed extension loads at boot (`host-push list`)"
+        }
         _ => return None,
     })
 }

@@ -265,6 +265,7 @@ fn device_errors_exit_4_with_the_device_message() {
     let r = host_push(&["call", "nothing", "main", "--port", &dev.address]);
     assert_eq!(r.code, 4, "{r}");
     assert!(r.stderr.contains("not-loaded"), "{r}");
+    assert!(r.stderr.contains("hint: `host-push status` shows"), "{r}");
     let hello = compile("calls", HELLO);
     assert_eq!(host_push(&[&hello, "--port", &dev.address]).code, 0);
     let r = host_push(&[

@@ -167,7 +167,8 @@ fn a_removed_extension_no_longer_loads_at_boot_and_its_slot_is_free() {
         r.json()["error"]
             .as_str()
             .unwrap()
-            .contains("[not-installed]"),
+            .contains("[not-installed]")
+            && r.json()["hint"] == "`host-push list` shows what is installed",
         "{r}"
     );
     dev.kill();
