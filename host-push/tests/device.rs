@@ -525,3 +525,18 @@ fn a_device_claiming_a_huge_export_index_or_count_gets_an_error_not_an_abort() {
         assert!(r.stderr.contains("exports"), "{r}");
     }
 }
+
+/// What constructors print comes before the device's answer, so a push without `--call` or
+/// `-v` (nothing asked after it) still shows it.
+#[test]
+fn constructor_output_shows_on_a_push_that_asks_nothing_more() {
+    let dev = start_sim("tcp:127.0.0.1:0");
+    let ctor = compile(
+        "ctor_log",
+        "int puts(const char *);\n__attribute__((constructor)) static void hi(void) { puts(\"ctor ran\"); }\nint x(void) { return 1; }\n",
+    );
+    let r = host_push(&[&ctor, "--port", &dev.address]);
+    assert_eq!(r.code, 0, "{r}");
+    let (log, pushed) = (r.stderr.find("[device] ctor ran"), r.stderr.find("pushed "));
+    assert!(log.is_some() && log < pushed, "{r}");
+}

@@ -80,6 +80,9 @@ where
             Ok(_) => self.pushes_ok += 1,
             Err(_) => self.pushes_failed += 1,
         }
+        // What the constructors printed goes before the answer: a host that asks nothing
+        // more after `PushDone` would never read it.
+        self.flush_logs(link).await?;
         let rec = self.last_push.insert(PushRecord { key, result });
         let result = rec.result.as_ref().copied();
         link.send(seq, &Response::PushDone { push_id, result })
