@@ -3,7 +3,7 @@
 use std::fmt;
 
 use llext_transports::client::ClientError;
-use llext_transports::protocol::ErrorCode;
+use llext_transports::protocol::{Cause, ErrorCode};
 
 /// Everything went as asked.
 pub const OK: u8 = 0;
@@ -111,9 +111,15 @@ impl Failure {
                 ),
             ),
             ClientError::Device { code, cause } => {
+                // A call's time limit over the device's maximum is a refused request, not a
+                // problem of the extension (the device's code for it is `limit`).
+                let too_long = match cause {
+                    Cause::TimeLimitTooLong { max_ms, .. } => Some(max_ms),
+                    _ => None,
+                };
                 let exit = if code == ErrorCode::Faulted {
                     FAULTED
-                } else if is_extension_problem(code) {
+                } else if is_extension_problem(code) && too_long.is_none() {
                     PROBLEMS
                 } else {
                     REFUSED
@@ -123,9 +129,10 @@ impl Failure {
                     format!("{doing}: the device said: {cause} [{}]", code.name()),
                 );
                 f.device = Some(code);
-                match device_hint(code) {
-                    Some(h) => f.hint(h),
-                    None => f,
+                match (too_long, device_hint(code)) {
+                    (Some(max), _) => f.hint(format!("pass --timeout-ms {max} or less")),
+                    (None, Some(h)) => f.hint(h),
+                    (None, None) => f,
                 }
             }
             e @ (ClientError::Timeout { .. }

@@ -285,9 +285,10 @@ pub fn time_limit_per_call(board: Board) {
     };
     let r = call(&["crash_spin", "--timeout-ms", "70000"]);
     assert!(
-        r.code != 0
+        r.code == 4
             && r.stderr
-                .contains("longer than this device allows (60000 ms)"),
+                .contains("longer than this device allows (60000 ms)")
+            && r.stderr.contains("hint: pass --timeout-ms 60000 or less"),
         "{r}"
     );
     let r = call(&["crash_ok", "--timeout-ms", "50"]);
