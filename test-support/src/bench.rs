@@ -47,3 +47,19 @@ pub fn compile_object(compiler: &str, flags: &[&str], name: &str, source: &str) 
     let _ = std::fs::remove_dir_all(&dir);
     Some(obj)
 }
+
+/// C source with 120,000 bytes of initialised data (30,000 `int`s) and a function summing them:
+/// a load dominated by copying data, with two relocations.
+pub fn data_source() -> String {
+    let mut s = String::from("int data[30000] = {");
+    for i in 0..30_000u32 {
+        write!(s, "{},", i.wrapping_mul(2_654_435_761) % 1000).unwrap();
+    }
+    s.push_str("};\nint sum(void) { int t = 0; for (int i = 0; i < 30000; i++) t += data[i]; return t; }\n");
+    s
+}
+
+/// A function calling two firmware exports and reading a global: three relocations (built with
+/// `-fno-asynchronous-unwind-tables`, so no `.eh_frame` adds a fourth).
+pub const TINY: &str = "int fw_0(int); int fw_1(int);\nint v = 7;\n\
+                        int go(void) { return fw_0(v) + fw_1(1); }\n";

@@ -2,6 +2,8 @@
 
 use core::ptr::NonNull;
 
+#[cfg(feature = "std")]
+mod arena;
 mod counting;
 #[cfg(feature = "std")]
 mod host;
@@ -9,7 +11,7 @@ mod pool;
 
 pub use counting::{Counting, Usage};
 #[cfg(feature = "std")]
-pub use host::HostProvider;
+pub use host::{CHUNK, HostProvider};
 pub use pool::PoolProvider;
 
 /// What a block of memory is for. Providers may place kinds differently (text in executable
