@@ -140,6 +140,7 @@ impl Failure {
             | ClientError::Io { .. }) => Self::new(UNREACHABLE, format!("{doing}: {e}")),
             e @ ClientError::TooLarge { .. } => Self::new(OTHER, format!("{doing}: {e}")),
             e @ ClientError::Faulted(_) => Self::new(FAULTED, format!("{doing}: {e}")),
+            e @ ClientError::Unreadable { .. } => Self::new(REFUSED, format!("{doing}: {e}")),
         }
     }
 }

@@ -454,42 +454,48 @@ fn fake_port(answer: impl Fn(u16, &Request<'_>) -> Vec<Vec<u8>> + Send + 'static
     port
 }
 
-/// A device that answers `Hello` and `Status` (nothing loaded) as sim-device would and every
-/// other request with what `answer` returns.
-fn fake_device(answer: fn(&Request<'_>) -> Vec<protocol::Response<'static>>) -> String {
+/// The answer sim-device would give to `Hello` and `Status` (nothing loaded), if `req` is one.
+fn sim_like(seq: u16, req: &Request<'_>) -> Option<Vec<u8>> {
     use protocol::{DeviceHello, Response, StatusHead};
-    fake_port(move |seq, req| {
-        let replies = match req {
-            Request::Hello { .. } => vec![Response::Hello(DeviceHello {
-                version: protocol::VERSION,
-                name: "fake",
-                arch: "x86_64",
-                float_abi: None,
-                max_frame: 4096,
-                window: 2048,
-                free_memory: Some(1 << 20),
-                used_memory: 0,
-                exports_id: 1,
-                exports: 1,
-                max_extensions: 8,
-                push_timeout_ms: 5000,
-                time_limit_ms: 0,
-            })],
-            Request::Status => vec![Response::Status(StatusHead {
-                name: "fake",
-                arch: "x86_64",
-                used_memory: 0,
-                free_memory: Some(1 << 20),
-                extensions: 0,
-                max_extensions: 8,
-                pushes_ok: 0,
-                pushes_failed: 0,
-                bad_frames: 0,
-                trust: Default::default(),
-            })],
-            r => answer(r),
-        };
-        replies.iter().map(|r| frame(seq, r)).collect()
+    let r: Response<'_> = match req {
+        Request::Hello { .. } => Response::Hello(DeviceHello {
+            version: protocol::VERSION,
+            name: "fake",
+            arch: "x86_64",
+            float_abi: None,
+            max_frame: 4096,
+            window: 2048,
+            free_memory: Some(1 << 20),
+            used_memory: 0,
+            exports_id: 1,
+            exports: 1,
+            max_extensions: 8,
+            push_timeout_ms: 5000,
+            time_limit_ms: 0,
+        }),
+        Request::Status => Response::Status(StatusHead {
+            name: "fake",
+            arch: "x86_64",
+            used_memory: 0,
+            free_memory: Some(1 << 20),
+            extensions: 0,
+            max_extensions: 8,
+            pushes_ok: 0,
+            pushes_failed: 0,
+            bad_frames: 0,
+            trust: Default::default(),
+        }),
+        _ => return None,
+    };
+    Some(frame(seq, &r))
+}
+
+/// A device that answers `Hello` and `Status` as sim-device would and every other request
+/// with what `answer` returns.
+fn fake_device(answer: fn(&Request<'_>) -> Vec<protocol::Response<'static>>) -> String {
+    fake_port(move |seq, req| match sim_like(seq, req) {
+        Some(f) => vec![f],
+        None => answer(req).iter().map(|r| frame(seq, r)).collect(),
     })
 }
 
@@ -539,4 +545,28 @@ fn constructor_output_shows_on_a_push_that_asks_nothing_more() {
     assert_eq!(r.code, 0, "{r}");
     let (log, pushed) = (r.stderr.find("[device] ctor ran"), r.stderr.find("pushed "));
     assert!(log.is_some() && log < pushed, "{r}");
+}
+
+/// A cause this host-push does not know (a newer firmware's) reads as such, at once, instead
+/// of as a device that stopped answering.
+#[test]
+fn an_error_this_host_cannot_read_says_to_update_host_push() {
+    let port = fake_port(|seq, req| {
+        let unknown = protocol::Words {
+            tag: 200,
+            n: [0; 5],
+            s: ["", ""],
+            fault: None,
+        };
+        // Response::Error (variant 10) with ErrorCode::NotLoaded (4) and cause 200.
+        vec![sim_like(seq, req).unwrap_or_else(|| frame(seq, &(10u32, 4u32, unknown)))]
+    });
+    let started = Instant::now();
+    let r = host_push(&["call", "x", "y", "--port", &port]);
+    assert_eq!(r.code, 4, "{r}");
+    assert!(
+        r.stderr.contains("cannot read") && r.stderr.contains("update host-push"),
+        "{r}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3), "{r}");
 }

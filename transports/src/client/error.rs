@@ -66,6 +66,12 @@ pub enum ClientError {
     },
     /// The call faulted; the device contained the fault and marked the extension faulted.
     Faulted(FaultReport),
+    /// The device answered with an error this side cannot read: a cause or code a newer
+    /// firmware added, or an answer damaged in a way its CRC did not catch.
+    Unreadable {
+        /// The port.
+        port: String,
+    },
 }
 
 impl ClientError {
@@ -107,6 +113,10 @@ impl fmt::Display for ClientError {
             ClientError::TooLarge { len } => {
                 write!(f, "{len} bytes is too large to push (at most 4 GiB)")
             }
+            ClientError::Unreadable { port } => write!(
+                f,
+                "the device on {port} answered with an error this host cannot read (a newer firmware?): update host-push"
+            ),
             ClientError::Faulted(r) => {
                 write!(
                     f,

@@ -477,6 +477,13 @@ impl Client {
                         }
                         continue;
                     }
+                    if decode::<Response<'_>>(self.dec.frame()).is_err()
+                        && unreadable_error(self.dec.frame())
+                    {
+                        return Err(ClientError::Unreadable {
+                            port: self.port.clone(),
+                        });
+                    }
                     return Ok(true);
                 }
             }
@@ -519,4 +526,24 @@ enum Probe {
 #[derive(serde::Deserialize)]
 struct ProbeHello {
     version: u16,
+}
+
+/// Whether a frame that does not decode is an error answer (`Error`, or `PushDone`/`InstallDone`
+/// holding `Err`): its variant tags lead it, whatever follows. `Response`'s variant order is
+/// the wire's, so these numbers never change.
+fn unreadable_error(frame: &[u8]) -> bool {
+    const PUSH_DONE: u32 = 2;
+    const ERROR: u32 = 10;
+    const INSTALL_DONE: u32 = 11;
+    match postcard::take_from_bytes::<(u16, u32)>(frame) {
+        Ok(((_, ERROR), _)) => true,
+        Ok(((_, PUSH_DONE | INSTALL_DONE), rest)) => {
+            // push_id, then the result: `Err` is variant 1.
+            matches!(
+                postcard::take_from_bytes::<(u32, u32)>(rest),
+                Ok(((_, 1), _))
+            )
+        }
+        _ => false,
+    }
 }
