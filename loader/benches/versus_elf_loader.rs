@@ -9,7 +9,7 @@
 //! relocation at once (`elf_loader` binds objects only eagerly: they have no lazy binding), makes the code executable, and then unloads
 //! (unload / drop). Before timing, each side's result is called and checked. The ratio printed
 //! is this loader's time over `elf_loader`'s (below 1: this loader is faster), each the best of
-//! 9 rounds of about 0.3 s. Figures go to docs/PERFORMANCE.md (issue 11).
+//! 9 alternating rounds of about 0.3 s. Figures go to docs/PERFORMANCE.md (issue 11).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -123,24 +123,31 @@ fn section_groups() -> SectionGroups {
     g
 }
 
-/// Best mean time per call of `f` over 9 rounds of about 0.3 s (after a warm-up).
-fn best_of(mut f: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    let mut n = 0u32;
-    while start.elapsed() < Duration::from_millis(300) {
-        f();
-        n += 1;
+/// Mean time per call of `a` and of `b`, each the best of 9 rounds of about 0.3 s, the rounds
+/// alternating so that both see the same load from the rest of the machine.
+fn best_of_both(mut a: impl FnMut(), mut b: impl FnMut()) -> (Duration, Duration) {
+    let calls = |f: &mut dyn FnMut()| {
+        let (start, mut n) = (Instant::now(), 0u32);
+        while start.elapsed() < Duration::from_millis(300) {
+            f();
+            n += 1;
+        }
+        n
+    };
+    let (na, nb) = (calls(&mut a), calls(&mut b));
+    let round = |f: &mut dyn FnMut(), n: u32| {
+        let t = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        t.elapsed() / n
+    };
+    let (mut ta, mut tb) = (Duration::MAX, Duration::MAX);
+    for _ in 0..9 {
+        ta = ta.min(round(&mut a, na));
+        tb = tb.min(round(&mut b, nb));
     }
-    (0..9)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..n {
-                f();
-            }
-            t.elapsed() / n
-        })
-        .min()
-        .unwrap()
+    (ta, tb)
 }
 
 fn benches(c: &mut Criterion) {
@@ -164,12 +171,14 @@ fn benches(c: &mut Criterion) {
             Some(*want),
             "{label}: a wrong link must not pass as fast"
         );
-        let t_ours = best_of(|| {
-            black_box(load_ours(&mut reg, black_box(&obj), None));
-        });
-        let t_theirs = best_of(|| {
-            black_box(load_theirs(&host, black_box(&obj), None));
-        });
+        let (t_ours, t_theirs) = best_of_both(
+            || {
+                black_box(load_ours(&mut reg, black_box(&obj), None));
+            },
+            || {
+                black_box(load_theirs(&host, black_box(&obj), None));
+            },
+        );
         eprintln!(
             "{label}: {} B object, {relocs} relocations, {}() = {}: llext-loader {t_ours:.2?}, \
              elf_loader {t_theirs:.2?}, ratio {:.2}x",
