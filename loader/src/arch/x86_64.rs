@@ -43,7 +43,7 @@ fn full_name(t: u32) -> &'static str {
     }
 }
 
-/// The x86-64 back-end.
+/// The x86-64 back-end: one handler per class (data, calls, GOT loads).
 pub struct X86_64;
 
 impl Backend for X86_64 {
@@ -58,96 +58,117 @@ impl Backend for X86_64 {
         tramp: &mut Trampolines,
         _state: &mut RelocState,
     ) -> Result<(), Error> {
-        apply(r, site, sym, tramp)
+        let t = RelocationType(r.kind);
+        // Check the field first, so a bad offset is reported as such and not as an overflow.
+        let width = match t {
+            R_X86_64_NONE => 0,
+            R_X86_64_64 | R_X86_64_PC64 => 8,
+            _ => 4,
+        };
+        site.field(r.offset, width)?;
+        match t {
+            R_X86_64_NONE => Ok(()),
+            R_X86_64_64 | R_X86_64_PC64 | R_X86_64_32 | R_X86_64_32S | R_X86_64_PC32 => {
+                data(r, site, sym)
+            }
+            R_X86_64_PLT32 => call(r, site, sym, tramp),
+            R_X86_64_GOTPCREL | R_X86_64_GOTPCRELX | R_X86_64_REX_GOTPCRELX => {
+                got(r, site, sym, tramp)
+            }
+            _ => Err(unsupported(r, site, name(r.kind))),
+        }
     }
 }
 
-/// Applies one relocation at `site`.
-fn apply(
+#[cold]
+fn unsupported(r: &Reloc, site: &Site<'_>, type_name: &'static str) -> Error {
+    Error::UnsupportedRelocation {
+        r_type: r.kind,
+        type_name,
+        section: site.section,
+        offset: r.offset,
+    }
+}
+
+#[cold]
+fn overflow(r: &Reloc, site: &Site<'_>, value: i64) -> Error {
+    Error::RelocationOverflow {
+        type_name: name(r.kind),
+        section: site.section,
+        offset: r.offset,
+        value,
+    }
+}
+
+/// Data: `64`, `PC64`, and the 32-bit `32` (zero-extended), `32S` (sign-extended), `PC32`.
+fn data(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
+    let sa = sym.value.wrapping_add(r.addend.unwrap_or(0) as u64);
+    let p = site.place(r.offset);
+    let t = RelocationType(r.kind);
+    match t {
+        R_X86_64_64 => put_u64(site.field(r.offset, 8)?, sa),
+        R_X86_64_PC64 => put_u64(site.field(r.offset, 8)?, sa.wrapping_sub(p)),
+        _ => {
+            let v = if t == R_X86_64_PC32 {
+                sa.wrapping_sub(p)
+            } else {
+                sa
+            } as i64;
+            let fits = if t == R_X86_64_32 {
+                u32::try_from(v).is_ok()
+            } else {
+                i32::try_from(v).is_ok()
+            };
+            if !fits {
+                return Err(overflow(r, site, v));
+            }
+            put_u32(site.field(r.offset, 4)?, v as u32);
+        }
+    }
+    Ok(())
+}
+
+/// `PLT32` (`call`/`jmp`): direct in reach, else through the symbol's stub, which jumps via its
+/// GOT entry.
+fn call(
     r: &Reloc,
     site: &mut Site<'_>,
     sym: &Target,
     tramp: &mut Trampolines,
 ) -> Result<(), Error> {
-    // Check the field first, so a bad offset is reported as such and not as an overflow.
-    let width = match r.kind {
-        t if t == R_X86_64_NONE.0 => 0,
-        t if t == R_X86_64_64.0 || t == R_X86_64_PC64.0 => 8,
-        _ => 4,
-    };
-    site.field(r.offset, width)?;
-    let a = r.addend.unwrap_or(0);
-    let s = sym.value;
-    let p = site.place(r.offset);
-    let section = site.section;
-    let overflow = |value: i64| Error::RelocationOverflow {
-        type_name: name(r.kind),
-        section,
-        offset: r.offset,
-        value,
-    };
-    match r.kind {
-        t if t == R_X86_64_NONE.0 => {}
-        t if t == R_X86_64_64.0 => put_u64(site.field(r.offset, 8)?, s.wrapping_add(a as u64)),
-        t if t == R_X86_64_PC64.0 => put_u64(
-            site.field(r.offset, 8)?,
-            s.wrapping_add(a as u64).wrapping_sub(p),
-        ),
-        t if t == R_X86_64_32.0 => {
-            let v = (s as i64).wrapping_add(a);
-            let v = u32::try_from(v).map_err(|_| overflow(v))?;
-            put_u32(site.field(r.offset, 4)?, v);
-        }
-        t if t == R_X86_64_32S.0 => {
-            let v = (s as i64).wrapping_add(a);
-            let v = i32::try_from(v).map_err(|_| overflow(v))?;
-            put_u32(site.field(r.offset, 4)?, v as u32);
-        }
-        t if t == R_X86_64_PC32.0 => {
-            let v = pcrel(s, a, p);
-            let v = i32::try_from(v).map_err(|_| overflow(v))?;
-            put_u32(site.field(r.offset, 4)?, v as u32);
-        }
-        t if t == R_X86_64_PLT32.0 => {
-            let mut v = pcrel(s, a, p);
-            if i32::try_from(v).is_err() {
-                // Out of reach: call through a stub that jumps via its GOT entry.
-                let (slot, addr) = tramp.slot(sym.slot).ok_or(overflow(v))?;
-                fill_slot(slot, s);
-                v = pcrel(addr + 8, a, p);
-            }
-            let v = i32::try_from(v).map_err(|_| overflow(v))?;
-            put_u32(site.field(r.offset, 4)?, v as u32);
-        }
-        t if t == R_X86_64_GOTPCREL.0
-            || t == R_X86_64_GOTPCRELX.0
-            || t == R_X86_64_REX_GOTPCRELX.0 =>
-        {
-            if t != R_X86_64_GOTPCREL.0
-                && relax_mov(r, site, s, a, p, t == R_X86_64_REX_GOTPCRELX.0)?
-            {
-                return Ok(());
-            }
-            let (slot, addr) = tramp.slot(sym.slot).ok_or(Error::UnsupportedRelocation {
-                r_type: t,
-                type_name: "R_X86_64_GOTPCREL (GOT entry for a local symbol)",
-                section,
-                offset: r.offset,
-            })?;
-            fill_slot(slot, s);
-            let v = pcrel(addr, a, p);
-            let v = i32::try_from(v).map_err(|_| overflow(v))?;
-            put_u32(site.field(r.offset, 4)?, v as u32);
-        }
-        t => {
-            return Err(Error::UnsupportedRelocation {
-                r_type: t,
-                type_name: name(t),
-                section,
-                offset: r.offset,
-            });
-        }
+    let (s, a, p) = (sym.value, r.addend.unwrap_or(0), site.place(r.offset));
+    let mut v = pcrel(s, a, p);
+    if i32::try_from(v).is_err() {
+        let Some((slot, addr)) = tramp.slot(sym.slot) else {
+            return Err(overflow(r, site, v));
+        };
+        fill_slot(slot, s);
+        v = pcrel(addr + 8, a, p);
     }
+    let v = i32::try_from(v).map_err(|_| overflow(r, site, v))?;
+    put_u32(site.field(r.offset, 4)?, v as u32);
+    Ok(())
+}
+
+/// `GOTPCREL` and its relaxable forms: the `mov` rewritten as ld does when it can be, else the
+/// symbol's GOT entry.
+fn got(r: &Reloc, site: &mut Site<'_>, sym: &Target, tramp: &mut Trampolines) -> Result<(), Error> {
+    let t = RelocationType(r.kind);
+    let (s, a, p) = (sym.value, r.addend.unwrap_or(0), site.place(r.offset));
+    if t != R_X86_64_GOTPCREL && relax_mov(r, site, s, a, p, t == R_X86_64_REX_GOTPCRELX)? {
+        return Ok(());
+    }
+    let Some((slot, addr)) = tramp.slot(sym.slot) else {
+        return Err(unsupported(
+            r,
+            site,
+            "R_X86_64_GOTPCREL (GOT entry for a local symbol)",
+        ));
+    };
+    fill_slot(slot, s);
+    let v = pcrel(addr, a, p);
+    let v = i32::try_from(v).map_err(|_| overflow(r, site, v))?;
+    put_u32(site.field(r.offset, 4)?, v as u32);
     Ok(())
 }
 
