@@ -161,6 +161,8 @@ fn store_error<E: core::fmt::Debug>(e: Error<E>) -> StoreError {
         Error::NotInstalled => ErrorCode::NotInstalled,
         Error::NoPrevious => ErrorCode::NoPrevious,
         Error::CrcMismatch { .. } => ErrorCode::ChecksumMismatch,
+        // A failed link in place says what the loader says (missing symbols, out of memory...).
+        Error::Link(l) => ErrorCode::from_load_error(l),
         Error::Flash(_) | Error::Catalog(_) | Error::Layout(_) | Error::VerifyFailed { .. } => {
             ErrorCode::FlashFailed
         }
