@@ -37,11 +37,28 @@ pub fn json(value: &serde_json::Value) {
 /// the JSON output.
 pub fn device_line(line: &str) {
     LOG.lock().expect("log lock").push(line.to_string());
+    let line = printable(line);
     let bar = BAR.lock().expect("bar lock");
     match &*bar {
         Some(b) => b.suspend(|| eprintln!("[device] {line}")),
         None => eprintln!("[device] {line}"),
     }
+}
+
+/// `text` from a device as it may go to a terminal: control characters (escape sequences, `\r`
+/// that would overwrite a line host-push printed) shown escaped, tabs kept.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| match c {
+            '\t' => c.to_string(),
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// The device log lines seen so far.
@@ -143,5 +160,14 @@ mod tests {
         assert_eq!(rate(2048, Duration::from_secs(2)), "1.0 KiB/s");
         assert_eq!(duration(Duration::from_millis(12)), "12 ms");
         assert_eq!(duration(Duration::from_millis(1240)), "1.24 s");
+    }
+
+    #[test]
+    fn device_text_cannot_drive_the_terminal() {
+        assert_eq!(printable("hello\tworld"), "hello\tworld");
+        assert_eq!(
+            printable("\u{1b}[31mRED\rhello_main = 999"),
+            "\\u{1b}[31mRED\\rhello_main = 999"
+        );
     }
 }

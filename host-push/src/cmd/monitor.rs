@@ -31,7 +31,7 @@ pub fn run(args: &MonitorArgs) -> Result<()> {
         if json {
             output::json(&json!({"line": line}));
         } else {
-            println!("{line}");
+            println!("{}", output::printable(line));
         }
     });
     eprintln!(
