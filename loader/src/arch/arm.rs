@@ -86,28 +86,13 @@ fn other(
         R_ARM_MOVW_ABS_NC | R_ARM_MOVT_ABS | R_ARM_MOVW_PREL_NC | R_ARM_MOVT_PREL => {
             arm_mov(r, site, sym)
         }
-        _ => Err(unsupported(r, site, name(r.kind))),
+        _ => Err(site.unsupported(r, name(r.kind))),
     }
 }
 
-#[cold]
-fn unsupported(r: &Reloc, site: &Site<'_>, type_name: &'static str) -> Error {
-    Error::UnsupportedRelocation {
-        r_type: r.kind,
-        type_name,
-        section: site.section,
-        offset: r.offset,
-    }
-}
-
-#[cold]
+/// [`Site::overflow`] under this back-end's name of `r`'s type.
 fn overflow(r: &Reloc, site: &Site<'_>, value: i64) -> Error {
-    Error::RelocationOverflow {
-        type_name: name(r.kind),
-        section: site.section,
-        offset: r.offset,
-        value,
-    }
+    site.overflow(r, name(r.kind), value)
 }
 
 /// `S + A - P` for relocation `r` at `site` with addend `a`.
@@ -387,11 +372,7 @@ fn arm_branch(
             // No slot left: the area has one per import, enough for every call out of reach,
             // but a branch that only has to change state (to a local function) may find none.
             return Err(if fits_signed(v, 26) {
-                unsupported(
-                    r,
-                    site,
-                    "R_ARM_JUMP24 (B to Thumb code, no veneer slot left)",
-                )
+                site.unsupported(r, "R_ARM_JUMP24 (B to Thumb code, no veneer slot left)")
             } else {
                 overflow(r, site, v)
             });

@@ -180,12 +180,7 @@ impl Arch {
         state: &mut RelocState,
     ) -> Result<(), Error> {
         let _ = (&sym, &tramp, &state);
-        with_backend!(self, B => B::apply(r, site, sym, tramp, state), _ => Err(Error::UnsupportedRelocation {
-            r_type: r.kind,
-            type_name: "?",
-            section: site.section,
-            offset: r.offset,
-        }))
+        with_backend!(self, B => B::apply(r, site, sym, tramp, state), _ => Err(site.unsupported(r, "?")))
     }
 
     /// After the last relocation of a section (see [`Backend::finish`]).
@@ -226,6 +221,28 @@ pub(crate) struct Site<'a> {
     allow(dead_code)
 )]
 impl Site<'_> {
+    /// The error for relocation `r` of a type (`type_name`) not applied here.
+    #[cold]
+    pub(crate) fn unsupported(&self, r: &Reloc, type_name: &'static str) -> Error {
+        Error::UnsupportedRelocation {
+            r_type: r.kind,
+            type_name,
+            section: self.section,
+            offset: r.offset,
+        }
+    }
+
+    /// The error for relocation `r` (of type `type_name`) whose `value` does not fit its field.
+    #[cold]
+    pub(crate) fn overflow(&self, r: &Reloc, type_name: &'static str, value: i64) -> Error {
+        Error::RelocationOverflow {
+            type_name,
+            section: self.section,
+            offset: r.offset,
+            value,
+        }
+    }
+
     /// The `width` bytes at `offset`, or an error naming the relocation.
     #[inline]
     pub(crate) fn field(&mut self, offset: u64, width: usize) -> Result<&mut [u8], Error> {

@@ -335,14 +335,9 @@ impl<const RV64: bool> Backend for RiscV<RV64> {
     }
 }
 
-#[cold]
+/// [`Site::overflow`] under this back-end's name of `r`'s type.
 fn overflow(r: &Reloc, site: &Site<'_>, value: i64) -> Error {
-    Error::RelocationOverflow {
-        type_name: name(r.kind),
-        section: site.section,
-        offset: r.offset,
-        value,
-    }
+    site.overflow(r, name(r.kind), value)
 }
 
 /// Every relocation class but calls, out of the load's loop: one handler per class.
@@ -372,12 +367,7 @@ fn other(
             branch(arch, r, site, sa, sym.slot, tramp)
         }
         R_RISCV_CALL | R_RISCV_CALL_PLT => call(arch, r, site, sym, tramp),
-        _ => Err(Error::UnsupportedRelocation {
-            r_type: t,
-            type_name: name(t),
-            section: site.section,
-            offset: r.offset,
-        }),
+        _ => Err(site.unsupported(r, name(t))),
     }
 }
 

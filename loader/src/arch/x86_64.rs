@@ -75,29 +75,14 @@ impl Backend for X86_64 {
             R_X86_64_GOTPCREL | R_X86_64_GOTPCRELX | R_X86_64_REX_GOTPCRELX => {
                 got(r, site, sym, tramp)
             }
-            _ => Err(unsupported(r, site, name(r.kind))),
+            _ => Err(site.unsupported(r, name(r.kind))),
         }
     }
 }
 
-#[cold]
-fn unsupported(r: &Reloc, site: &Site<'_>, type_name: &'static str) -> Error {
-    Error::UnsupportedRelocation {
-        r_type: r.kind,
-        type_name,
-        section: site.section,
-        offset: r.offset,
-    }
-}
-
-#[cold]
+/// [`Site::overflow`] under this back-end's name of `r`'s type.
 fn overflow(r: &Reloc, site: &Site<'_>, value: i64) -> Error {
-    Error::RelocationOverflow {
-        type_name: name(r.kind),
-        section: site.section,
-        offset: r.offset,
-        value,
-    }
+    site.overflow(r, name(r.kind), value)
 }
 
 /// Data: `64`, `PC64`, and the 32-bit `32` (zero-extended), `32S` (sign-extended), `PC32`.
@@ -159,11 +144,7 @@ fn got(r: &Reloc, site: &mut Site<'_>, sym: &Target, tramp: &mut Trampolines) ->
         return Ok(());
     }
     let Some((slot, addr)) = tramp.slot(sym.slot) else {
-        return Err(unsupported(
-            r,
-            site,
-            "R_X86_64_GOTPCREL (GOT entry for a local symbol)",
-        ));
+        return Err(site.unsupported(r, "R_X86_64_GOTPCREL (GOT entry for a local symbol)"));
     };
     fill_slot(slot, s);
     let v = pcrel(addr, a, p);
