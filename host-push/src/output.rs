@@ -45,20 +45,15 @@ pub fn device_line(line: &str) {
     }
 }
 
-/// `text` from a device as it may go to a terminal: control characters (escape sequences, `\r`
-/// that would overwrite a line host-push printed) shown escaped, tabs kept.
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(|c| c.is_control() && c != '\t') {
-        return text.into();
+pub use llext_transports::client::printable;
+
+/// `n` and the noun, in the plural unless `n` is 1: `count(1, "relocation")` is "1 relocation".
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
-    text.chars()
-        .map(|c| match c {
-            '\t' => c.to_string(),
-            c if c.is_control() => c.escape_default().to_string(),
-            c => c.to_string(),
-        })
-        .collect::<String>()
-        .into()
 }
 
 /// The device log lines seen so far.

@@ -97,8 +97,7 @@ impl Placed {
                     .unwrap_or_else(|| format!("section {}", s.index));
                 let relocs = match s.relocations {
                     0 => String::new(),
-                    1 => ", 1 relocation".to_string(),
-                    n => format!(", {n} relocations"),
+                    n => format!(", {}", crate::output::count(n as u64, "relocation")),
                 };
                 format!(
                     "{name:<20} {:<7} {:#010x}  {}{relocs}",

@@ -454,13 +454,19 @@ fn fake_port(answer: impl Fn(u16, &Request<'_>) -> Vec<Vec<u8>> + Send + 'static
     port
 }
 
-/// The answer sim-device would give to `Hello` and `Status` (nothing loaded), if `req` is one.
+/// The answer sim-device would give to `Hello`, `Status` and `List` (nothing loaded, no flash),
+/// if `req` is one.
 fn sim_like(seq: u16, req: &Request<'_>) -> Option<Vec<u8>> {
+    sim_like_named("fake", seq, req)
+}
+
+/// [`sim_like`] for a device that calls itself `name`.
+fn sim_like_named(name: &str, seq: u16, req: &Request<'_>) -> Option<Vec<u8>> {
     use protocol::{DeviceHello, Response, StatusHead};
     let r: Response<'_> = match req {
         Request::Hello { .. } => Response::Hello(DeviceHello {
             version: protocol::VERSION,
-            name: "fake",
+            name,
             arch: "x86_64",
             float_abi: None,
             max_frame: 4096,
@@ -474,7 +480,7 @@ fn sim_like(seq: u16, req: &Request<'_>) -> Option<Vec<u8>> {
             time_limit_ms: 0,
         }),
         Request::Status => Response::Status(StatusHead {
-            name: "fake",
+            name,
             arch: "x86_64",
             used_memory: 0,
             free_memory: Some(1 << 20),
@@ -484,6 +490,15 @@ fn sim_like(seq: u16, req: &Request<'_>) -> Option<Vec<u8>> {
             pushes_failed: 0,
             bad_frames: 0,
             trust: Default::default(),
+        }),
+        Request::List => Response::ListHead(protocol::ListHead {
+            storage: false,
+            entries: 0,
+            boot_events: 0,
+            slots: 0,
+            free_slots: 0,
+            slot_size: 0,
+            interrupted: None,
         }),
         _ => return None,
     };
@@ -569,4 +584,39 @@ fn an_error_this_host_cannot_read_says_to_update_host_push() {
         "{r}"
     );
     assert!(started.elapsed() < Duration::from_secs(3), "{r}");
+}
+
+/// Names and causes from a device reach the terminal with control characters escaped and cut
+/// to 160 bytes: a hostile device cannot clear the screen or flood it.
+#[test]
+fn device_strings_are_escaped_and_capped() {
+    use protocol::{Cause, ErrorCode, ErrorReply, Response};
+    let hostile = |seq: u16, req: &Request<'_>| match req {
+        Request::Call { .. } => {
+            let long = "n".repeat(400);
+            let e = ErrorReply {
+                code: ErrorCode::NotLoaded,
+                cause: Cause::NotLoaded {
+                    name: long.as_str(),
+                },
+            };
+            let (mut raw, mut out) = ([0u8; 1024], [0u8; 1200]);
+            let n = protocol::encode(seq, &Response::Error(e), &mut raw, &mut out).unwrap();
+            vec![out[..n].to_vec()]
+        }
+        _ => sim_like_named("\x1b[2Jevil\r", seq, req)
+            .into_iter()
+            .collect(),
+    };
+    let port = fake_port(hostile);
+    let r = host_push(&["status", "--port", &port]);
+    assert_eq!(r.code, 0, "{r}");
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(!all.contains('\x1b') && !all.contains('\r'), "{r}");
+    assert!(all.contains("\\u{1b}[2Jevil\\r"), "{r}");
+    let port = fake_port(hostile);
+    let r = host_push(&["call", "x", "y", "--port", &port]);
+    assert_eq!(r.code, 4, "{r}");
+    assert!(r.stderr.contains(&format!("{}…", "n".repeat(160))), "{r}");
+    assert!(!r.stderr.contains(&"n".repeat(161)), "{r}");
 }

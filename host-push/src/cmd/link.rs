@@ -122,11 +122,11 @@ pub fn run(args: &LinkArgs) -> Result<()> {
         return Ok(());
     }
     println!(
-        "linked {} for {} at {:#x}: {} sections, {} bytes; wrote {}",
+        "linked {} for {} at {:#x}: {}, {} bytes; wrote {}",
         args.ext.display(),
         linked.arch.name(),
         args.base,
-        linked.sections.len(),
+        crate::output::count(linked.sections.len() as u64, "section"),
         linked.regions.iter().map(|r| r.2).sum::<usize>(),
         args.out.join("layout.json").display()
     );

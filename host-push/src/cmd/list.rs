@@ -43,9 +43,9 @@ pub fn run(args: &ListArgs) -> Result<()> {
     let dev = device::describe(&conn.info);
     if l.storage {
         println!(
-            "{dev} on {}: flash of {} slots of {}, {} free",
+            "{dev} on {}: flash of {} of {}, {} free",
             conn.port,
-            l.slots,
+            crate::output::count(l.slots as u64, "slot"),
             bytes(l.slot_size as u64),
             l.free_slots
         );

@@ -94,12 +94,12 @@ pub fn run(args: &PushArgs) -> Result<()> {
     let took = started.elapsed();
     if !args.json {
         eprintln!(
-            "pushed {name} to {device_name}: {} in {} ({}), {} image, {} relocations",
+            "pushed {name} to {device_name}: {} in {} ({}), {} image, {}",
             output::bytes(pushed.file_bytes),
             output::duration(took),
             output::rate(pushed.file_bytes, took),
             output::bytes(pushed.image_bytes as u64),
-            pushed.relocations,
+            output::count(pushed.relocations as u64, "relocation"),
         );
     }
 

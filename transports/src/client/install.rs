@@ -138,7 +138,7 @@ impl Client {
                             free_slots: h.free_slots,
                             slot_size: h.slot_size,
                             interrupted: h.interrupted.map(|i| InterruptedInstall {
-                                name: i.name.into(),
+                                name: super::device_text(i.name),
                                 total_len: i.total_len,
                                 crc32: i.crc32,
                                 offset: i.offset,

@@ -15,6 +15,7 @@ mod install;
 mod link;
 mod push;
 mod sections;
+mod text;
 mod types;
 
 use std::boxed::Box;
@@ -27,6 +28,7 @@ pub use error::ClientError;
 pub use install::InstallOptions;
 pub use link::{Link, OpenOptions, SerialLink, TcpLink, open};
 pub use sections::{PlacedSection, Sections};
+pub use text::{DEVICE_TEXT_MAX, device_text, printable};
 pub use types::{
     BootReportEvent, DeviceInfo, Export, ExtensionStatus, Installed, InterruptedInstall,
     ListedExtension, Listing, Progress, Pushed, Region, Status, StoredExtension, StoredImage,
@@ -212,8 +214,8 @@ impl Client {
                         expected = h.extensions as usize;
                         exts = vec![None; expected];
                         status = Some(Status {
-                            name: h.name.into(),
-                            arch: h.arch.into(),
+                            name: device_text(h.name),
+                            arch: device_text(h.arch),
                             used_memory: h.used_memory,
                             free_memory: h.free_memory,
                             max_extensions: h.max_extensions,
@@ -229,7 +231,7 @@ impl Client {
                             *slot = Some((
                                 e.deps,
                                 ExtensionStatus {
-                                    name: e.name.into(),
+                                    name: device_text(e.name),
                                     slot: e.slot,
                                     state: match e.state {
                                         ExtState::Ready => "ready",
@@ -326,7 +328,7 @@ impl Client {
                             all.resize(i + 1, None);
                         }
                         all[i] = Some(Export {
-                            name: name.into(),
+                            name: printable(name).into_owned(),
                             addr,
                         });
                     }

@@ -46,9 +46,9 @@ impl From<&DeviceHello<'_>> for DeviceInfo {
     fn from(h: &DeviceHello<'_>) -> Self {
         Self {
             version: h.version,
-            name: h.name.into(),
-            arch: h.arch.into(),
-            float_abi: h.float_abi.map(Into::into),
+            name: super::device_text(h.name),
+            arch: super::device_text(h.arch),
+            float_abi: h.float_abi.map(super::device_text),
             max_frame: h.max_frame,
             window: h.window,
             free_memory: h.free_memory,
@@ -333,13 +333,18 @@ impl From<&ImageInfo> for StoredImage {
 impl From<&StoredEntry<'_>> for ListedExtension {
     fn from(e: &StoredEntry<'_>) -> Self {
         Self {
-            name: e.name.into(),
+            name: super::device_text(e.name),
             loaded: e.loaded,
             stored: e.stored.as_ref().map(|s| StoredExtension {
                 boot: s.boot,
                 active: (&s.active).into(),
                 previous: s.previous.as_ref().map(Into::into),
-                dependencies: s.deps.iter().flatten().map(|d| (*d).into()).collect(),
+                dependencies: s
+                    .deps
+                    .iter()
+                    .flatten()
+                    .map(|d| super::device_text(d))
+                    .collect(),
             }),
         }
     }
@@ -348,11 +353,11 @@ impl From<&StoredEntry<'_>> for ListedExtension {
 impl From<&BootEventInfo<'_>> for BootReportEvent {
     fn from(e: &BootEventInfo<'_>) -> Self {
         Self {
-            name: e.name.into(),
+            name: super::device_text(e.name),
             event: e.kind.name().into(),
             version: e.version,
             to_version: (e.kind == BootEventKind::RolledBack).then_some(e.to_version),
-            reason: (!e.reason.is_empty()).then(|| e.reason.into()),
+            reason: (!e.reason.is_empty()).then(|| super::device_text(e.reason)),
             text: e.to_string(),
         }
     }

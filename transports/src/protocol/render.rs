@@ -152,7 +152,7 @@ impl<S: AsRef<str>> Cause<S> {
         let owned = super::Words {
             tag: w.tag,
             n: w.n,
-            s: w.s.map(str::to_owned),
+            s: w.s.map(crate::client::device_text),
             fault: w.fault,
         };
         Cause::from_words(owned).expect("words made from a cause describe it")
