@@ -31,3 +31,8 @@ pub use format::{
 };
 pub use policy::{Kind, Policy, Refusal, Verdict};
 pub use verify::StreamVerifier;
+
+/// Whether this build checks signatures (the `verify` feature): without it a policy's keys are
+/// never used and a signed file is taken as unsigned ([`Refusal::NoVerifier`] where the policy
+/// wants a signature).
+pub const VERIFIER: bool = cfg!(feature = "verify");

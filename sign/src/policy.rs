@@ -104,6 +104,9 @@ pub enum Refusal {
         /// The version installed.
         installed: u32,
     },
+    /// The file is signed and the policy wants a signature, but this firmware was built
+    /// without the verifier (`llext-sign`'s `verify` feature), so it cannot check one.
+    NoVerifier,
 }
 
 impl fmt::Display for Refusal {
@@ -123,6 +126,10 @@ impl fmt::Display for Refusal {
             Refusal::Rollback { version, installed } => write!(
                 f,
                 "version {version} is older than the installed version {installed}: sign a newer version"
+            ),
+            Refusal::NoVerifier => f.write_str(
+                "the file is signed, but this firmware was built without the signature verifier \
+                 (feature `signing`) and runs only signed extensions: rebuild it with the feature",
             ),
         }
     }

@@ -109,20 +109,19 @@ impl StreamVerifier {
     /// Checks the signature against `policy`'s keys once every byte went past: a file
     /// without one is [`Verdict::Unsigned`] where the policy accepts that for `kind`.
     ///
-    /// Without the `verify` feature no signature is checked: every file is taken as unsigned.
+    /// Without the `verify` feature no signature is checked: a file is taken as unsigned where
+    /// the policy accepts that, and a signed one is otherwise [`Refusal::NoVerifier`].
     pub fn finish(self, policy: &Policy, kind: Kind) -> Result<Verdict, Refusal> {
-        if !cfg!(feature = "verify") || !self.claims_signature() {
-            return match policy.accepts_unsigned(kind) {
-                true => Ok(Verdict::Unsigned),
-                false => Err(Refusal::Unsigned),
-            };
+        let signed = self.claims_signature();
+        if !cfg!(feature = "verify") || !signed {
+            return unchecked(signed, policy.accepts_unsigned(kind));
         }
         self.check(policy)
     }
 
     #[cfg(not(feature = "verify"))]
     fn check(self, _: &Policy) -> Result<Verdict, Refusal> {
-        Err(Refusal::Unsigned)
+        Err(Refusal::NoVerifier)
     }
 
     #[cfg(feature = "verify")]
@@ -142,5 +141,34 @@ impl StreamVerifier {
             version: trailer.version,
             key_id: KeyId::of(key.as_bytes()),
         })
+    }
+}
+
+/// The verdict on a file whose signature is not checked: unsigned, or signed on a build without
+/// the verifier.
+fn unchecked(signed: bool, accepts_unsigned: bool) -> Result<Verdict, Refusal> {
+    match (accepts_unsigned, signed) {
+        (true, _) => Ok(Verdict::Unsigned),
+        (false, true) => Err(Refusal::NoVerifier),
+        (false, false) => Err(Refusal::Unsigned),
+    }
+}
+
+#[cfg(test)]
+mod unchecked_tests {
+    extern crate std;
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn a_signed_file_on_a_build_without_the_verifier_is_refused_as_such() {
+        assert_eq!(unchecked(true, false), Err(Refusal::NoVerifier));
+        assert_eq!(unchecked(false, false), Err(Refusal::Unsigned));
+        assert_eq!(unchecked(true, true), Ok(Verdict::Unsigned));
+        assert!(
+            Refusal::NoVerifier
+                .to_string()
+                .contains("without the signature verifier")
+        );
     }
 }

@@ -115,6 +115,8 @@ pub enum RefusalCause {
     UnknownKey([u8; 8]),
     /// An older signed version than the one installed.
     Rollback { version: u32, installed: u32 },
+    /// Signed, under a policy that wants signatures, on a firmware without the verifier.
+    NoVerifier,
 }
 
 /// The loader's error (`llext_loader::Error`) as values: its variant's index in declaration
@@ -154,7 +156,9 @@ impl<S> Cause<S> {
             Cause::SignedVersion { .. } | Cause::Refused(RefusalCause::BadSignature) => {
                 ErrorCode::BadSignature
             }
-            Cause::Refused(RefusalCause::Unsigned) => ErrorCode::Unsigned,
+            Cause::Refused(RefusalCause::Unsigned | RefusalCause::NoVerifier) => {
+                ErrorCode::Unsigned
+            }
             Cause::Refused(RefusalCause::UnknownKey(_)) => ErrorCode::UnknownKey,
             Cause::Refused(RefusalCause::Rollback { .. }) => ErrorCode::Rollback,
             Cause::NoStorage => ErrorCode::NoStorage,
@@ -234,6 +238,7 @@ impl From<llext_sign::Refusal> for RefusalCause {
             R::Unsigned => Self::Unsigned,
             R::UnknownKey(id) => Self::UnknownKey(id.0),
             R::Rollback { version, installed } => Self::Rollback { version, installed },
+            R::NoVerifier => Self::NoVerifier,
         }
     }
 }

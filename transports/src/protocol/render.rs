@@ -141,6 +141,7 @@ impl RefusalCause {
             Self::Unsigned => R::Unsigned,
             Self::UnknownKey(id) => R::UnknownKey(llext_sign::KeyId(id)),
             Self::Rollback { version, installed } => R::Rollback { version, installed },
+            Self::NoVerifier => R::NoVerifier,
         }
     }
 }
@@ -316,41 +317,11 @@ mod tests {
 
     use super::super::{Cause, ErrorReply, LoadError, decode, encode};
 
-    /// A loader error crosses the link as values and reads, on the host, exactly as the loader
-    /// words it.
+    /// Every loader error crosses the link as values and reads, on the host, exactly as the
+    /// loader words it.
     #[test]
     fn loader_errors_read_the_same_after_the_link() {
-        let errors = [
-            Error::Malformed {
-                what: "symbol section index",
-                section: Some(3),
-                value: 0xfff1,
-            },
-            Error::StreamOrder {
-                part: Part::SymbolNames,
-                section: 7,
-                offset: 4096,
-                position: 8000,
-            },
-            Error::OutOfMemory {
-                kind: MemKind::Bss,
-                size: 15 << 20,
-            },
-            Error::MissingSymbols {
-                count: 3,
-                first: Name::new(b"printk"),
-            },
-            Error::UnsupportedRelocation {
-                r_type: 99,
-                type_name: "R_ARM_TLS_LE32",
-                section: 2,
-                offset: 0x40,
-            },
-            Error::InUse {
-                by: Name::new(b"user"),
-            },
-        ];
-        for e in errors {
+        for e in every_loader_error() {
             let sent = ErrorReply {
                 code: crate::protocol::ErrorCode::from_load_error(&e),
                 cause: Cause::<std::string::String>::Load(LoadError::from(&e)),
@@ -364,6 +335,233 @@ mod tests {
             assert_eq!(got.cause.to_owned(), sent.cause);
             assert_eq!(got.cause.to_string(), e.to_string());
             assert_eq!(got.cause.to_owned().to_string(), e.to_string());
+        }
+    }
+
+    /// Every loader error variant, with numbers unlike its neighbours'.
+    fn every_loader_error() -> std::vec::Vec<Error> {
+        use embedded_io_async::ErrorKind;
+        std::vec![
+            Error::Io {
+                kind: ErrorKind::Other,
+                offset: 11
+            },
+            Error::UnexpectedEof { offset: 12 },
+            Error::NotForward {
+                offset: 13,
+                position: 14
+            },
+            Error::NotElf,
+            Error::BigEndian,
+            Error::NotRelocatable { e_type: 2 },
+            Error::WrongMachine {
+                found: 40,
+                expected: 62
+            },
+            Error::Malformed {
+                what: "symbol section index",
+                section: Some(3),
+                value: 0xfff1
+            },
+            Error::Malformed {
+                what: "section size",
+                section: None,
+                value: 7
+            },
+            Error::StreamOrder {
+                part: Part::SymbolNames,
+                section: 7,
+                offset: 4096,
+                position: 8000
+            },
+            Error::Limit {
+                what: "symbols",
+                value: 9000,
+                limit: 4096
+            },
+            Error::OutOfMemory {
+                kind: MemKind::Bss,
+                size: 15 << 20
+            },
+            Error::MissingSymbols {
+                count: 3,
+                first: Name::new(b"printk")
+            },
+            Error::NameTooLong {
+                symbol: 5,
+                limit: 128
+            },
+            Error::UnsupportedRelocation {
+                r_type: 99,
+                type_name: "R_ARM_TLS_LE32",
+                section: 2,
+                offset: 0x40,
+            },
+            Error::RelocationOverflow {
+                type_name: "R_ARM_THM_CALL",
+                section: 4,
+                offset: 0x44,
+                value: -1 << 40,
+            },
+            Error::PcrelLoUnpaired {
+                section: 6,
+                offset: 0x48
+            },
+            Error::SymbolNotLoaded {
+                symbol: 17,
+                section: 8,
+                offset: 0x4c
+            },
+            Error::RegistryFull,
+            Error::NotLoaded,
+            Error::AlreadyLoaded,
+            Error::InUse {
+                by: Name::new(b"user")
+            },
+            Error::Protect {
+                kind: MemKind::Text
+            },
+            Error::Relink {
+                linked: 0x1234,
+                firmware: 0x5678
+            },
+        ]
+    }
+
+    /// Every cause the device can send, each variant once (and each refusal).
+    fn every_cause() -> std::vec::Vec<Cause<&'static str>> {
+        use super::super::{FaultKind, FaultReport, RefusalCause, RegionKind};
+        let fault = FaultReport {
+            kind: FaultKind::BusFault,
+            status: 0x8200,
+            pc: 0x2000_0010,
+            lr: 0x2000_0021,
+            sp: 0x2000_7f00,
+            addr: Some(0xdead_beef),
+            region: Some(RegionKind::Text),
+            offset: 0x10,
+        };
+        let unloading = LoadError {
+            tag: 21,
+            n: [0; 4],
+            s: "user",
+        };
+        std::vec![
+            Cause::Undecodable { version: 2 },
+            Cause::NoSuchExtension,
+            Cause::NotLoaded { name: "gone" },
+            Cause::SymbolTooLong { max: 128 },
+            Cause::FaultedBefore { ext: "crashy" },
+            Cause::NotExported {
+                ext: "ext",
+                symbol: "sym"
+            },
+            Cause::NotCode {
+                ext: "ext",
+                symbol: "table",
+                addr: 0x100,
+                region: Some(RegionKind::Data)
+            },
+            Cause::NotCode {
+                ext: "ext",
+                symbol: "far",
+                addr: 0x200,
+                region: None
+            },
+            Cause::EntriesNotCode {
+                ext: "ext",
+                addr: 0x300,
+                region: Some(RegionKind::Rodata)
+            },
+            Cause::InUse {
+                ext: "base",
+                by: "user"
+            },
+            Cause::Unload {
+                ext: "base",
+                error: unloading
+            },
+            Cause::ConstructorFaulted { ext: "ctor", fault },
+            Cause::BadName { max: 31 },
+            Cause::EmptyInstall,
+            Cause::TooLarge {
+                len: 1 << 20,
+                max: 1 << 17
+            },
+            Cause::AlreadyLoaded { name: "twice" },
+            Cause::MissingSymbols {
+                count: 2,
+                names: "a, b"
+            },
+            Cause::Load(LoadError {
+                tag: 3,
+                n: [0; 4],
+                s: ""
+            }),
+            Cause::Stalled {
+                install: true,
+                timeout_ms: 5000,
+                at: 10,
+                total: 20
+            },
+            Cause::Interrupted {
+                install: false,
+                at: 30,
+                total: 40
+            },
+            Cause::LinkFailed,
+            Cause::ChecksumMismatch,
+            Cause::SignedVersion {
+                name: "v",
+                signed: 3,
+                sent: Some(2)
+            },
+            Cause::SignedVersion {
+                name: "v",
+                signed: 3,
+                sent: None
+            },
+            Cause::Refused(RefusalCause::BadSignature),
+            Cause::Refused(RefusalCause::Unsigned),
+            Cause::Refused(RefusalCause::UnknownKey([1, 2, 3, 4, 5, 6, 7, 8])),
+            Cause::Refused(RefusalCause::Rollback {
+                version: 1,
+                installed: 2
+            }),
+            Cause::Refused(RefusalCause::NoVerifier),
+            Cause::NoStorage,
+            Cause::Store {
+                message: "flash write failed at 0x1000"
+            },
+            Cause::TimeLimitTooLong {
+                asked_ms: 90_000,
+                max_ms: 60_000
+            },
+            Cause::NoXip,
+        ]
+    }
+
+    /// Each cause crosses the link whole (every number and string) and reads as its own text.
+    #[test]
+    fn every_cause_crosses_the_link_and_reads_distinctly() {
+        let mut seen = std::collections::BTreeSet::new();
+        for cause in every_cause() {
+            let sent = ErrorReply {
+                code: cause.code(),
+                cause,
+            };
+            let (mut raw, mut frame) = ([0u8; 320], [0u8; 400]);
+            let n = encode(9, &sent, &mut raw, &mut frame).unwrap();
+            let mut dec = crate::protocol::FrameDecoder::<400>::new();
+            assert!(dec.feed(&frame[..n]).1);
+            let (_, got): (u16, ErrorReply<&str>) = decode(dec.frame()).unwrap();
+            assert_eq!(got, sent, "{cause:?}");
+            let text = got.cause.to_string();
+            assert!(
+                !text.is_empty() && !text.contains("update host-push"),
+                "{cause:?}: {text}"
+            );
+            assert!(seen.insert(text.clone()), "two causes read `{text}`");
         }
     }
 }

@@ -117,6 +117,7 @@ impl<S: AsRef<str>> Cause<S> {
                     RefusalCause::Rollback { version, installed } => {
                         [3, version as u64, installed as u64]
                     }
+                    RefusalCause::NoVerifier => [4, 0, 0],
                 };
                 words(22, &n, ["", ""])
             }
@@ -215,6 +216,7 @@ impl<S> Cause<S> {
                     version: n[1] as u32,
                     installed: n[2] as u32,
                 },
+                4 => RefusalCause::NoVerifier,
                 _ => return None,
             }),
             23 => C::NoStorage,

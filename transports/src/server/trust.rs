@@ -31,10 +31,11 @@ pub(super) fn refused(r: Refusal) -> Failure {
     fail(Cause::Refused(r.into()))
 }
 
-/// The policy as `Status` reports it.
+/// The policy as `Status` reports it; a firmware without the verifier trusts no key.
 pub(super) fn info(p: &Policy) -> TrustInfo {
+    let keys = if llext_sign::VERIFIER { p.keys } else { &[] };
     let mut key_ids = [None; TRUST_KEYS];
-    for (k, out) in p.keys.iter().zip(key_ids.iter_mut()) {
+    for (k, out) in keys.iter().zip(key_ids.iter_mut()) {
         *out = Some(KeyId::of(k).0);
     }
     TrustInfo {
@@ -42,7 +43,7 @@ pub(super) fn info(p: &Policy) -> TrustInfo {
         unsigned_installs: p.unsigned_installs,
         allow_rollback: p.allow_rollback,
         verify_at_boot: p.verify_at_boot,
-        keys: p.keys.len().min(255) as u8,
+        keys: keys.len().min(255) as u8,
         key_ids,
     }
 }
