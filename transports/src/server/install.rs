@@ -6,7 +6,8 @@ use embedded_io_async::{Read, Write};
 use llext_loader::Name;
 use llext_loader::memory::MemoryProvider;
 
-use super::link::{FrameLink, LinkError};
+use super::link::{FrameLink, LinkError, Tx};
+use super::outbox::{List, ListStage, Out, Session};
 use super::reader::{PushReader, Stop};
 use super::store::{ExtStore, StoreError, no_storage};
 use super::{Answer, Device, Failure, LastRequest, LogSource, MemoryInfo, Transfer, fail};
@@ -64,6 +65,7 @@ where
     pub(super) async fn install<L: Read + Write>(
         &mut self,
         link: &mut FrameLink<L, F>,
+        s: &mut Session,
         seq: u16,
         b: Begin,
     ) -> Result<bool, LinkError> {
@@ -75,10 +77,8 @@ where
             crc32: b.crc32,
             install: Some((b.boot, b.version, b.xip)),
         };
-        if let Some(rec) = self.last_install.as_ref().filter(|r| r.key == key) {
-            let result = rec.result.as_ref().copied();
-            link.send(seq, &Response::InstallDone { push_id, result })
-                .await?;
+        s.answer(seq, Out::InstallDone, false);
+        if self.last_install.as_ref().is_some_and(|r| r.key == key) {
             return Ok(false);
         }
         let (result, pending) = match b.name {
@@ -87,11 +87,20 @@ where
             Some(_) if b.total_len == 0 => (Err(fail(Cause::EmptyInstall)), false),
             Some(name) => self.stream_install(link, seq, name, &b).await?,
         };
-        let rec = self.last_install.insert(InstallRecord { key, result });
-        let result = rec.result.as_ref().copied();
-        link.send(seq, &Response::InstallDone { push_id, result })
-            .await?;
+        self.last_install = Some(InstallRecord { key, result });
         Ok(pending)
+    }
+
+    /// Encodes the outcome of the last install.
+    pub(super) fn put_install_done(&self, tx: &mut Tx, seq: u16) -> usize {
+        match &self.last_install {
+            Some(rec) => {
+                let push_id = rec.key.push_id;
+                let result = rec.result.as_ref().copied();
+                tx.put(seq, &Response::InstallDone { push_id, result })
+            }
+            None => 0,
+        }
     }
 
     /// Tells the host where to send from, writes each `Data` payload into the store as it
@@ -153,26 +162,93 @@ where
         Ok((result, stop == Some(Stop::Interrupted)))
     }
 
-    /// Answers `List`: the head, every installed extension, every loaded one not installed,
-    /// then the boot report.
-    pub(super) async fn list<L: Read + Write>(
-        &mut self,
-        link: &mut FrameLink<L, F>,
-        seq: u16,
-    ) -> Result<(), LinkError> {
-        let installed = (0..).map_while(|i| self.store.entry(i)).count();
+    /// Starts a `List` answer: the head, every installed extension, every loaded one not
+    /// installed, then the boot report.
+    pub(super) fn list(&self) -> Out {
+        Out::List(List {
+            stage: ListStage::Head,
+            i: 0,
+            index: 0,
+            installed: (0..).map_while(|i| self.store.entry(i)).count(),
+            events: (0..).map_while(|i| self.store.boot_event(i)).count(),
+        })
+    }
+
+    /// Encodes the next message of a `List` answer; `false` after the last.
+    pub(super) fn put_list(&self, tx: &mut Tx, seq: u16, l: &mut List) -> (usize, bool) {
+        loop {
+            let i = l.i;
+            l.i += 1;
+            let msg = match l.stage {
+                ListStage::Head => {
+                    l.stage = ListStage::Installed;
+                    l.i = 0;
+                    return (self.put_list_head(tx, seq, l), true);
+                }
+                ListStage::Installed => {
+                    match self.store.entry(i).filter(|_| i < l.installed.min(255)) {
+                        Some((name, stored)) => Response::Stored(StoredEntry {
+                            index: l.index,
+                            name,
+                            loaded: self.registry.find(name).is_some(),
+                            stored: Some(stored),
+                        }),
+                        None => {
+                            l.stage = ListStage::Pushed;
+                            l.i = 0;
+                            continue;
+                        }
+                    }
+                }
+                ListStage::Pushed => match self.registry.iter().nth(i) {
+                    Some(_) if l.index == 255 => continue,
+                    Some((_, e)) if self.store.find(e.name()).is_some() => continue,
+                    Some((_, e)) => Response::Stored(StoredEntry {
+                        index: l.index,
+                        name: e.name(),
+                        loaded: true,
+                        stored: None,
+                    }),
+                    None => {
+                        l.stage = ListStage::Events;
+                        l.i = 0;
+                        continue;
+                    }
+                },
+                ListStage::Events => {
+                    if i >= l.events.min(255) {
+                        return (0, false);
+                    }
+                    match self.store.boot_event(i) {
+                        Some(ev) => {
+                            let ev = BootEventInfo {
+                                index: i as u8,
+                                ..ev
+                            };
+                            return (tx.put(seq, &Response::BootEvent(ev)), true);
+                        }
+                        None => continue,
+                    }
+                }
+            };
+            l.index = l.index.saturating_add(1);
+            return (tx.put(seq, &msg), true);
+        }
+    }
+
+    /// Encodes the head of a `List` answer.
+    fn put_list_head(&self, tx: &mut Tx, seq: u16, l: &List) -> usize {
         let pushed = self
             .registry
             .iter()
             .filter(|(_, e)| self.store.find(e.name()).is_none())
             .count();
-        let events = (0..).map_while(|i| self.store.boot_event(i)).count();
         let slots = self.store.slots();
         let progress = self.store.interrupted();
         let head = ListHead {
             storage: self.store.present(),
-            entries: (installed + pushed).min(255) as u8,
-            boot_events: events.min(255) as u8,
+            entries: (l.installed + pushed).min(255) as u8,
+            boot_events: l.events.min(255) as u8,
             slots: slots.count,
             free_slots: slots.free,
             slot_size: slots.size,
@@ -183,55 +259,17 @@ where
                 offset: p.offset,
             }),
         };
-        link.send(seq, &Response::ListHead(head)).await?;
-        let mut index = 0u8;
-        for i in 0..installed.min(255) {
-            let Some((name, stored)) = self.store.entry(i) else {
-                break;
-            };
-            let entry = StoredEntry {
-                index,
-                name,
-                loaded: self.registry.find(name).is_some(),
-                stored: Some(stored),
-            };
-            link.send(seq, &Response::Stored(entry)).await?;
-            index = index.saturating_add(1);
-        }
-        for (_, e) in self.registry.iter() {
-            if index == 255 || self.store.find(e.name()).is_some() {
-                continue;
-            }
-            let entry = StoredEntry {
-                index,
-                name: e.name(),
-                loaded: true,
-                stored: None,
-            };
-            link.send(seq, &Response::Stored(entry)).await?;
-            index += 1;
-        }
-        for i in 0..events.min(255) {
-            if let Some(ev) = self.store.boot_event(i) {
-                let ev = BootEventInfo {
-                    index: i as u8,
-                    ..ev
-                };
-                link.send(seq, &Response::BootEvent(ev)).await?;
-            }
-        }
-        Ok(())
+        tx.put(seq, &Response::ListHead(head))
     }
 
-    /// Runs `Remove`, `Confirm` or `Rollback` once and answers it.
-    pub(super) async fn catalog<L: Read + Write>(
+    /// Runs `Remove`, `Confirm` or `Rollback` once; its answer is kept in `s`.
+    pub(super) async fn catalog(
         &mut self,
-        link: &mut FrameLink<L, F>,
+        s: &mut Session,
         seq: u16,
-        last: &mut Option<LastRequest>,
         op: CatalogOp,
         name: Option<Name>,
-    ) -> Result<(), LinkError> {
+    ) -> Result<bool, LinkError> {
         let a = match name {
             None => Answer::Failed(bad_name()),
             Some(n) => {
@@ -247,43 +285,36 @@ where
                 }
             }
         };
-        self.send_answer(link, seq, &a).await?;
-        *last = Some(LastRequest {
+        s.last = Some(LastRequest {
             seq,
             answer: Some(a),
         });
-        Ok(())
+        s.answer(seq, Out::Answer, false);
+        Ok(false)
     }
 
-    /// Sends (or sends again) the answer to a request that runs once.
-    pub(super) async fn send_answer<L: Read + Write>(
-        &self,
-        link: &mut FrameLink<L, F>,
-        seq: u16,
-        a: &Answer,
-    ) -> Result<(), LinkError> {
-        match a {
-            Answer::Value(value) => {
-                link.send(seq, &Response::CallResult { value: *value })
-                    .await
-            }
-            Answer::Unloaded(use_count) => {
-                let use_count = *use_count;
-                link.send(seq, &Response::Unloaded { use_count }).await
-            }
-            Answer::Faulted(f) => link.send(seq, &Response::CallFaulted(*f)).await,
-            Answer::Removed => link.send(seq, &Response::Removed).await,
+    /// Encodes (again) the answer to a request that runs once.
+    pub(super) fn put_answer(&self, tx: &mut Tx, seq: u16, a: &Answer) -> usize {
+        let stored;
+        let msg = match a {
+            Answer::Value(value) => Response::CallResult { value: *value },
+            Answer::Unloaded(use_count) => Response::Unloaded {
+                use_count: *use_count,
+            },
+            Answer::Faulted(f) => Response::CallFaulted(*f),
+            Answer::Removed => Response::Removed,
             Answer::Entry(name) => {
                 let name = name.as_str();
-                let entry = StoredEntry {
+                stored = StoredEntry {
                     index: 0,
                     name,
                     loaded: self.registry.find(name).is_some(),
                     stored: self.store.find(name),
                 };
-                link.send(seq, &Response::Stored(entry)).await
+                Response::Stored(stored)
             }
-            Answer::Failed(f) => link.send(seq, &Response::Error(f)).await,
-        }
+            Answer::Failed(f) => Response::Error(f),
+        };
+        tx.put(seq, &msg)
     }
 }

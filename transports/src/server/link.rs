@@ -39,6 +39,25 @@ fn io<E: embedded_io_async::Error>(e: E) -> LinkError {
     LinkError::Io(e.kind())
 }
 
+/// The transmit buffer: one message is encoded into it, then written.
+pub(crate) struct Tx {
+    scratch: [u8; TX_RAW],
+    frame: [u8; TX_FRAME],
+}
+
+impl Tx {
+    /// Encodes `(seq, msg)` as a frame; returns its length (0: nothing to send).
+    #[inline(never)]
+    pub fn put(&mut self, seq: u16, msg: &Reply<'_, '_>) -> usize {
+        // Every message the server builds fits TX_RAW (texts are cut to fit); one that does not
+        // is a bug, dropped rather than sent half.
+        encode(seq, msg, &mut self.scratch, &mut self.frame).unwrap_or_else(|_| {
+            debug_assert!(false, "device message larger than TX_RAW");
+            0
+        })
+    }
+}
+
 /// Frames over a byte link, with receive buffers of `F` bytes (the largest frame accepted).
 pub(crate) struct FrameLink<L, const F: usize> {
     link: L,
@@ -46,8 +65,7 @@ pub(crate) struct FrameLink<L, const F: usize> {
     inbuf: [u8; 256],
     in_pos: usize,
     in_len: usize,
-    scratch: [u8; TX_RAW],
-    tx: [u8; TX_FRAME],
+    tx: Tx,
 }
 
 impl<L: Read + Write, const F: usize> FrameLink<L, F> {
@@ -58,8 +76,10 @@ impl<L: Read + Write, const F: usize> FrameLink<L, F> {
             inbuf: [0; 256],
             in_pos: 0,
             in_len: 0,
-            scratch: [0; TX_RAW],
-            tx: [0; TX_FRAME],
+            tx: Tx {
+                scratch: [0; TX_RAW],
+                frame: [0; TX_FRAME],
+            },
         }
     }
 
@@ -94,27 +114,26 @@ impl<L: Read + Write, const F: usize> FrameLink<L, F> {
         self.dec.bad_frames()
     }
 
+    /// The transmit buffer, to encode a message into ([`FrameLink::write_tx`] sends it).
+    pub fn tx(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+
     /// Sends one message as a frame and flushes (ending a USB transfer). The message is encoded
-    /// before the returned future first runs, so that future holds only the link: the message
-    /// need not live in the caller's state across the wait.
+    /// before the returned future first runs, so that future holds only the link.
     pub fn send(
         &mut self,
         seq: u16,
         msg: &Reply<'_, '_>,
     ) -> impl core::future::Future<Output = Result<(), LinkError>> + use<'_, L, F> {
-        // Every message the server builds fits TX_RAW (texts are cut to fit); one that does not
-        // is a bug, dropped rather than sent half.
-        let n = encode(seq, msg, &mut self.scratch, &mut self.tx).unwrap_or_else(|_| {
-            debug_assert!(false, "device message larger than TX_RAW");
-            0
-        });
+        let n = self.tx.put(seq, msg);
         self.write_tx(n)
     }
 
     /// Writes the first `n` bytes of the transmit buffer and flushes.
-    async fn write_tx(&mut self, n: usize) -> Result<(), LinkError> {
+    pub async fn write_tx(&mut self, n: usize) -> Result<(), LinkError> {
         if n > 0 {
-            self.link.write_all(&self.tx[..n]).await.map_err(io)?;
+            self.link.write_all(&self.tx.frame[..n]).await.map_err(io)?;
             self.link.flush().await.map_err(io)?;
         }
         Ok(())

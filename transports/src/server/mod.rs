@@ -19,6 +19,7 @@ mod install;
 mod link;
 mod logs;
 mod memory;
+mod outbox;
 mod push;
 mod query;
 mod reader;
@@ -48,11 +49,11 @@ pub use text::Text;
 use crate::protocol::{Cause, FaultReport, Response, VERSION};
 use failure::{Failure, fail};
 use install::{CatalogOp, InstallRecord};
-use link::FrameLink;
+use link::{FrameLink, Tx};
+use outbox::{Out, Session};
 use push::PushRecord;
 use request::{Answer, Cmd, LastRequest, Transfer};
 use sections::Placements;
-use text::utf8_prefix;
 
 /// The default receive frame size: 1 KiB of push data per frame plus overhead.
 pub const DEFAULT_FRAME: usize = 1088;
@@ -262,14 +263,18 @@ where
     }
 
     async fn serve_frames<L: Read + Write>(&mut self, link: &mut FrameLink<L, F>) -> LinkError {
-        let mut last = None;
+        let mut s = Session::new();
         let mut pending = false;
         let mut heard = Instant::now();
         loop {
-            if !pending {
-                if let Err(e) = self.flush_logs(link).await {
+            // What the last request answers, then the log lines waiting.
+            s.logs_after = !pending;
+            while let Some(n) = self.produce(&mut s, link.tx()) {
+                if let Err(e) = link.write_tx(n).await {
                     return e;
                 }
+            }
+            if !pending {
                 match with_timeout(self.config.log_poll, link.next_frame()).await {
                     Err(_) if heard.elapsed() >= self.config.idle_timeout => {
                         return LinkError::Idle;
@@ -284,50 +289,67 @@ where
             if !matches!(cmd, Cmd::Bad) {
                 heard = Instant::now();
             }
-            match self.handle(link, seq, cmd, &mut last).await {
+            let bad = link.bad_frames();
+            // Only transfers and flash operations wait on more than the link.
+            let ran = match self.handle(&mut s, seq, cmd, bad, link.tx()) {
+                None => Ok(false),
+                Some(Cmd::PushBegin {
+                    push_id,
+                    name,
+                    total_len,
+                    crc32,
+                }) => {
+                    let key = Transfer {
+                        push_id,
+                        name,
+                        total_len,
+                        crc32,
+                        install: None,
+                    };
+                    self.push(link, &mut s, seq, key).await
+                }
+                Some(Cmd::InstallBegin(begin)) => self.install(link, &mut s, seq, begin).await,
+                Some(Cmd::Remove { name }) => {
+                    self.catalog(&mut s, seq, CatalogOp::Remove, name).await
+                }
+                Some(Cmd::Confirm { name }) => {
+                    self.catalog(&mut s, seq, CatalogOp::Confirm, name).await
+                }
+                Some(Cmd::Rollback { name }) => {
+                    self.catalog(&mut s, seq, CatalogOp::Rollback, name).await
+                }
+                Some(_) => Ok(false),
+            };
+            match ran {
                 Ok(p) => pending = p,
                 Err(e) => return e,
             }
         }
     }
 
-    async fn flush_logs<L: Read + Write>(
+    /// Handles one request as far as it can without waiting: everything but transfers and
+    /// flash operations, which it hands back. The answer goes into `s` (an encoded frame in
+    /// `tx`, or a cursor over its messages); `bad` is the link's count of bad frames.
+    #[inline(never)]
+    fn handle(
         &mut self,
-        link: &mut FrameLink<L, F>,
-    ) -> Result<(), LinkError> {
-        let mut buf = [0u8; LOG_LINE];
-        while let Some(n) = self.logs.next_line(&mut buf) {
-            let line = utf8_prefix(&buf[..n.min(LOG_LINE)]);
-            link.send(0, &Response::Log { line }).await?;
-        }
-        Ok(())
-    }
-
-    /// Handles one request; `Ok(true)` when an interrupted push left the next request waiting
-    /// in the frame buffer.
-    async fn handle<L: Read + Write>(
-        &mut self,
-        link: &mut FrameLink<L, F>,
+        s: &mut Session,
         seq: u16,
         cmd: Cmd,
-        last: &mut Option<LastRequest>,
-    ) -> Result<bool, LinkError> {
-        if self.answered(link, seq, &cmd, last).await? {
-            return Ok(false);
+        bad: u32,
+        tx: &mut Tx,
+    ) -> Option<Cmd> {
+        if self.answered(s, seq, &cmd, tx) {
+            return None;
         }
-        *last = Some(LastRequest { seq, answer: None });
-        match cmd {
-            Cmd::Hello => {
-                let hello = self.hello();
-                link.send(seq, &Response::Hello(hello)).await?;
-            }
-            Cmd::Status => self.status(link, seq).await?,
-            Cmd::PushBegin {
-                push_id,
-                name,
-                total_len,
-                crc32,
-            } => return self.push(link, seq, push_id, name, total_len, crc32).await,
+        s.last = Some(LastRequest { seq, answer: None });
+        let out = match cmd {
+            Cmd::Hello => Out::Ready(tx.put(seq, &Response::Hello(self.hello()))),
+            Cmd::Status => Out::Status {
+                bad: Some(self.bad_frames + bad),
+                slot: 0,
+                index: 0,
+            },
             Cmd::Call {
                 ext,
                 sym,
@@ -338,87 +360,62 @@ where
                     Ok(Err(fault)) => Answer::Faulted(fault),
                     Err(f) => Answer::Failed(f),
                 };
-                self.answer_once(link, seq, a, last).await?;
+                s.last = Some(LastRequest {
+                    seq,
+                    answer: Some(a),
+                });
+                // What the call printed goes first.
+                s.answer(seq, Out::Answer, true);
+                return None;
             }
             Cmd::Unload { name } => {
                 let a = match self.unload(name) {
                     Ok(n) => Answer::Unloaded(n),
                     Err(f) => Answer::Failed(f),
                 };
-                self.answer_once(link, seq, a, last).await?;
+                s.last = Some(LastRequest {
+                    seq,
+                    answer: Some(a),
+                });
+                s.answer(seq, Out::Answer, true);
+                return None;
             }
-            Cmd::InstallBegin(begin) => return self.install(link, seq, begin).await,
-            Cmd::List => self.list(link, seq).await?,
-            Cmd::Remove { name } => {
-                self.catalog(link, seq, last, CatalogOp::Remove, name)
-                    .await?;
-            }
-            Cmd::Confirm { name } => {
-                self.catalog(link, seq, last, CatalogOp::Confirm, name)
-                    .await?;
-            }
-            Cmd::Rollback { name } => {
-                self.catalog(link, seq, last, CatalogOp::Rollback, name)
-                    .await?;
-            }
-            Cmd::Sections { name } => self.sections(link, seq, name).await?,
-            Cmd::Exports { start, max } => self.exports(link, seq, start, max).await?,
-            Cmd::Data | Cmd::Bad => {}
-        }
-        Ok(false)
+            Cmd::List => self.list(),
+            Cmd::Sections { name } => self.sections(seq, name, tx),
+            Cmd::Exports { start, max } => self.exports(start, max),
+            Cmd::Data | Cmd::Bad => Out::Idle,
+            transfer_or_flash => return Some(transfer_or_flash),
+        };
+        s.answer(seq, out, false);
+        None
     }
 
     /// Answers what needs no running: data of a push that already ended, an undecodable
-    /// request, or the request last handled arriving again. `Ok(true)` when `cmd` is done.
-    async fn answered<L: Read + Write>(
-        &mut self,
-        link: &mut FrameLink<L, F>,
-        seq: u16,
-        cmd: &Cmd,
-        last: &mut Option<LastRequest>,
-    ) -> Result<bool, LinkError> {
+    /// request, or the request last handled arriving again. `true` when `cmd` is done.
+    fn answered(&mut self, s: &mut Session, seq: u16, cmd: &Cmd, tx: &mut Tx) -> bool {
         match cmd {
             // Data of a push that already ended (the host had frames in flight): dropped.
-            Cmd::Data => return Ok(true),
+            Cmd::Data => return true,
             // Every undecodable request is answered, and none counts as the last request (its
             // seq says nothing about what the host meant).
             Cmd::Bad => {
                 let f = fail(Cause::Undecodable { version: VERSION });
-                link.send(seq, &Response::Error(&f)).await?;
-                return Ok(true);
+                let n = tx.put(seq, &Response::Error(&f));
+                s.answer(seq, Out::Ready(n), false);
+                return true;
             }
-            Cmd::Hello => *last = None,
+            Cmd::Hello => s.last = None,
             // A push or install repeats under a new or the same seq: its push_id decides.
             Cmd::PushBegin { .. } | Cmd::InstallBegin(_) => {}
             // The same request again (the host lost the answer, or the link duplicated the
             // frame): answer again, never run it twice.
-            _ if last.as_ref().is_some_and(|l| l.seq == seq) => {
-                if let Some(a) = last.as_ref().and_then(|l| l.answer.as_ref()) {
-                    self.send_answer(link, seq, a).await?;
-                }
-                return Ok(true);
+            _ if s.last.as_ref().is_some_and(|l| l.seq == seq) => {
+                s.answer(seq, Out::Answer, false);
+                return true;
             }
             _ => {}
         }
-        Ok(false)
-    }
-
-    /// Sends the answer of a request that ran once, after the log lines it caused, and keeps it
-    /// to answer the same request again.
-    async fn answer_once<L: Read + Write>(
-        &mut self,
-        link: &mut FrameLink<L, F>,
-        seq: u16,
-        a: Answer,
-        last: &mut Option<LastRequest>,
-    ) -> Result<(), LinkError> {
-        self.flush_logs(link).await?;
-        self.send_answer(link, seq, &a).await?;
-        *last = Some(LastRequest {
-            seq,
-            answer: Some(a),
-        });
-        Ok(())
+        false
     }
 }
 

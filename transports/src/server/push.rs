@@ -5,14 +5,15 @@ use core::fmt::Write as _;
 
 use embedded_io_async::{Read, Write};
 use llext_loader::extension::EntryError;
+use llext_loader::load::{Loader, Need, Streamed};
 use llext_loader::memory::MemoryProvider;
-use llext_loader::source::StreamSource;
 use llext_loader::symbols::ExportTable;
 use llext_loader::{LoadParams, Name, Registry, Report};
 use llext_sign::Kind;
 
 use super::failure::{Failure, Str, fail, load_failure, name as text};
-use super::link::{FrameLink, LinkError};
+use super::link::{FrameLink, LinkError, Tx};
+use super::outbox::{Out, Session};
 use super::reader::{PushReader, Stop};
 use super::request::Transfer;
 use super::sections::{Placed, Placements};
@@ -32,28 +33,25 @@ where
     S: ExtStore,
 {
     /// Runs one push; `Ok(true)` when another request interrupted it and waits in the buffer.
+    /// Its outcome is kept, and `s` answers with it.
     pub(super) async fn push<L: Read + Write>(
         &mut self,
         link: &mut FrameLink<L, F>,
+        s: &mut Session,
         seq: u16,
-        push_id: u32,
-        name: Option<Name>,
-        total_len: u32,
-        crc32: u32,
+        key: Transfer,
     ) -> Result<bool, LinkError> {
-        let key = Transfer {
+        if self.last_push.as_ref().is_some_and(|r| r.key == key) {
+            s.answer(seq, Out::PushDone, false);
+            return Ok(false);
+        }
+        let Transfer {
             push_id,
             name,
             total_len,
             crc32,
-            install: None,
-        };
-        if let Some(rec) = self.last_push.as_ref().filter(|r| r.key == key) {
-            let result = rec.result.as_ref().copied();
-            link.send(seq, &Response::PushDone { push_id, result })
-                .await?;
-            return Ok(false);
-        }
+            ..
+        } = key;
         let checked = match name {
             None => Err(fail(Cause::BadName {
                 max: Name::CAPACITY as u16,
@@ -80,14 +78,23 @@ where
             Ok(_) => self.pushes_ok += 1,
             Err(_) => self.pushes_failed += 1,
         }
+        self.last_push = Some(PushRecord { key, result });
         // What the constructors printed goes before the answer: a host that asks nothing
         // more after `PushDone` would never read it.
-        self.flush_logs(link).await?;
-        let rec = self.last_push.insert(PushRecord { key, result });
-        let result = rec.result.as_ref().copied();
-        link.send(seq, &Response::PushDone { push_id, result })
-            .await?;
+        s.answer(seq, Out::PushDone, true);
         Ok(pending)
+    }
+
+    /// Encodes the outcome of the last push.
+    pub(super) fn put_push_done(&self, tx: &mut Tx, seq: u16) -> usize {
+        match &self.last_push {
+            Some(rec) => {
+                let push_id = rec.key.push_id;
+                let result = rec.result.as_ref().copied();
+                tx.put(seq, &Response::PushDone { push_id, result })
+            }
+            None => 0,
+        }
     }
 
     /// Streams the file into the loader, then checks and starts it.
@@ -136,14 +143,14 @@ where
         reader.sig = Some(llext_sign::StreamVerifier::new(name.as_str(), total));
         let loaded = match reader.ack(false).await {
             Err(_) => Err(None),
-            Ok(()) => {
-                let mut src = StreamSource::new(&mut reader);
-                let r = self
-                    .registry
-                    .load(name.as_str(), &mut src, &params, &mut report)
-                    .await;
-                r.map_err(Some)
-            }
+            Ok(()) => match self.registry.loader::<Streamed>(name.as_str(), &params) {
+                Err(e) => Err(Some(e)),
+                Ok(loader) => feed(loader, &mut reader, &mut report).await,
+            },
+        };
+        let loaded = match loaded {
+            Ok(ext) => self.registry.insert(ext).map_err(Some),
+            Err(e) => Err(e),
         };
         let result = match loaded {
             Ok(slot) => {
@@ -243,4 +250,25 @@ fn start<P: MemoryProvider, const N: usize>(
     // Constructors never ran: nothing to tear down.
     let _ = registry.unload(slot);
     Err(Some(refused))
+}
+
+/// Feeds the file from the frames into the loader's state machine as they arrive, until it has
+/// all it needs (the rest of the file is drained by the caller). `Err(None)`: the push stopped
+/// (see [`PushReader::stop`]).
+async fn feed<P: MemoryProvider, L: Read + Write, const F: usize>(
+    mut loader: Loader<'_, P, ExportTable, Streamed>,
+    reader: &mut PushReader<'_, L, F>,
+    report: &mut dyn FnMut(Report<'_>),
+) -> Result<llext_loader::Extension, Option<llext_loader::Error>> {
+    while let Need::Bytes { .. } = loader.need() {
+        let at = u64::from(reader.position());
+        let chunk = reader.chunk().await.map_err(|_| None)?;
+        if chunk.is_empty() {
+            // The file ended before the loader had all it needs.
+            return Err(Some(llext_loader::Error::UnexpectedEof { offset: at }));
+        }
+        let n = loader.feed(chunk, at, report).map_err(Some)?;
+        reader.consume(n);
+    }
+    loader.finish().map_err(Some)
 }

@@ -1,11 +1,11 @@
 //! The requests that only read: `Hello`, `Status`, `Sections`, `Exports`.
 
-use embedded_io_async::{Read, Write};
 use llext_loader::Name;
 use llext_loader::memory::MemoryProvider;
 
 use super::failure::fail;
-use super::link::{FrameLink, LinkError};
+use super::link::Tx;
+use super::outbox::Out;
 use super::{Device, ExtStore, LogSource, MemoryInfo, arch_name, trust};
 use crate::protocol::{
     Cause, DeviceHello, ExtState, ExtensionInfo, RegionInfo, RegionKind, Response, SectionInfo,
@@ -37,118 +37,144 @@ where
         }
     }
 
-    pub(super) async fn status<L: Read + Write>(
-        &mut self,
-        link: &mut FrameLink<L, F>,
+    /// Encodes the next message of a `Status` answer (see [`Out::Status`]); `false` after the
+    /// last.
+    pub(super) fn put_status(
+        &self,
+        tx: &mut Tx,
         seq: u16,
-    ) -> Result<(), LinkError> {
-        let mem = self.registry.provider();
-        let head = StatusHead {
-            name: self.info.name,
-            arch: arch_name(),
-            used_memory: mem.used_memory(),
-            free_memory: mem.free_memory(),
-            extensions: self.registry.iter().count() as u8,
-            max_extensions: N as u8,
-            pushes_ok: self.pushes_ok,
-            pushes_failed: self.pushes_failed,
-            bad_frames: self.bad_frames + link.bad_frames(),
-            trust: trust::info(&self.config.trust),
-        };
-        link.send(seq, &Response::Status(head)).await?;
-        for (index, (slot, ext)) in self.registry.iter().enumerate() {
-            let mut regions = [None; 5];
-            for (r, out) in ext.regions().zip(regions.iter_mut()) {
-                *out = Some(RegionInfo {
-                    kind: RegionKind::from_mem(r.kind),
-                    addr: r.addr,
-                    size: r.size as u32,
-                });
-            }
-            let info = ExtensionInfo {
-                index: index as u8,
-                slot: slot as u8,
-                name: ext.name(),
-                state: if self.faults[slot].is_some() {
-                    ExtState::Faulted
-                } else {
-                    ExtState::Ready
-                },
-                fault: self.faults[slot],
-                use_count: ext.use_count(),
-                deps: ext.dependencies(),
-                image_bytes: ext.image_bytes() as u32,
-                regions,
+        bad: &mut Option<u32>,
+        slot: &mut usize,
+        index: &mut u8,
+    ) -> (usize, bool) {
+        if let Some(bad_frames) = bad.take() {
+            let mem = self.registry.provider();
+            let head = StatusHead {
+                name: self.info.name,
+                arch: arch_name(),
+                used_memory: mem.used_memory(),
+                free_memory: mem.free_memory(),
+                extensions: self.registry.iter().count() as u8,
+                max_extensions: N as u8,
+                pushes_ok: self.pushes_ok,
+                pushes_failed: self.pushes_failed,
+                bad_frames,
+                trust: trust::info(&self.config.trust),
             };
-            link.send(seq, &Response::Extension(info)).await?;
+            return (tx.put(seq, &Response::Status(head)), true);
         }
-        Ok(())
+        let Some((at, ext)) = self.registry.iter().find(|(i, _)| *i >= *slot) else {
+            return (0, false);
+        };
+        let mut regions = [None; 5];
+        for (r, out) in ext.regions().zip(regions.iter_mut()) {
+            *out = Some(RegionInfo {
+                kind: RegionKind::from_mem(r.kind),
+                addr: r.addr,
+                size: r.size as u32,
+            });
+        }
+        let info = ExtensionInfo {
+            index: *index,
+            slot: at as u8,
+            name: ext.name(),
+            state: if self.faults[at].is_some() {
+                ExtState::Faulted
+            } else {
+                ExtState::Ready
+            },
+            fault: self.faults[at],
+            use_count: ext.use_count(),
+            deps: ext.dependencies(),
+            image_bytes: ext.image_bytes() as u32,
+            regions,
+        };
+        *slot = at + 1;
+        *index = index.wrapping_add(1);
+        (tx.put(seq, &Response::Extension(info)), true)
     }
 
-    /// Answers `Sections`: where each section of extension `name` went.
-    pub(super) async fn sections<L: Read + Write>(
-        &mut self,
-        link: &mut FrameLink<L, F>,
-        seq: u16,
-        name: Option<Name>,
-    ) -> Result<(), LinkError> {
+    /// Starts a `Sections` answer: where each section of extension `name` went (or why not,
+    /// encoded in `tx`).
+    pub(super) fn sections(&self, seq: u16, name: Option<Name>, tx: &mut Tx) -> Out {
         let found = name
             .ok_or_else(|| fail(Cause::NoSuchExtension))
             .and_then(|n| self.find(&n));
-        let slot = match found {
-            Ok(s) => s,
-            Err(f) => return link.send(seq, &Response::Error(&f)).await,
-        };
-        let ext = self.registry.get(slot).expect("found");
-        let p = &self.placed[slot];
-        let mut sent = 0u16;
-        for s in p.iter() {
-            let base = ext
-                .regions()
-                .find(|r| r.kind == s.kind)
-                .map_or(0, |r| r.addr);
-            let info = SectionInfo {
-                index: sent,
-                section: s.section,
-                kind: RegionKind::from_mem(s.kind),
-                addr: base + u64::from(s.offset),
-                size: s.size,
-                relocations: s.relocations.into(),
-            };
-            link.send(seq, &Response::Section(info)).await?;
-            sent += 1;
+        match found {
+            Ok(slot) => Out::Sections { slot, next: 0 },
+            Err(f) => Out::Ready(tx.put(seq, &Response::Error(&f))),
         }
-        let end = SectionsEnd {
-            sections: sent,
-            dropped: p.dropped,
-            total_len: p.total_len,
-            crc32: p.crc32,
-            trampolines: p.trampolines.into(),
-        };
-        link.send(seq, &Response::SectionsEnd(end)).await
     }
 
-    /// Answers `Exports`: up to `max` of the firmware's exports from index `start`, then the
-    /// total.
-    pub(super) async fn exports<L: Read + Write>(
-        &mut self,
-        link: &mut FrameLink<L, F>,
+    /// Encodes the `next`-th placed section of the extension in `slot`, or the end; `false`
+    /// after the end.
+    pub(super) fn put_section(
+        &self,
+        tx: &mut Tx,
         seq: u16,
-        start: u32,
-        max: u32,
-    ) -> Result<(), LinkError> {
-        let all = self.info.exports.entries();
-        let start = (start as usize).min(all.len());
-        let end = start.saturating_add(max as usize).min(all.len());
-        for (i, e) in all[start..end].iter().enumerate() {
-            let msg = Response::Export {
-                index: (start + i) as u32,
-                name: e.name,
-                addr: e.addr as usize as u64,
+        slot: usize,
+        next: &mut u16,
+    ) -> (usize, bool) {
+        let p = &self.placed[slot];
+        let Some(s) = p.iter().nth(*next as usize) else {
+            let end = SectionsEnd {
+                sections: *next,
+                dropped: p.dropped,
+                total_len: p.total_len,
+                crc32: p.crc32,
+                trampolines: p.trampolines.into(),
             };
-            link.send(seq, &msg).await?;
+            return (tx.put(seq, &Response::SectionsEnd(end)), false);
+        };
+        let base = self.registry.get(slot).map_or(0, |ext| {
+            ext.regions()
+                .find(|r| r.kind == s.kind)
+                .map_or(0, |r| r.addr)
+        });
+        let info = SectionInfo {
+            index: *next,
+            section: s.section,
+            kind: RegionKind::from_mem(s.kind),
+            addr: base + u64::from(s.offset),
+            size: s.size,
+            relocations: s.relocations.into(),
+        };
+        *next += 1;
+        (tx.put(seq, &Response::Section(info)), true)
+    }
+
+    /// Starts an `Exports` answer: up to `max` of the firmware's exports from index `start`,
+    /// then the total.
+    pub(super) fn exports(&self, start: u32, max: u32) -> Out {
+        let all = self.info.exports.entries().len();
+        let start = (start as usize).min(all);
+        let end = start.saturating_add(max as usize).min(all);
+        Out::Exports {
+            next: start as u32,
+            end: end as u32,
         }
-        let total = all.len() as u32;
-        link.send(seq, &Response::ExportsEnd { total }).await
+    }
+
+    /// Encodes export `next` (below `end`), or the total; `false` after the total.
+    pub(super) fn put_export(
+        &self,
+        tx: &mut Tx,
+        seq: u16,
+        next: &mut u32,
+        end: u32,
+    ) -> (usize, bool) {
+        let all = self.info.exports.entries();
+        if *next >= end {
+            let total = all.len() as u32;
+            return (tx.put(seq, &Response::ExportsEnd { total }), false);
+        }
+        let e = &all[*next as usize];
+        let msg = Response::Export {
+            index: *next,
+            name: e.name,
+            addr: e.addr as usize as u64,
+        };
+        *next += 1;
+        (tx.put(seq, &msg), true)
     }
 }

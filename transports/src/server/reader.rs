@@ -1,8 +1,9 @@
-//! A push seen by the loader as a plain byte stream: `Data` frames in offset order, acknowledged
-//! as they are consumed, with resend requests on gaps and silence, and a stall timeout.
+//! A push or install as a plain byte stream: `Data` frames in offset order, handed on a frame
+//! at a time, acknowledged as they are consumed, with resend requests on gaps and silence, and a
+//! stall timeout.
 
 use embassy_time::{Instant, with_timeout};
-use embedded_io_async::{ErrorKind, ErrorType, Read, Write};
+use embedded_io_async::{Read, Write};
 
 use super::Config;
 use super::link::{FrameLink, LinkError};
@@ -17,24 +18,6 @@ pub(crate) enum Stop {
     Interrupted,
     /// The link failed or closed.
     Link(LinkError),
-}
-
-/// The error the loader sees when a push stops; the reason is in [`PushReader::stop`].
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Stopped(ErrorKind);
-
-impl core::fmt::Display for Stopped {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "push stopped: {:?}", self.0)
-    }
-}
-
-impl core::error::Error for Stopped {}
-
-impl embedded_io_async::Error for Stopped {
-    fn kind(&self) -> ErrorKind {
-        self.0
-    }
 }
 
 /// Reads the file of one push from `Data` frames.
@@ -80,7 +63,7 @@ impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
     }
 
     /// Tells the host where the device is; `resend` asks it to send from there again.
-    pub async fn ack(&mut self, resend: bool) -> Result<(), Stopped> {
+    pub async fn ack(&mut self, resend: bool) -> Result<(), Stop> {
         let msg = Response::Ack {
             push_id: self.push_id,
             next_offset: self.pos,
@@ -93,17 +76,13 @@ impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
             .map_err(|e| self.halt(Stop::Link(e)))
     }
 
-    fn halt(&mut self, stop: Stop) -> Stopped {
+    fn halt(&mut self, stop: Stop) -> Stop {
         self.stop = Some(stop);
-        Stopped(match stop {
-            Stop::Timeout => ErrorKind::TimedOut,
-            Stop::Interrupted => ErrorKind::Interrupted,
-            Stop::Link(_) => ErrorKind::BrokenPipe,
-        })
+        stop
     }
 
     /// Waits for the `Data` frame that holds offset `pos`.
-    async fn next_data(&mut self) -> Result<(), Stopped> {
+    async fn next_data(&mut self) -> Result<(), Stop> {
         if self.need_ack {
             self.need_ack = false;
             self.ack(false).await?;
@@ -161,9 +140,11 @@ impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
     }
 
     /// Reads and checks the rest of the file after the loader is done with it.
-    pub async fn drain(&mut self) -> Result<(), Stopped> {
-        let mut scratch = [0u8; 64];
-        while self.read(&mut scratch).await? > 0 {}
+    pub async fn drain(&mut self) -> Result<(), Stop> {
+        while self.pos < self.total {
+            let n = self.chunk().await?.len();
+            self.consume(n);
+        }
         Ok(())
     }
 
@@ -185,7 +166,7 @@ impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
 
     /// The unread payload of the current `Data` frame, waiting for the next one when it is used
     /// up; empty at the end of the file. Mark what was used with [`PushReader::consume`].
-    pub async fn chunk(&mut self) -> Result<&[u8], Stopped> {
+    pub async fn chunk(&mut self) -> Result<&[u8], Stop> {
         if self.pos == self.total {
             return Ok(&[]);
         }
@@ -209,22 +190,5 @@ impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
         if self.cur.0 == self.cur.1 {
             self.need_ack = true;
         }
-    }
-}
-
-impl<L, const F: usize> ErrorType for PushReader<'_, L, F> {
-    type Error = Stopped;
-}
-
-impl<L: Read + Write, const F: usize> Read for PushReader<'_, L, F> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Stopped> {
-        if buf.is_empty() || self.pos == self.total {
-            return Ok(0);
-        }
-        let chunk = self.chunk().await?;
-        let n = buf.len().min(chunk.len());
-        buf[..n].copy_from_slice(&chunk[..n]);
-        self.consume(n);
-        Ok(n)
     }
 }
