@@ -25,8 +25,9 @@ llext_sdk_macros::api! {
     /// Writes one line (`len` bytes at `text`, no newline) to the device log.
     pub fn llext_log(text: *const u8, len: usize);
 
-    /// Reports a panic (message and location) to the device log, then ends the innermost
-    /// `llext_try` call, which returns its `on_panic`; never returns.
+    /// Reports a panic (message and location) to the device log, then ends the call the
+    /// firmware made (its `llext_try` returns `on_panic`; llext-rs firmwares report the call
+    /// as a fault of kind `panic`); never returns.
     pub fn llext_panic(
         msg: *const u8,
         msg_len: usize,

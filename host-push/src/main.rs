@@ -7,6 +7,7 @@ mod device;
 mod elfinfo;
 mod exit;
 mod exports;
+mod faultreport;
 mod fingerprint;
 mod kept;
 mod output;

@@ -119,11 +119,20 @@ impl Placed {
     /// address (`ret`) the line is the call's.
     pub fn symbolize(&self, addr: u64, ret: bool) -> Option<String> {
         let elf = std::fs::read(&self.kept.as_ref()?.elf).ok()?;
-        let placed: Vec<(String, u64)> = self
-            .sections
+        crate::symbolize::describe(&elf, &self.named_addrs(), addr, ret)
+    }
+
+    /// `function (file:line)` of the code at `path:line` (a panic's location), from the kept
+    /// ELF's DWARF.
+    pub fn function_at(&self, path: &str, line: u32) -> Option<String> {
+        let elf = std::fs::read(&self.kept.as_ref()?.elf).ok()?;
+        crate::symbolize::function_at(&elf, &self.named_addrs(), path, line)
+    }
+
+    fn named_addrs(&self) -> Vec<(String, u64)> {
+        self.sections
             .iter()
             .filter_map(|s| Some((s.name.clone()?, s.addr)))
-            .collect();
-        crate::symbolize::describe(&elf, &placed, addr, ret)
+            .collect()
     }
 }

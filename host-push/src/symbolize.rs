@@ -19,31 +19,70 @@ use object::{
 /// section's name and address. For a return address (`ret`), the line is the call's.
 pub fn describe(elf: &[u8], placed: &[(String, u64)], addr: u64, ret: bool) -> Option<String> {
     let file = object::File::parse(elf).ok()?;
-    let base: HashMap<SectionIndex, u64> = file
-        .sections()
-        .filter_map(|s| {
-            let name = s.name().ok()?;
-            let at = placed.iter().find(|(n, _)| n == name)?.1;
-            Some((s.index(), at))
-        })
-        .collect();
+    describe_in(&file, &bases(&file, placed), addr, ret)
+}
+
+/// [`describe`] in a parsed file.
+fn describe_in(
+    file: &object::File<'_>,
+    base: &HashMap<SectionIndex, u64>,
+    addr: u64,
+    ret: bool,
+) -> Option<String> {
     let thumb = file.architecture() == object::Architecture::Arm;
     let start_of = |s: &object::Symbol<'_, '_>| {
         let b = *base.get(&s.section_index()?)?;
         Some(b + if thumb { s.address() & !1 } else { s.address() })
     };
+    // The instruction before a return address is the call (a byte before it is enough): a call
+    // that never returns may be the last instruction of its function.
+    let at = if ret { addr.saturating_sub(1) } else { addr };
     let func = file.symbols().find(|s| {
         s.kind() == SymbolKind::Text
-            && start_of(s).is_some_and(|a| a <= addr && addr < a + s.size().max(1))
-    })?;
-    let start = start_of(&func)?;
-    let mut out = format!("{}+{:#x}", func.name().ok()?, addr - start);
-    // The instruction before a return address is the call (a byte before it is enough).
-    let at = if ret && addr > start { addr - 1 } else { addr };
-    if let Some(line) = line_of(&file, &base, at) {
+            && start_of(s).is_some_and(|a| a <= at && at < a + s.size().max(1))
+    });
+    let (function, line) = dwarf_of(file, base, at).unwrap_or((None, None));
+    let Some(func) = func else {
+        // No symbol (`host-push build` drops local names): the DWARF's function, without offset.
+        return Some(format!("{} ({})", function?, line?));
+    };
+    let name = addr2line::demangle_auto(Cow::Borrowed(func.name().ok()?), None);
+    let mut out = format!("{name}+{:#x}", addr - start_of(&func)?);
+    if let Some(line) = line {
         out.push_str(&format!(" ({line})"));
     }
     Some(out)
+}
+
+/// Where each section of `file` was placed (by name, from `placed`).
+fn bases(file: &object::File<'_>, placed: &[(String, u64)]) -> HashMap<SectionIndex, u64> {
+    file.sections()
+        .filter_map(|s| {
+            let name = s.name().ok()?;
+            let at = placed.iter().find(|(n, _)| n == name)?.1;
+            Some((s.index(), at))
+        })
+        .collect()
+}
+
+/// The function whose code is at `path:line` (a path as a panic gives it, relative to its
+/// crate, such as `src/lib.rs`): `function (file:line)`, from the DWARF's line table.
+pub fn function_at(elf: &[u8], placed: &[(String, u64)], path: &str, line: u32) -> Option<String> {
+    let file = object::File::parse(elf).ok()?;
+    let base = bases(&file, placed);
+    with_context(&file, &base, |ctx| {
+        let (addr, _, _) = ctx
+            .find_location_range(0, u64::MAX)
+            .ok()?
+            .find(|(_, _, loc)| {
+                loc.line == Some(line)
+                    && loc
+                        .file
+                        .is_some_and(|f| std::path::Path::new(f).ends_with(path))
+            })?;
+        let (function, at) = frame_of(ctx, addr);
+        Some(format!("{} ({})", function?, at?))
+    })
 }
 
 /// How a relocation changes a debug section's field.
@@ -61,15 +100,15 @@ enum Op {
     Uleb(bool),
 }
 
-/// What a relocation of a debug section does: 32-bit absolute ones, and the RISC-V pairs
+/// What a relocation of a debug section does: 32- and 64-bit absolute ones, and the RISC-V pairs
 /// (`R_RISCV_ADD*`/`SUB*`, ...) GCC writes where linker relaxation may move code, such as the
 /// address steps of `.debug_line`.
 fn op(file: &object::File<'_>, r: &object::Relocation) -> Option<Op> {
     let RelocationFlags::Elf { r_type } = r.flags() else {
         return None;
     };
-    if r.kind() == object::RelocationKind::Absolute && r.size() == 32 {
-        return Some(Op::Set(4));
+    if r.kind() == object::RelocationKind::Absolute && matches!(r.size(), 32 | 64) {
+        return Some(Op::Set(usize::from(r.size() / 8)));
     }
     if file.architecture() != object::Architecture::Riscv32 {
         return None;
@@ -177,12 +216,14 @@ fn apply(bytes: &mut [u8], at: usize, op: Op, v: u64) {
     }
 }
 
-/// `file:line` of `addr` from the DWARF line tables.
-fn line_of(
+type Ctx<'a> = addr2line::Context<gimli::EndianSlice<'a, gimli::RunTimeEndian>>;
+
+/// Runs `f` with an addr2line context of `file`'s DWARF relocated against `base`.
+fn with_context<T>(
     file: &object::File<'_>,
     base: &HashMap<SectionIndex, u64>,
-    addr: u64,
-) -> Option<String> {
+    f: impl FnOnce(&Ctx<'_>) -> Option<T>,
+) -> Option<T> {
     if !file.is_little_endian() {
         return None;
     }
@@ -192,10 +233,38 @@ fn line_of(
     let owned = gimli::DwarfSections::load(load).ok()?;
     let dwarf = owned.borrow(|s| gimli::EndianSlice::new(s, gimli::RunTimeEndian::Little));
     let ctx = addr2line::Context::from_dwarf(dwarf).ok()?;
-    let loc = ctx.find_location(addr).ok()??;
-    let name = std::path::Path::new(loc.file?)
-        .file_name()?
-        .to_string_lossy()
-        .into_owned();
-    Some(format!("{name}:{}", loc.line?))
+    f(&ctx)
+}
+
+/// The function (the innermost, for inlined code) and `file:line` of `addr` from the DWARF.
+fn dwarf_of(
+    file: &object::File<'_>,
+    base: &HashMap<SectionIndex, u64>,
+    addr: u64,
+) -> Option<(Option<String>, Option<String>)> {
+    with_context(file, base, |ctx| Some(frame_of(ctx, addr)))
+}
+
+/// [`dwarf_of`] in a context.
+fn frame_of(ctx: &Ctx<'_>, addr: u64) -> (Option<String>, Option<String>) {
+    // The innermost named function (a closure, `{closure#0}`, is named by the one around it).
+    let mut names = Vec::new();
+    if let Ok(mut frames) = ctx.find_frames(addr).skip_all_loads() {
+        while let Ok(Some(f)) = frames.next() {
+            names.extend(
+                f.function
+                    .and_then(|f| Some(f.demangle().ok()?.into_owned())),
+            );
+        }
+    }
+    let function = names
+        .iter()
+        .find(|n| !n.starts_with('{'))
+        .or(names.first())
+        .cloned();
+    let line = ctx.find_location(addr).ok().flatten().and_then(|loc| {
+        let name = std::path::Path::new(loc.file?).file_name()?;
+        Some(format!("{}:{}", name.to_string_lossy(), loc.line?))
+    });
+    (function, line)
 }

@@ -88,6 +88,12 @@ fn installed_in_place_it_runs_from_flash_after_a_restart_with_only_data_and_bss_
         };
         assert!((lo..hi).contains(&addr), "{r} not in {lo:x}..{hi:x}");
     }
+    // No section addresses are kept for code run in place: `gdb` says so and what to do.
+    let gdb = host_push(&["gdb", "hello", "-p", &dev.address]);
+    assert_eq!(gdb.code, 4, "{gdb}");
+    let said = "`hello` runs in place from flash (installed with --xip)";
+    assert!(gdb.stderr.contains(said), "{gdb}");
+    assert!(gdb.stderr.contains("--name hello-dbg"), "{gdb}");
 }
 
 #[test]

@@ -40,24 +40,42 @@ fn rust_extension_features_run_on_sim_device() {
     );
 }
 
+fn used_memory(port: &str) -> u64 {
+    let st = host_push(&["status", "--port", port, "--json"]);
+    st.json()["used_memory"].as_u64().expect("used_memory")
+}
+
 #[test]
-fn a_panic_is_reported_and_ends_only_the_call() {
-    let features = build("features");
+fn a_panic_is_a_fault_reported_with_its_message_and_location() {
+    let (panics, features) = (build("panics"), build("features"));
     let sim = start_sim("tcp:127.0.0.1:0");
-    let run = host_push(&[&features, "--port", &sim.address, "--call", "boom"]);
-    assert_eq!(run.code, 0, "{run}");
-    assert_eq!(run.stdout, format!("boom = {}\n", i32::MIN), "{run}");
-    let report = "panicked at src/lib.rs:";
-    let message = rust::BOOM_MESSAGE;
-    let line = run
-        .stderr
-        .lines()
-        .find(|l| l.contains(report))
-        .expect(report);
-    assert!(line.ends_with(message), "{run}");
-    // The device still serves, and the extension's statics are intact.
-    let after = host_push(&["call", "features", "count", "--port", &sim.address]);
-    assert_eq!(after.stdout, "count = 1\n", "{after}");
+    let port = sim.address.as_str();
+    let baseline = used_memory(port);
+    assert_eq!(host_push(&[&panics, "--port", port]).code, 0);
+    let run = host_push(&["call", "panics", "boom", "--port", port]);
+    rust::assert_panic_report(run.code, &run.stdout, &run.stderr);
+    // Faulted: no further calls until it is unloaded or pushed again.
+    let refused = host_push(&["call", "panics", "five", "--port", port]);
+    assert_eq!(refused.code, 5, "{refused}");
+    let status = host_push(&["status", "--port", port]);
+    assert!(status.stdout.contains("panics: faulted"), "{status}");
+    assert!(status.stdout.contains("fault: panic (line "), "{status}");
+    // Another extension runs; the pool is back at its baseline after the unloads.
+    let other = host_push(&[&features, "--port", port, "--call", "init_value"]);
+    assert_eq!(other.stdout, "init_value = 42\n", "{other}");
+    // sim-device enforces no time limit, and host-push says so.
+    let limited = ["call", "features", "init_value", "--timeout-ms", "100"];
+    let limited = host_push(&[&limited[..], &["--port", port]].concat());
+    assert_eq!(limited.stdout, "init_value = 42\n", "{limited}");
+    let warning = "warning: sim-device enforces no time limit: --timeout-ms 100 is not enforced";
+    assert!(limited.stderr.contains(warning), "{limited}");
+    for name in ["panics", "features"] {
+        assert_eq!(host_push(&["unload", name, "--port", port]).code, 0);
+    }
+    assert_eq!(used_memory(port), baseline);
+    // Pushed again, it is a fresh extension.
+    let again = host_push(&[&panics, "--port", port, "--call", "five"]);
+    assert_eq!(again.stdout, "five = 5\n", "{again}");
 }
 
 #[test]

@@ -6,8 +6,9 @@
 //!   loader reads, `.exported_sym`), [`macro@entry`] for the function `bootstrap` and
 //!   `cargo run` call (`llext_main`), [`macro@init`] and [`macro@fini`] for constructors and
 //!   destructors (`.init_array`, `.fini_array`);
-//! - a panic handler that reports the message and location to the device log and ends the
-//!   call from the firmware (which returns [`PANICKED`]) without stopping the device;
+//! - a panic handler that reports the message and location to the firmware, which ends the
+//!   call it made without stopping the device (llext-rs firmwares report it as a fault; its
+//!   `llext_try` returns [`PANICKED`]);
 //! - [`info!`], [`warn!`], [`error!`]: a formatted line to the device log.
 //!
 //! ```ignore

@@ -13,6 +13,6 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
         .map_or(("<unknown>", 0, 0), |l| (l.file(), l.line(), l.column()));
     let m = msg.as_bytes();
     // SAFETY: both texts are valid for their lengths during the call; the firmware does not
-    // return (it ends the innermost `llext_try`).
+    // return (it ends the call it made, from its outermost `llext_try`).
     unsafe { crate::api::llext_panic(m.as_ptr(), m.len(), file.as_ptr(), file.len(), line, column) }
 }

@@ -107,8 +107,33 @@ pub const FEATURES_LOG: [&str; 3] = [
     "[device] hello from Rust on ",
 ];
 
-/// What the panic of `features`' `boom` reports, after `panicked at src/lib.rs:LINE:COLUMN: `.
+/// What the panic of `panics`' `boom` reports, after `panicked at src/lib.rs:LINE:COLUMN: `.
 pub const BOOM_MESSAGE: &str = "index out of bounds: the len is 3 but the index is 7";
+
+/// Where `panics`' `boom` panics (`test-support/rust-ext/panics/src/lib.rs`).
+pub const BOOM_AT: &str = "src/lib.rs:13:5";
+
+/// Checks what `host-push call panics boom` gave: exit 5 (a fault), no value, and the report
+/// with the panic's message and location and where `llext_panic` was called from.
+pub fn assert_panic_report(code: i32, stdout: &str, stderr: &str) {
+    let all = format!("exit {code}\n{stdout}{stderr}");
+    assert_eq!(code, 5, "{all}");
+    assert!(!stdout.contains("boom ="), "{all}");
+    let head =
+        "error: call panics boom: `panics` panicked; the device contained it and marked it faulted";
+    assert!(stderr.contains(head), "{all}");
+    let message = format!("  - panicked at {BOOM_AT}: {BOOM_MESSAGE}\n");
+    assert!(stderr.contains(&message), "{all}");
+    // The function, from the location's line in the kept ELF's DWARF.
+    assert!(stderr.contains("  - in boom (lib.rs:13)\n"), "{all}");
+    let line = BOOM_AT.split(':').nth(1).expect("a line");
+    let from = format!("  - panic (line {line}): llext_panic called from 0x");
+    assert!(stderr.contains(&from), "{all}");
+    assert!(
+        stderr.contains("hint: fix it, then `host-push unload panics`"),
+        "{all}"
+    );
+}
 
 /// The sum of the three smallest of `features`' 32 pseudo-random numbers.
 fn three_smallest() -> i64 {

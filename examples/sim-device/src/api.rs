@@ -5,14 +5,22 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 unsafe extern "C" {
-    /// Calls `f(ctx)`; `on_panic` if `llext_unwind` ended it (`shim.c`, setjmp/longjmp).
+    /// Calls `f(ctx)`; `on_panic` if a panic ended it (`shim.c`, setjmp/longjmp).
     pub fn llext_try(
         f: unsafe extern "C" fn(*mut c_void) -> i32,
         ctx: *mut c_void,
         on_panic: i32,
     ) -> i32;
-    /// Jumps back to the innermost `llext_try` (`shim.c`).
-    fn llext_unwind() -> !;
+    /// `llext_panic`: logs the panic (`sim_panic_log`), records it for the guarded call
+    /// (`guard.rs`) and ends that call (`shim.c`, which knows the return address).
+    pub fn llext_panic(
+        msg: *const u8,
+        msg_len: usize,
+        file: *const u8,
+        file_len: usize,
+        line: u32,
+        column: u32,
+    ) -> !;
 }
 
 static START: OnceLock<Instant> = OnceLock::new();
@@ -41,15 +49,16 @@ pub extern "C" fn llext_log(text: *const u8, len: usize) {
     crate::log::line(&String::from_utf8_lossy(text));
 }
 
-/// `llext_panic`: `panicked at FILE:LINE:COLUMN: MESSAGE` to the log, then the call ends.
-pub extern "C" fn llext_panic(
+/// Logs `panicked at FILE:LINE:COLUMN: MESSAGE`, for `llext_panic` in `shim.c`.
+#[unsafe(no_mangle)]
+extern "C" fn sim_panic_log(
     msg: *const u8,
     msg_len: usize,
     file: *const u8,
     file_len: usize,
     line: u32,
     column: u32,
-) -> ! {
+) {
     // SAFETY: the API's contract: both texts are valid for their lengths.
     let (msg, file) = unsafe { (bytes(msg, msg_len), bytes(file, file_len)) };
     crate::log::line(&format!(
@@ -57,9 +66,6 @@ pub extern "C" fn llext_panic(
         String::from_utf8_lossy(file),
         String::from_utf8_lossy(msg)
     ));
-    // SAFETY: jumps to the `llext_try` frame the call from the firmware runs in; only
-    // extension frames and this one (which owns nothing any more) are skipped.
-    unsafe { llext_unwind() }
 }
 
 /// `llext_uptime_ms`.

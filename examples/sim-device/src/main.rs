@@ -9,6 +9,7 @@ mod api;
 mod budget;
 mod exports;
 mod flash;
+mod guard;
 mod inplace;
 mod log;
 mod trust;
@@ -109,6 +110,7 @@ fn run(args: &Args) -> io::Result<()> {
             args.allow_rollback,
             !args.no_boot_verify,
         )?,
+        guard: Some(guard::GUARD),
         ..Config::default()
     };
     if !args.trust.is_empty() || args.require_signed {

@@ -25,10 +25,12 @@ int sim_printf(const char *fmt, ...) {
     return n;
 }
 
-/* llext_try / llext_unwind: a panic in a Rust extension ends the call the firmware made, not
- * the device. Each llext_try pushes a jump buffer; llext_unwind jumps to the innermost one.
- * The extension frames in between are abandoned (their destructors do not run). */
+/* llext_try / llext_panic: a panic in a Rust extension ends the call the device made, not the
+ * device. Each llext_try pushes a jump buffer; a panic jumps to the outermost one, the server's
+ * guarded call (guard.rs), recorded in sim_last_panic. The extension frames in between are
+ * abandoned (their destructors do not run). */
 #include <setjmp.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 struct llext_try_frame {
@@ -51,10 +53,31 @@ int llext_try(int (*f)(void *), void *ctx, int on_panic) {
     return r;
 }
 
-void llext_unwind(void) {
-    if (llext_top == NULL) {
+/* The last panic (guard.rs reads and clears it): its line, the return address into the
+ * extension, the stack there. */
+struct sim_panic {
+    uint32_t panicked, line;
+    uint64_t pc, sp;
+};
+struct sim_panic sim_last_panic;
+
+extern void sim_panic_log(const char *msg, size_t msg_len, const char *file, size_t file_len,
+                          uint32_t line, uint32_t column);
+
+__attribute__((noreturn)) void llext_panic(const char *msg, size_t msg_len, const char *file,
+                                           size_t file_len, uint32_t line, uint32_t column) {
+    uint64_t ra = (uint64_t)(uintptr_t)__builtin_return_address(0);
+    sim_panic_log(msg, msg_len, file, file_len, line, column);
+    struct llext_try_frame *top = llext_top;
+    if (top == NULL) {
         sim_log_write("panic outside any llext_try: stopping\n", 38);
         abort();
     }
-    longjmp(llext_top->env, 1);
+    while (top->prev != NULL) top = top->prev;
+    sim_last_panic.line = line;
+    sim_last_panic.pc = ra;
+    sim_last_panic.sp = (uint64_t)(uintptr_t)&ra;
+    sim_last_panic.panicked = 1;
+    llext_top = top;
+    longjmp(top->env, 1);
 }

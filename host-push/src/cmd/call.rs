@@ -5,11 +5,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::device::{self, DeviceArgs};
-use crate::exit::{FAULTED, Failure};
-use crate::output;
-use crate::placed::Placed;
-use llext_transports::client::{Client, ClientError};
-use llext_transports::protocol::{FaultKind, FaultReport};
+use crate::{faultreport, output};
 
 /// Call `int SYM(void)` in a loaded extension and print `SYM = VALUE`.
 #[derive(Debug, Args)]
@@ -19,7 +15,7 @@ pub struct CallArgs {
     /// The function to call
     sym: String,
     /// Stop the call after this many milliseconds (a device that contains faults; default: the
-    /// device's own limit, 3 s on the QEMU boards)
+    /// device's own limit, 3 s on the QEMU boards; sim-device enforces none and says so)
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u32).range(1..))]
     timeout_ms: Option<u32>,
     #[command(flatten)]
@@ -34,10 +30,23 @@ pub fn run(args: &CallArgs) -> Result<()> {
     let mut conn = device::connect(&args.device)?;
     let doing = format!("call {} {}", args.name, args.sym);
     let limit = args.timeout_ms.unwrap_or(0);
+    if limit > 0 && conn.info.time_limit_ms == 0 {
+        // A device without a time limit (sim-device) runs the call to its end.
+        output::note(&format!(
+            "warning: {} enforces no time limit: --timeout-ms {limit} is not enforced (the call runs until it returns)",
+            conn.info.name
+        ));
+    }
     let value = match conn.client.call_within(&args.name, &args.sym, limit) {
         Ok(v) => v,
-        Err(ClientError::Faulted(r)) => return Err(fault(&mut conn.client, &args.name, r, &doing)),
-        Err(e) => return Err(Failure::client(e, &doing).into()),
+        Err(e) => {
+            return Err(faultreport::call_failure(
+                &mut conn.client,
+                &args.name,
+                e,
+                &doing,
+            ));
+        }
     };
     if args.json {
         output::json(&json!({
@@ -51,45 +60,4 @@ pub fn run(args: &CallArgs) -> Result<()> {
         println!("{} = {value}", args.sym);
     }
     Ok(())
-}
-
-/// A contained fault, symbolized from the kept ELF: `pc` and `lr` as `function+offset
-/// (file:line)` where they are in the extension's code.
-fn fault(client: &mut Client, name: &str, r: FaultReport, doing: &str) -> anyhow::Error {
-    let placed = Placed::query(client, name).ok();
-    let f = Failure::new(
-        FAULTED,
-        format!("{doing}: `{name}` faulted; the device contained it and marked it faulted"),
-    )
-    .details(fault_lines(placed.as_ref(), &r))
-    .hint(format!(
-        "fix it, then `host-push unload {name}` and push it again"
-    ));
-    f.into()
-}
-
-/// A fault report in lines: kind and PC, LR and SP, the faulting address; addresses in the
-/// extension's code as `function+offset (file:line)` when `placed` names them.
-pub fn fault_lines(placed: Option<&Placed>, r: &FaultReport) -> Vec<String> {
-    let sym = |a: u64, ret| placed.and_then(|p| p.symbolize(a, ret));
-    let status = match r.kind {
-        FaultKind::Timeout => format!("after {} ms", r.status),
-        _ => format!("status {:#010x}", r.status),
-    };
-    let mut details = vec![format!(
-        "{} ({status}) at pc {:#010x}{}",
-        r.kind.name(),
-        r.pc,
-        sym(r.pc, false).map_or(String::new(), |s| format!(" in {s}"))
-    )];
-    details.push(format!(
-        "lr {:#010x}{}, sp {:#010x}",
-        r.lr,
-        sym(r.lr & !1, true).map_or(String::new(), |s| format!(" in {s}")),
-        r.sp
-    ));
-    if let Some(a) = r.addr {
-        details.push(format!("faulting address {a:#010x}"));
-    }
-    details
 }

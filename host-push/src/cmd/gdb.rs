@@ -12,6 +12,7 @@ use crate::device::{self, DeviceArgs};
 use crate::exit::{Failure, OTHER, REFUSED};
 use crate::output;
 use crate::placed::Placed;
+use llext_transports::client::Client;
 
 /// Write a GDB script that loads a loaded extension's debug symbols where it was placed.
 #[derive(Debug, Args)]
@@ -35,17 +36,7 @@ pub fn run(args: &GdbArgs) -> Result<()> {
     let placed = Placed::query(&mut conn.client, name)
         .map_err(|e| Failure::client(e, &format!("sections of {name}")))?;
     let Some(kept) = &placed.kept else {
-        return Err(Failure::new(
-            REFUSED,
-            format!(
-                "`{name}` was not pushed from this host (no kept copy of the file the device holds)"
-            ),
-        )
-        .hint(format!(
-            "push it again with host-push (kept in {})",
-            crate::kept::dir().display()
-        ))
-        .into());
+        return Err(not_kept(&mut conn.client, name, &placed));
     };
     let script = script(name, &kept.elf, &placed);
     match &args.output {
@@ -63,6 +54,40 @@ pub fn run(args: &GdbArgs) -> Result<()> {
         }));
     }
     Ok(())
+}
+
+/// Why there is no script: the extension runs in place from flash (the device keeps no
+/// placements for it), or this host has no copy of the file the device holds.
+fn not_kept(client: &mut Client, name: &str, placed: &Placed) -> anyhow::Error {
+    let in_place = placed.sections.is_empty()
+        && client.list().is_ok_and(|l| {
+            l.extensions.iter().any(|e| {
+                e.name == name && e.loaded && e.stored.as_ref().is_some_and(|s| s.active.in_place)
+            })
+        });
+    if in_place {
+        return Failure::new(
+            REFUSED,
+            format!(
+                "`{name}` runs in place from flash (installed with --xip): the device keeps no section addresses for it"
+            ),
+        )
+        .hint(format!(
+            "to debug it, push the same file under another name (`host-push FILE --name {name}-dbg`): it then runs from RAM, where `host-push gdb {name}-dbg` places it"
+        ))
+        .into();
+    }
+    Failure::new(
+        REFUSED,
+        format!(
+            "`{name}` was not pushed from this host (no kept copy of the file the device holds)"
+        ),
+    )
+    .hint(format!(
+        "push it again with host-push (kept in {})",
+        crate::kept::dir().display()
+    ))
+    .into()
 }
 
 /// The script: one `add-symbol-file ELF -s SECTION ADDR ...` for every named, non-empty section.

@@ -113,9 +113,13 @@ pub fn run(args: &PushArgs) -> Result<()> {
 
     let mut calls = Vec::new();
     for sym in &args.call {
-        let value = client
-            .call(&name, sym)
-            .map_err(|e| Failure::client(e, &format!("call {name} {sym}")))?;
+        let value = match client.call(&name, sym) {
+            Ok(v) => v,
+            Err(e) => {
+                let doing = format!("call {name} {sym}");
+                return Err(crate::faultreport::call_failure(client, &name, e, &doing));
+            }
+        };
         if !args.json {
             println!("{sym} = {value}");
         }

@@ -118,7 +118,7 @@ pub fn run(args: &StatusArgs) -> Result<()> {
             e.use_count
         );
         if let Some(f) = &e.fault {
-            for (i, l) in super::call::fault_lines(p.as_ref(), f).iter().enumerate() {
+            for (i, l) in crate::faultreport::lines(p.as_ref(), f).iter().enumerate() {
                 println!("    {}{l}", if i == 0 { "fault: " } else { "       " });
             }
         }

@@ -50,8 +50,9 @@ pub fn is_target(name: &str) -> bool {
         })
 }
 
-/// Builds the crate's library as a staticlib for `target` with fat LTO, one codegen unit and
-/// `panic = "abort"` (set on the command line, over whatever the crate's profile says).
+/// Builds the crate's library as a staticlib for `target` with fat LTO, one codegen unit,
+/// `panic = "abort"` and line tables (set on the command line, over whatever the crate's profile
+/// says).
 pub fn build_staticlib(opts: &Options, target: &str) -> Result<StaticLib> {
     let profile = if opts.release { "release" } else { "dev" };
     let mut cmd = Command::new(cargo());
@@ -68,6 +69,9 @@ pub fn build_staticlib(opts: &Options, target: &str) -> Result<StaticLib> {
         ("lto", "\"fat\""),
         ("codegen-units", "1"),
         ("panic", "\"abort\""),
+        // Line tables and function names, so faults and panics are reported by function and
+        // line (they stay on the PC: `pack` drops debug sections before sending).
+        ("debug", "\"line-tables-only\""),
     ] {
         cmd.arg("--config")
             .arg(format!("profile.{profile}.{key}={value}"));

@@ -53,7 +53,10 @@ fn exported(f: ItemFn, symbol: &str) -> Result<TokenStream, Error> {
             #(#attrs)*
             #[unsafe(no_mangle)]
             #vis extern "C" fn #sym() -> i32 {
-                ::llext_sdk::__private::guard(|| #body)
+                // The body as a function of its own name (a closure would be `{closure#0}` in
+                // the debug information a fault or panic is reported with).
+                fn #sym() -> i32 #body
+                ::llext_sdk::__private::guard(#sym)
             }
         }
     } else {

@@ -9,7 +9,7 @@ use proc_macro::TokenStream;
 
 /// Exports `fn NAME(...) -> T` from the extension under `NAME` (C ABI, an entry in the
 /// `.exported_sym` table). A `fn() -> i32` export is guarded: a panic inside it ends the call
-/// with `llext_sdk::PANICKED` instead of stopping the device.
+/// (a fault of the extension on llext-rs firmwares) instead of stopping the device.
 #[proc_macro_attribute]
 pub fn export(args: TokenStream, item: TokenStream) -> TokenStream {
     attrs::export(args.into(), item.into()).into()

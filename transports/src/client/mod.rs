@@ -537,8 +537,10 @@ fn unreadable_error(frame: &[u8]) -> bool {
     const PUSH_DONE: u32 = 2;
     const ERROR: u32 = 10;
     const INSTALL_DONE: u32 = 11;
+    // A fault of a kind a newer firmware added (as `panic` was, to version 2).
+    const CALL_FAULTED: u32 = 18;
     match postcard::take_from_bytes::<(u16, u32)>(frame) {
-        Ok(((_, ERROR), _)) => true,
+        Ok(((_, ERROR | CALL_FAULTED), _)) => true,
         Ok(((_, PUSH_DONE | INSTALL_DONE), rest)) => {
             // push_id, then the result: `Err` is variant 1.
             matches!(

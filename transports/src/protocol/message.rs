@@ -229,11 +229,15 @@ pub enum FaultKind {
     StoreAccessFault,
     /// RISC-V: `ecall` or another exception (the cause is the report's status).
     OtherException,
+    /// A Rust extension panicked (it called the firmware's `llext_panic`): `status` is the
+    /// panic's line, `pc` the return address of the `llext_panic` call; the message and file are
+    /// in the device log line `panicked at FILE:LINE:COLUMN: MESSAGE` sent before the answer.
+    Panic,
 }
 
 impl FaultKind {
-    /// Its name (`hard-fault`, `mem-manage`, `bus-fault`, `usage-fault`, `timeout`, and the
-    /// RISC-V causes: `illegal-instruction`, `load-access-fault`, ...).
+    /// Its name (`hard-fault`, `mem-manage`, `bus-fault`, `usage-fault`, `timeout`, the
+    /// RISC-V causes: `illegal-instruction`, `load-access-fault`, ..., and `panic`).
     pub fn name(self) -> &'static str {
         match self {
             FaultKind::HardFault => "hard-fault",
@@ -250,6 +254,7 @@ impl FaultKind {
             FaultKind::StoreMisaligned => "store-misaligned",
             FaultKind::StoreAccessFault => "store-access-fault",
             FaultKind::OtherException => "exception",
+            FaultKind::Panic => "panic",
         }
     }
 }

@@ -5,14 +5,22 @@ use core::cell::Cell;
 use critical_section::Mutex;
 
 unsafe extern "C" {
-    /// Calls `f(ctx)`; `on_panic` if `fw_llext_unwind` ended it (`shim.c`).
+    /// Calls `f(ctx)`; `on_panic` if a panic or fault ended it (`shim.c`).
     pub fn llext_try(
         f: unsafe extern "C" fn(*mut core::ffi::c_void) -> i32,
         ctx: *mut core::ffi::c_void,
         on_panic: i32,
     ) -> i32;
-    /// Jumps back to the innermost `llext_try`; returns 0 only when there is none (`shim.c`).
-    fn fw_llext_unwind() -> i32;
+    /// `llext_panic`: logs the panic (`fw_panic_log`), records it as a fault of the guarded call
+    /// and ends that call (`shim.c`, which knows the return address into the extension).
+    pub fn llext_panic(
+        msg: *const u8,
+        msg_len: usize,
+        file: *const u8,
+        file_len: usize,
+        line: u32,
+        column: u32,
+    ) -> !;
 }
 
 static NAME: Mutex<Cell<&'static str>> = Mutex::new(Cell::new("llext-fw"));
@@ -39,15 +47,16 @@ pub extern "C" fn llext_log(text: *const u8, len: usize) {
     crate::log::write(b"\n");
 }
 
-/// `llext_panic`: `panicked at FILE:LINE:COLUMN: MESSAGE` to the log, then the call ends.
-pub extern "C" fn llext_panic(
+/// Logs `panicked at FILE:LINE:COLUMN: MESSAGE`, for `llext_panic` in `shim.c`.
+#[unsafe(no_mangle)]
+extern "C" fn fw_panic_log(
     msg: *const u8,
     msg_len: usize,
     file: *const u8,
     file_len: usize,
     line: u32,
     column: u32,
-) -> ! {
+) {
     use core::fmt::Write;
     // SAFETY: the API's contract: both texts are valid for their lengths.
     let (msg, file) = unsafe { (bytes(msg, msg_len), bytes(file, file_len)) };
@@ -56,13 +65,6 @@ pub extern "C" fn llext_panic(
     let _ = write!(crate::log::Writer, ":{line}:{column}: ");
     crate::log::write(msg);
     crate::log::write(b"\n");
-    // SAFETY: jumps to the `llext_try` frame the firmware's call runs in; only extension frames
-    // and this one (which owns nothing) are skipped.
-    unsafe { fw_llext_unwind() };
-    crate::log::write(b"panic outside any llext_try: the firmware stops\n");
-    loop {
-        core::hint::spin_loop();
-    }
 }
 
 /// `llext_uptime_ms`.

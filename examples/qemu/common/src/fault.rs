@@ -6,11 +6,11 @@ use llext_transports::protocol::{FaultKind, FaultReport};
 /// What the fault handler recorded (`struct fw_fault` in `shim.c`).
 #[repr(C)]
 struct Recorded {
-    /// 1 a fault, 2 the time limit.
+    /// 1 a fault, 2 the time limit, 3 a panic.
     faulted: u32,
-    /// CFSR (Cortex-M), mcause (RISC-V).
+    /// CFSR (Cortex-M), mcause (RISC-V), the panic's line.
     status: u32,
-    /// HFSR (Cortex-M).
+    /// HFSR (Cortex-M), the panic's column.
     aux: u32,
     pc: u32,
     lr: u32,
@@ -59,8 +59,8 @@ unsafe extern "C" fn call(ctx: *mut core::ffi::c_void) -> i32 {
     f()
 }
 
-/// Runs `f` (extension code: a call, constructors, destructors); a fault in extension code, or
-/// `time_limit_ms` passing, ends it with its report.
+/// Runs `f` (extension code: a call, constructors, destructors); a fault in extension code, a
+/// Rust extension's panic, or `time_limit_ms` passing, ends it with its report.
 pub fn guarded(time_limit_ms: u32, mut f: &mut dyn FnMut() -> i32) -> Result<i32, FaultReport> {
     let rec = core::ptr::addr_of_mut!(fw_last_fault);
     // SAFETY: the fault handler writes this only while a guarded call runs, on this thread.
@@ -82,10 +82,11 @@ pub fn guarded(time_limit_ms: u32, mut f: &mut dyn FnMut() -> i32) -> Result<i32
     Err(report(&r, time_limit_ms))
 }
 
-/// The report of a fault (a timeout's status is the time limit).
+/// The report of a fault (a timeout's status is the time limit, a panic's its line).
 fn report(r: &Recorded, time_limit_ms: u32) -> FaultReport {
     let (kind, status, addr) = match r.faulted {
         2 => (FaultKind::Timeout, time_limit_ms, None),
+        3 => (FaultKind::Panic, r.status, None),
         _ => {
             let (kind, addr) = kind(r);
             (kind, r.status, addr)

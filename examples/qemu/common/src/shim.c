@@ -154,9 +154,9 @@ int fw_puts(const char *s) {
     return (int)n + 1;
 }
 
-/* llext_try / fw_llext_unwind: a panic in a Rust extension ends the call the firmware made, not
-   the firmware. GCC's __builtin_setjmp/__builtin_longjmp (no C library): each llext_try keeps a
-   frame; fw_llext_unwind jumps to the innermost one. The extension frames in between are
+/* llext_try / fw_llext_unwind: a panic or fault in extension code ends the call the firmware made,
+   not the firmware. GCC's __builtin_setjmp/__builtin_longjmp (no C library): each llext_try keeps
+   a frame; fw_llext_unwind jumps to the outermost one. The extension frames in between are
    abandoned (their destructors do not run). */
 struct llext_try_frame {
     void *env[5];
@@ -181,10 +181,14 @@ int llext_try(int (*f)(void *), void *ctx, int on_panic) {
     return r;
 }
 
-/* Returns 0 when no llext_try is active (the caller then stops). */
-int fw_llext_unwind(void) {
+/* Jumps back to the outermost llext_try, the one the firmware's guarded call runs in (a fault or
+   panic ends the whole call, whatever llext_try frames extension code added); returns 0 only when
+   there is none (the caller then stops). */
+static int fw_llext_unwind(void) {
     struct llext_try_frame *top = llext_top;
     if (top == NULL) return 0;
+    while (top->prev != NULL) top = top->prev;
+    llext_top = top;
     __builtin_longjmp(top->env, 1);
 }
 
@@ -196,8 +200,8 @@ int fw_llext_unwind(void) {
 #include <stdint.h>
 
 struct fw_fault {
-    /* faulted: 1 fault, 2 time limit. status: CFSR or mcause; aux: HFSR; addr: MMFAR or mtval;
-       addr2: BFAR. */
+    /* faulted: 1 fault, 2 time limit, 3 panic. status: CFSR, mcause or the panic's line; aux:
+       HFSR or the panic's column; addr: MMFAR or mtval; addr2: BFAR. */
     uint32_t faulted, status, aux, pc, lr, sp, addr, addr2;
 };
 volatile struct fw_fault fw_last_fault;
@@ -213,7 +217,7 @@ void fw_fault_set_range(uint32_t i, uint32_t lo, uint32_t hi) {
     }
 }
 
-static void fw_fault_resume(void) {
+__attribute__((noreturn)) static void fw_fault_resume(void) {
     fw_llext_unwind();
     for (;;) {}
 }
@@ -226,7 +230,7 @@ int fw_fault_in_extension(uint32_t pc) {
     return 0;
 }
 
-/* Records a fault of extension code (`how`: 1 fault, 2 time limit) and returns the address the
+/* Records a fault of extension code (`how`: 1 fault, 2 time limit, 3 panic) and returns the address the
    trap must return to. */
 uint32_t fw_fault_record(uint32_t how, uint32_t pc, uint32_t lr, uint32_t sp, uint32_t status,
                          uint32_t addr) {
@@ -237,6 +241,31 @@ uint32_t fw_fault_record(uint32_t how, uint32_t pc, uint32_t lr, uint32_t sp, ui
     fw_last_fault.sp = sp;
     fw_last_fault.faulted = how;
     return (uint32_t)(uintptr_t)&fw_fault_resume;
+}
+
+/* llext_panic (llext-api): a Rust extension panicked. api.rs logs `panicked at FILE:LINE:COLUMN:
+   MESSAGE`; under a guarded call the panic is recorded as a fault (how 3: status the line, pc the
+   return address into the extension) and ends the call as a fault does. Outside one the firmware
+   stops. */
+extern void fw_panic_log(const char *msg, size_t msg_len, const char *file, size_t file_len,
+                         uint32_t line, uint32_t column);
+
+__attribute__((noreturn)) void llext_panic(const char *msg, size_t msg_len, const char *file,
+                                           size_t file_len, uint32_t line, uint32_t column) {
+    uint32_t ra = (uint32_t)(uintptr_t)__builtin_return_address(0);
+#if defined(__thumb__)
+    ra &= ~1u;
+#endif
+    fw_panic_log(msg, msg_len, file, file_len, line, column);
+    if (llext_top != NULL) {
+        fw_last_fault.aux = column;
+        fw_last_fault.addr2 = 0;
+        fw_fault_record(3, ra, 0, (uint32_t)(uintptr_t)&ra, line, 0);
+        fw_fault_resume();
+    }
+    static const char msg_stop[] = "panic outside any llext_try: the firmware stops\n";
+    fw_log_write(msg_stop, sizeof msg_stop - 1);
+    for (;;) {}
 }
 
 /* A fault outside extension code: the firmware stops. */

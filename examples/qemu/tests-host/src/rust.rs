@@ -1,7 +1,8 @@
 //! Rust extensions (`test-support/rust-ext`, with `llext-sdk`) built at test time by the real
 //! `host-push build` for the board's targets, pushed with `host-push`, and run: every feature
-//! of `features`, a contained panic, one extension calling another, destructors at unload, and
-//! an extension built against a changed API refused, by `host-push` and by the firmware.
+//! of `features`, one extension calling another, destructors at unload, an extension built
+//! against a changed API refused, by `host-push` and by the firmware, and a panic (`panics`)
+//! reported as a fault.
 
 use std::path::Path;
 
@@ -33,15 +34,19 @@ pub fn rust_extensions(board: Board) {
         .join("rust-ext");
     for target in board.rust_targets() {
         let build = |name| rust::build(&bin, &target_dir, name, Some(target));
-        let (Some(features), Some(user), Some(stale)) =
-            (build("features"), build("user"), build("stale"))
-        else {
+        let (Some(features), Some(user), Some(stale), Some(panics)) = (
+            build("features"),
+            build("user"),
+            build("stale"),
+            build("panics"),
+        ) else {
             continue;
         };
         let q = Qemu::start(board, &[]);
         if run_features(&bin, &q.port, &features, board, target) {
             run_pair_and_stale(&bin, &q.port, &user, &stale, target);
         }
+        run_panic(&bin, &q.port, &panics, target);
     }
 }
 
@@ -56,7 +61,7 @@ fn run_features(bin: &Path, port: &str, features: &Path, board: Board, target: &
     for (sym, _) in &expected {
         args.extend(["--call", sym]);
     }
-    args.extend(["--call", "boom", "--call", "count", "--replace"]);
+    args.extend(["--call", "count", "--replace"]);
     let mut run = host_push(bin, &args);
     for _ in 0..2 {
         if run.code != 3 {
@@ -76,7 +81,6 @@ fn run_features(bin: &Path, port: &str, features: &Path, board: Board, target: &
     }
     assert_eq!(run.code, 0, "{target}: {run}");
     let mut want: Vec<(String, i64)> = expected.iter().map(|(s, v)| (s.to_string(), *v)).collect();
-    want.push(("boom".into(), i64::from(i32::MIN)));
     want.push(("count".into(), 3));
     assert_eq!(rust::call_values(&run.stdout), want, "{target}: {run}");
     for line in rust::FEATURES_LOG {
@@ -87,17 +91,48 @@ fn run_features(bin: &Path, port: &str, features: &Path, board: Board, target: &
             .contains(&format!("hello from Rust on {}", board.name())),
         "{run}"
     );
-    let panic = run
-        .stderr
-        .lines()
-        .find(|l| l.contains("panicked at src/lib.rs:"));
-    assert!(
-        panic.is_some_and(|l| l.ends_with(rust::BOOM_MESSAGE)),
-        "{target}: {run}"
-    );
     true
 }
 
+/// `panics`' `boom` faults with its message and location; `panics` is then refused calls and
+/// shows as faulted; another extension (`panics` under another name) runs; the pool is back at
+/// its baseline once both are unloaded.
+fn run_panic(bin: &Path, port: &str, panics: &Path, target: &str) {
+    let baseline = used_memory(bin, port);
+    let pushed = host_push(bin, &[path(panics), "--port", port]);
+    assert_eq!(pushed.code, 0, "{target}: {pushed}");
+    let run = host_push(bin, &["call", "panics", "boom", "--port", port]);
+    rust::assert_panic_report(run.code, &run.stdout, &run.stderr);
+    let refused = host_push(bin, &["call", "panics", "five", "--port", port]);
+    assert_eq!(refused.code, 5, "{target}: {refused}");
+    let status = host_push(bin, &["status", "--port", port]);
+    assert!(
+        status.stdout.contains("panics: faulted"),
+        "{target}: {status}"
+    );
+    let other = [
+        path(panics),
+        "--name",
+        "other",
+        "--port",
+        port,
+        "--call",
+        "five",
+    ];
+    let other = host_push(bin, &other);
+    assert_eq!(other.stdout, "five = 5\n", "{target}: {other}");
+    for name in ["panics", "other"] {
+        assert_eq!(host_push(bin, &["unload", name, "--port", port]).code, 0);
+    }
+    assert_eq!(used_memory(bin, port), baseline, "{target}");
+}
+
+/// Extension memory in use (`status --json`).
+fn used_memory(bin: &Path, port: &str) -> u64 {
+    let st = host_push(bin, &["status", "--json", "--port", port]).stdout;
+    let st: serde_json::Value = serde_json::from_str(&st).expect("status --json");
+    st["used_memory"].as_u64().expect("used_memory")
+}
 fn run_pair_and_stale(bin: &Path, port: &str, user: &Path, stale: &Path, target: &str) {
     let run = host_push(bin, &[path(user), "--port", port, "--call", "llext_main"]);
     assert_eq!(run.stdout, "llext_main = 42\n", "{target}: {run}");

@@ -1,7 +1,7 @@
 //! A Rust extension exercising what the loader must get right for Rust code: formatting,
 //! slices and sorting, iterators and closures, statics and atomics, trait objects (vtables in
-//! relocated read-only data), a constructor and a destructor, the firmware API, a panic, and an
-//! export another extension calls.
+//! relocated read-only data), a constructor and a destructor, the firmware API, and an export
+//! another extension calls (panics: the `panics` crate).
 #![no_std]
 
 use core::fmt::Write;
@@ -118,13 +118,6 @@ fn shapes() -> i32 {
         info!("{} {}", s.name(), s.area());
     }
     shapes.iter().map(|s| s.area()).sum::<u32>() as i32
-}
-
-/// Indexes out of bounds: the panic is reported and ends the call.
-#[export]
-fn boom() -> i32 {
-    let v = [1, 2, 3];
-    v[black_box(7)]
 }
 
 /// For another extension to call.
