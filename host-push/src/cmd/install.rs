@@ -2,15 +2,15 @@
 //! stream into its flash with a progress bar, resuming where the device's flash got to.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use clap::Args;
-use llext_transports::client::InstallOptions;
+use llext_transports::client::{Client, InstallOptions, Installed, Listing};
 use llext_transports::protocol::ErrorCode;
 use serde_json::json;
 
-use super::prepare::{check_before_sending, prepare};
+use super::prepare::{Prepared, check_before_sending, prepare};
 use crate::device::{self, DeviceArgs};
 use crate::exit::{Failure, REFUSED, UNREACHABLE};
 use crate::output;
@@ -49,22 +49,13 @@ pub struct InstallArgs {
     pub json: bool,
 }
 
-/// Runs `host-push install`.
+/// Runs `host-push install`: checks against the device, sends, keeps a copy, reports.
 pub fn run(args: &InstallArgs) -> Result<()> {
     let ext = &args.ext;
     let mut prepared = prepare(ext, args.name.as_deref())?;
     let mut conn = device::connect(&args.device)?;
     let device_name = device::describe(&conn.info);
-    let client = &mut conn.client;
-    let listing = client.list().map_err(super::list::list_failure)?;
-    if !listing.storage {
-        return Err(Failure::new(
-            REFUSED,
-            format!("{device_name} keeps no extensions in flash; nothing was sent"),
-        )
-        .hint("push it instead (`host-push push`), or start sim-device with --flash FILE")
-        .into());
-    }
+    let listing = storage_listing(&mut conn.client, &device_name)?;
     let installed = listing
         .extensions
         .iter()
@@ -86,34 +77,8 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         )
         .into());
     }
-    // Symbols the firmware lacks may come from extensions loaded now or at boot; a link in
-    // place sees the firmware's exports only, so for it they are problems before sending.
-    let others: Vec<String> = listing
-        .extensions
-        .iter()
-        .filter(|e| !args.xip && e.name != name)
-        .filter(|e| e.loaded || e.stored.as_ref().is_some_and(|s| s.boot))
-        .map(|e| e.name.clone())
-        .collect();
-    let deferred = check_before_sending(
-        ext,
-        &prepared,
-        client,
-        &conn.info,
-        &others,
-        &device_name,
-        args.json,
-    )
-    .map_err(|e| match e.downcast::<Failure>() {
-        Ok(f) if args.xip && f.details.iter().any(|d| d.starts_with("missing symbol")) => f
-            .hint("--xip links against the firmware's exports only: install without --xip")
-            .into(),
-        Ok(f) => f.into(),
-        Err(e) => e,
-    })?;
+    let deferred = check_symbols(args, &prepared, &mut conn, &listing, &device_name)?;
 
-    let bar = output::start_progress(packed.len() as u64, &name, args.json);
-    let started = Instant::now();
     let was_boot = listing
         .extensions
         .iter()
@@ -123,18 +88,8 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         version,
         xip: args.xip,
     };
-    let result = client.install(&name, packed, opts, |p| bar.set_position(p.acked));
-    output::clear_progress();
-    let done = result.map_err(|e| {
-        let f = Failure::client(e, &format!("install {name}"));
-        let resumable = f.code == UNREACHABLE
-            || matches!(f.device, Some(ErrorCode::Timeout | ErrorCode::Interrupted));
-        if resumable {
-            f.hint("install again: the device resumes from what its flash already holds")
-        } else {
-            f
-        }
-    })?;
+    let started = Instant::now();
+    let done = send(&mut conn.client, &name, packed, opts, args.json)?;
     let took = started.elapsed();
     let crc = llext_transports::protocol::CRC32.checksum(packed);
     let kept = crate::kept::keep(&name, packed, &prepared.bytes)
@@ -159,8 +114,113 @@ pub fn run(args: &InstallArgs) -> Result<()> {
         }));
         return Ok(());
     }
-    let what = if done.unchanged {
+    print_installed(&name, &done, &device_name, took, args.xip);
+    Ok(())
+}
+
+/// The two lines an install prints: what was sent (stderr), then the result (stdout).
+fn print_installed(name: &str, done: &Installed, device_name: &str, took: Duration, xip: bool) {
+    eprintln!(
+        "installed {name} v{} on {device_name}: {}",
+        done.version,
+        transfer(done, took)
+    );
+    let place = if xip { ", in place (flash)" } else { "" };
+    let boot = if done.boot {
+        "loads at boot"
+    } else {
+        "not loaded at boot (install with --boot for that)"
+    };
+    let previous = done
+        .previous
+        .map_or(String::new(), |v| format!("; v{v} kept to roll back to"));
+    println!(
+        "{name} v{}: {}, slot {}{place}, {boot}{previous}",
+        done.version, done.state, done.slot
+    );
+}
+
+/// The device's flash listing; a device without flash storage is refused before sending.
+fn storage_listing(client: &mut Client, device_name: &str) -> Result<Listing> {
+    let listing = client.list().map_err(super::list::list_failure)?;
+    if !listing.storage {
+        return Err(Failure::new(
+            REFUSED,
+            format!("{device_name} keeps no extensions in flash; nothing was sent"),
+        )
+        .hint("push it instead (`host-push push`), or start sim-device with --flash FILE")
+        .into());
+    }
+    Ok(listing)
+}
+
+/// Checks the file's undefined symbols against the device; returns those left to extensions.
+/// Symbols the firmware lacks may come from extensions loaded now or at boot; a link in place
+/// sees the firmware's exports only, so for it they are problems before sending.
+fn check_symbols(
+    args: &InstallArgs,
+    prepared: &Prepared,
+    conn: &mut device::Connection,
+    listing: &Listing,
+    device_name: &str,
+) -> Result<Vec<String>> {
+    let others: Vec<String> = listing
+        .extensions
+        .iter()
+        .filter(|e| !args.xip && e.name != prepared.name)
+        .filter(|e| e.loaded || e.stored.as_ref().is_some_and(|s| s.boot))
+        .map(|e| e.name.clone())
+        .collect();
+    check_before_sending(
+        &args.ext,
+        prepared,
+        &mut conn.client,
+        &conn.info,
+        &others,
+        device_name,
+        args.json,
+    )
+    .map_err(|e| match e.downcast::<Failure>() {
+        Ok(f) if args.xip && f.details.iter().any(|d| d.starts_with("missing symbol")) => f
+            .hint("--xip links against the firmware's exports only: install without --xip")
+            .into(),
+        Ok(f) => f.into(),
+        Err(e) => e,
+    })
+}
+
+/// Streams the file with a progress bar; a failure that can resume says so.
+fn send(
+    client: &mut Client,
+    name: &str,
+    packed: &[u8],
+    opts: InstallOptions,
+    json: bool,
+) -> Result<Installed> {
+    let bar = output::start_progress(packed.len() as u64, name, json);
+    let result = client.install(name, packed, opts, |p| bar.set_position(p.acked));
+    output::clear_progress();
+    Ok(result.map_err(|e| {
+        let f = Failure::client(e, &format!("install {name}"));
+        let resumable = f.code == UNREACHABLE
+            || matches!(f.device, Some(ErrorCode::Timeout | ErrorCode::Interrupted));
+        if resumable {
+            f.hint("install again: the device resumes from what its flash already holds")
+        } else {
+            f
+        }
+    })?)
+}
+
+/// What went over the link: the whole file, the rest of a cut-off install, or nothing.
+fn transfer(done: &Installed, took: Duration) -> String {
+    if done.unchanged {
         "already installed: nothing sent".to_string()
+    } else if done.resumed_from >= done.file_bytes && done.sent_bytes == 0 {
+        format!(
+            "its {} were already in flash: nothing sent",
+            output::bytes(done.file_bytes)
+        )
     } else if done.resumed_from > 0 {
         format!(
             "resumed at byte {}: sent {} of {} in {} ({})",
@@ -177,23 +237,5 @@ pub fn run(args: &InstallArgs) -> Result<()> {
             output::duration(took),
             output::rate(done.file_bytes, took)
         )
-    };
-    eprintln!(
-        "installed {name} v{} on {device_name}: {what}",
-        done.version
-    );
-    let place = if args.xip { ", in place (flash)" } else { "" };
-    let boot = if done.boot {
-        "loads at boot"
-    } else {
-        "not loaded at boot (install with --boot for that)"
-    };
-    let previous = done
-        .previous
-        .map_or(String::new(), |v| format!("; v{v} kept to roll back to"));
-    println!(
-        "{name} v{}: {}, slot {}{place}, {boot}{previous}",
-        done.version, done.state, done.slot
-    );
-    Ok(())
+    }
 }
