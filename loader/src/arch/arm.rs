@@ -15,7 +15,10 @@
 
 use object::elf::*;
 
-use super::{Backend, RelocState, Site, Target, Trampolines, get_u16, get_u32, put_u16, put_u32};
+use super::{
+    Backend, Rel32, RelocState, Site, Sym32, Target, Trampolines, get_u16, get_u32, put_u16,
+    put_u32,
+};
 use crate::Error;
 use crate::elf::{Class, Reloc};
 
@@ -37,26 +40,46 @@ pub struct Arm;
 impl Backend for Arm {
     const CLASS: Class = Class::Elf32;
     const SLOT_SIZE: usize = SLOT_SIZE;
+    const NARROW: bool = true;
 
-    #[inline(always)]
+    /// The general form (one relocation at a time): as a 32-bit entry.
     fn apply(
         r: &Reloc,
         site: &mut Site<'_>,
         sym: &Target,
         tramp: &mut Trampolines,
+        state: &mut RelocState,
+    ) -> Result<(), Error> {
+        let Ok(offset) = u32::try_from(r.offset) else {
+            return site.field(r.offset, 0).map(|_| ());
+        };
+        let e = Rel32 {
+            offset,
+            info: r.sym << 8 | (r.kind & 0xff),
+            addend: r.addend.map(|a| a as i32),
+        };
+        let s = Sym32::new(sym.value as u32, sym.slot, sym.weak_zero);
+        Self::apply32(e, s, site, tramp, state)
+    }
+
+    #[inline(always)]
+    fn apply32(
+        e: Rel32,
+        sym: Sym32,
+        site: &mut Site<'_>,
+        tramp: &mut Trampolines,
         _state: &mut RelocState,
     ) -> Result<(), Error> {
-        match RelocationType(r.kind) {
+        match RelocationType(e.kind()) {
             // Most relocations of real code: first, and inlined into the load's loop.
-            R_ARM_THM_CALL | R_ARM_THM_JUMP24 => thumb_branch(r, site, sym, tramp),
+            R_ARM_THM_CALL | R_ARM_THM_JUMP24 => thumb_branch(e, sym, site, tramp),
             R_ARM_ABS32 | R_ARM_TARGET1 => {
-                let f = site.word(r.offset)?;
-                let a = r.addend.unwrap_or(get_u32(f) as i32 as i64) as u32;
-                put_u32(f, (sym.value as u32).wrapping_add(a));
+                let f = site.word32(e.offset)?;
+                let a = e.addend.unwrap_or(u32::from_le_bytes(*f) as i32) as u32;
+                *f = sym.value().wrapping_add(a).to_le_bytes();
                 Ok(())
             }
-            // Copies: the entry and the symbol stay in registers on the common path.
-            _ => other(&{ *r }, site, &{ *sym }, tramp),
+            _ => other(&e.reloc(), site, &sym.target(), tramp),
         }
     }
 }
@@ -414,30 +437,31 @@ fn write_halves(f: &mut [u8; 4], hw1: u16, hw2: u16) {
 /// call to an undefined weak function becomes two NOPs, as GNU ld makes it.
 #[inline(always)]
 fn thumb_branch(
-    r: &Reloc,
+    e: Rel32,
+    sym: Sym32,
     site: &mut Site<'_>,
-    sym: &Target,
     tramp: &mut Trampolines,
 ) -> Result<(), Error> {
-    let call = RelocationType(r.kind) == R_ARM_THM_CALL;
-    let p = (site.addr as u32).wrapping_add(r.offset as u32);
+    let call = e.kind() == R_ARM_THM_CALL.0;
+    let p = (site.addr as u32).wrapping_add(e.offset);
     let section = site.section;
-    let f = site.word(r.offset)?;
+    let f = site.word32(e.offset)?;
     // Both halfwords in one word: the first in the low half.
     let w = u32::from_le_bytes(*f);
-    if call && sym.weak_zero {
+    if call && sym.weak_zero() {
         // Two 16-bit NOPs (valid from ARMv6-M up).
         *f = 0xbf00_bf00u32.to_le_bytes();
         return Ok(());
     }
-    let a = match r.addend {
-        Some(a) => a as i32,
+    let a = match e.addend {
+        Some(a) => a,
         // `bl .`/`b.w .` as GAS leaves a call elsewhere: -4, most calls, without decoding
         // (imm10, imm11 and S all ones, J1 and J2 set).
         None if w & 0x2fff_ffff == 0x2ffe_f7ff => -4,
         None => thumb_bl_offset(w as u16, (w >> 16) as u16) as i32,
     };
-    let dest = (sym.value as u32)
+    let dest = sym
+        .value()
         .wrapping_add(a as u32)
         .wrapping_add(THUMB_PC_BIAS as u32);
     // Bit 0 clear means ARM code (ld: an ARM function). An address 2 mod 4 cannot be ARM code,
@@ -452,7 +476,7 @@ fn thumb_branch(
         (false, to_thumb)
     } else {
         // Out of reach, or a B.W that cannot change state: through a Thumb veneer.
-        let veneer = tramp.for_target(sym.slot, dest.into(), |b, at| {
+        let veneer = tramp.for_target(sym.slot(), dest.into(), |b, at| {
             fill_thumb_veneer(b, at, dest)
         });
         let v = veneer.map(|at| (at as u32).wrapping_sub(p.wrapping_add(4)) as i32);
@@ -460,15 +484,32 @@ fn thumb_branch(
             Some(v) if reach(v) => (false, v),
             _ => {
                 let v = v.unwrap_or(to_thumb);
-                return Err(thumb_branch_error(r, section, veneer.is_some(), v));
+                return Err(thumb_branch_error(e, section, veneer.is_some(), v));
             }
         }
     };
-    let hw2 = (w >> 16) as u16;
-    let hw2 = if blx { hw2 & !0x1000 } else { hw2 | 0x1000 };
-    let (hw1, hw2) = encode_thumb_bl(w as u16, hw2, v.into());
-    *f = (u32::from(hw1) | u32::from(hw2) << 16).to_le_bytes();
+    *f = thumb_bl_word(w, v, blx).to_le_bytes();
     Ok(())
+}
+
+/// The Thumb `BL`/`BLX`/`B.W` (T4) word `w` (first halfword low) with displacement `v` (in
+/// reach, even) and bit 12 of the second halfword clear for `BLX`, the other opcode bits kept:
+/// [`encode_thumb_bl`] in fewer operations (`J1`, `J2` are `I1`, `I2` flipped unless S is set).
+#[inline(always)]
+fn thumb_bl_word(w: u32, v: i32, blx: bool) -> u32 {
+    let u = v as u32;
+    let j = u ^ !((v >> 31) as u32);
+    let ops = w & 0xd000_f800;
+    let ops = if blx {
+        ops & !0x1000_0000
+    } else {
+        ops | 0x1000_0000
+    };
+    ops | (u >> 12 & 0x3ff)
+        | (u >> 14 & 0x400)
+        | (u << 15 & 0x07ff_0000)
+        | (j << 6 & 0x2000_0000)
+        | (j << 5 & 0x0800_0000)
 }
 
 /// Whether a Thumb `BL`/`B.W` displacement is in reach (25 bits, signed).
@@ -479,24 +520,24 @@ fn reach(v: i32) -> bool {
 /// Why a Thumb call or jump failed: no veneer slot left for a branch that only had to change
 /// state, or out of reach (`v`, the displacement it needed).
 #[cold]
-fn thumb_branch_error(r: &Reloc, section: u32, had_veneer: bool, v: i32) -> Error {
+fn thumb_branch_error(e: Rel32, section: u32, had_veneer: bool, v: i32) -> Error {
     if !had_veneer && reach(v) {
-        let what = if RelocationType(r.kind) == R_ARM_THM_CALL {
+        let what = if e.kind() == R_ARM_THM_CALL.0 {
             "R_ARM_THM_CALL (no veneer slot left)"
         } else {
             "R_ARM_THM_JUMP24 (B.W to ARM code, no veneer slot left)"
         };
         Error::UnsupportedRelocation {
-            r_type: r.kind,
+            r_type: e.kind(),
             type_name: what,
             section,
-            offset: r.offset,
+            offset: e.offset.into(),
         }
     } else {
         Error::RelocationOverflow {
-            type_name: name(r.kind),
+            type_name: name(e.kind()),
             section,
-            offset: r.offset,
+            offset: e.offset.into(),
             value: v.into(),
         }
     }
@@ -674,6 +715,28 @@ mod tests {
         }
         // `bl .` as GAS leaves it for an external symbol: offset -4.
         assert_eq!(thumb_bl_offset(0xf7ff, 0xfffe), -4);
+    }
+
+    #[test]
+    fn the_word_encoder_agrees_with_the_halfword_one() {
+        let mut x = 0x1234_5678u32;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let v = ((x as i32) << 7 >> 7) & !1;
+            let w = x.rotate_left(11);
+            for blx in [false, true] {
+                let hw2 = (w >> 16) as u16;
+                let hw2 = if blx { hw2 & !0x1000 } else { hw2 | 0x1000 };
+                let (a, b) = encode_thumb_bl(w as u16, hw2, v.into());
+                assert_eq!(
+                    thumb_bl_word(w, v, blx),
+                    u32::from(a) | u32::from(b) << 16,
+                    "{w:#x} {v:#x} {blx}"
+                );
+            }
+        }
     }
 
     #[test]

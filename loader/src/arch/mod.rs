@@ -59,6 +59,100 @@ pub(crate) trait Backend {
     fn finish(_state: &RelocState, _section: u32) -> Result<(), Error> {
         Ok(())
     }
+
+    /// Whether the core's loop hands this (32-bit, one slot per import) back-end its entries
+    /// whole, through [`Backend::apply32`], rather than decoded into a [`Reloc`] and [`Target`].
+    const NARROW: bool = false;
+
+    /// Applies one 32-bit entry `e` for symbol `sym` ([`Backend::NARROW`]); by default through
+    /// [`Backend::apply`].
+    #[inline(always)]
+    fn apply32(
+        e: Rel32,
+        sym: Sym32,
+        site: &mut Site<'_>,
+        tramp: &mut Trampolines,
+        state: &mut RelocState,
+    ) -> Result<(), Error> {
+        Self::apply(&e.reloc(), site, &sym.target(), tramp, state)
+    }
+}
+
+/// One `Elf32_Rel` or `Elf32_Rela` entry, as read from the chunk.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rel32 {
+    /// `r_offset`.
+    pub offset: u32,
+    /// `r_info`: the symbol in bits 8..32, the type in bits 0..8.
+    pub info: u32,
+    /// `r_addend` of a `RELA` entry.
+    pub addend: Option<i32>,
+}
+
+impl Rel32 {
+    /// The relocation type.
+    #[inline(always)]
+    pub(crate) fn kind(self) -> u32 {
+        self.info & 0xff
+    }
+
+    /// The entry in the general form.
+    pub(crate) fn reloc(self) -> Reloc {
+        Reloc {
+            offset: self.offset.into(),
+            sym: self.info >> 8,
+            kind: self.kind(),
+            addend: self.addend.map(i64::from),
+        }
+    }
+}
+
+/// The symbol of a 32-bit relocation in the word the core keeps for it once linked: the address
+/// in bits 0..32, the veneer slot it owns plus one in bits 32..56 (0: none), [`Sym32::WEAK_ZERO`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sym32(pub u64);
+
+impl Sym32 {
+    /// An undefined weak symbol nobody exports.
+    pub(crate) const WEAK_ZERO: u64 = 1 << 62;
+    /// Most slot numbers the word holds.
+    pub(crate) const MAX_SLOT: u32 = 0xff_fffe;
+
+    /// The word for address `value`, owned slot `slot` (kept only up to [`Sym32::MAX_SLOT`]).
+    pub(crate) fn new(value: u32, slot: Option<u32>, weak_zero: bool) -> Sym32 {
+        let own = slot.filter(|&r| r <= Self::MAX_SLOT).map_or(0, |r| r + 1);
+        let weak = if weak_zero { Self::WEAK_ZERO } else { 0 };
+        Sym32(u64::from(value) | u64::from(own) << 32 | weak)
+    }
+
+    /// The address (S).
+    #[inline(always)]
+    pub(crate) fn value(self) -> u32 {
+        self.0 as u32
+    }
+
+    /// The veneer slot the symbol owns.
+    #[inline(always)]
+    pub(crate) fn slot(self) -> Option<u32> {
+        // Slot + 1 in 24 bits: 0 (none) wraps to u32::MAX, which no area has.
+        let i = ((self.0 >> 32) as u32 & 0xff_ffff).wrapping_sub(1);
+        (i != u32::MAX).then_some(i)
+    }
+
+    /// See [`Target::weak_zero`].
+    #[inline(always)]
+    pub(crate) fn weak_zero(self) -> bool {
+        self.0 & Self::WEAK_ZERO != 0
+    }
+
+    /// The symbol in the general form.
+    pub(crate) fn target(self) -> Target {
+        Target {
+            value: self.value().into(),
+            slot: self.slot(),
+            weak_zero: self.weak_zero(),
+        }
+    }
 }
 
 /// Runs `$body` with `$b` naming the back-end type of `$arch` (a compiled-in one: `from_machine`
@@ -267,6 +361,17 @@ impl Site<'_> {
             .ok_or_else(|| outside(section, offset))
     }
 
+    /// The 4 bytes at `offset` of a 32-bit entry.
+    #[cfg_attr(not(feature = "arch-arm"), allow(dead_code))]
+    #[inline(always)]
+    pub(crate) fn word32(&mut self, offset: u32) -> Result<&mut [u8; 4], Error> {
+        let section = self.section;
+        self.bytes
+            .get_mut(offset as usize..)
+            .and_then(|b| b.first_chunk_mut::<4>())
+            .ok_or_else(|| outside(section, offset.into()))
+    }
+
     #[cold]
     fn outside(&self, offset: u64) -> Error {
         outside(self.section, offset)
@@ -387,7 +492,9 @@ impl Trampolines {
         fill: impl FnOnce(&mut [u8], u64),
     ) -> Option<u64> {
         // The common case first, in few instructions: the symbol's own slot holds `target`.
-        if let (Some(i), Some(b)) = (own, self.block)
+        // `u32::MAX` (no slot of its own) is never below `slots`: one comparison.
+        let i = own.unwrap_or(u32::MAX);
+        if let Some(b) = self.block
             && i < self.slots
         {
             // SAFETY: `i < slots`, and `new` checked that the keys fit the block.

@@ -18,7 +18,10 @@ pub(crate) async fn drive<S: Source, P: MemoryProvider, R: Resolve + ?Sized>(
     report: &mut dyn FnMut(Report<'_>),
 ) -> Result<Extension, Error> {
     while let Need::Bytes { offset, .. } = l.need() {
-        src.seek_to(offset).await?;
+        // Most needs start where the last ended: no seek (a stream's skip zeroes a buffer).
+        if offset != src.position() {
+            src.seek_to(offset).await?;
+        }
         src.read_exact(l.buffer()).await?;
         l.filled(report)?;
     }

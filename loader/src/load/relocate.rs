@@ -13,7 +13,7 @@ use super::names::NameReader;
 use super::sections::SecRec;
 use super::symbols::{Linked, Slot};
 use crate::Error;
-use crate::arch::{Backend, RelocState, Site, Target, Trampolines, with_backend};
+use crate::arch::{Backend, Rel32, RelocState, Site, Sym32, Target, Trampolines, with_backend};
 use crate::elf::{Class, Reloc};
 use crate::memory::MemoryProvider;
 use crate::symbols::Resolve;
@@ -69,6 +69,9 @@ impl Chunk<'_, '_> {
         // RISC-V core without misaligned loads would otherwise read bytes).
         let words = object::pod::slice_from_all_bytes::<u32>(entries)
             .map_err(|_| Error::malformed("relocation chunk", Some(self.site.section), 0))?;
+        if B::NARROW && !wide {
+            return self.run32::<B>(words, rela);
+        }
         for e in words.chunks_exact(B::CLASS.rel_size(rela) / 4) {
             let r = decode(e, wide);
             if B::is_noop(r.kind) {
@@ -82,6 +85,34 @@ impl Chunk<'_, '_> {
         Ok(())
     }
 
+    /// [`Chunk::run`] for a [`Backend::NARROW`] back-end: each entry's words and its symbol's
+    /// linked word handed over as they are, so the common classes keep them in registers.
+    #[inline(always)]
+    fn run32<B: Backend>(&mut self, words: &[u32], rela: bool) -> Result<(), Error> {
+        let syms = self.syms;
+        for e in words.chunks_exact(if rela { 3 } else { 2 }) {
+            let [o, i, rest @ ..] = e else { continue };
+            let e = Rel32 {
+                offset: u32::from_le(*o),
+                info: u32::from_le(*i),
+                addend: rest.first().map(|a| u32::from_le(*a) as i32),
+            };
+            let sym = e.info >> 8;
+            let Some(&Slot(bits)) = syms.get(sym as usize) else {
+                return Err(bad_symbol(&e.reloc(), self.site.section));
+            };
+            if Linked(bits).unavailable() {
+                return Err(not_loaded(&e.reloc(), self.site.section));
+            }
+            if B::is_noop(e.kind()) {
+                self.site.field(e.offset.into(), 0)?;
+                continue;
+            }
+            B::apply32(e, Sym32(bits), &mut self.site, self.tramp, self.state)?;
+        }
+        Ok(())
+    }
+
     /// The symbol of `r`: its value, its slot (see [`Backend::SLOT_PER_GLOBAL`]), whether it is
     /// an undefined weak nobody exports.
     #[inline(always)]
@@ -91,11 +122,7 @@ impl Chunk<'_, '_> {
         };
         let l = Linked(bits);
         if l.unavailable() {
-            return Err(Error::SymbolNotLoaded {
-                symbol: r.sym,
-                section: self.site.section,
-                offset: r.offset,
-            });
+            return Err(not_loaded(r, self.site.section));
         }
         let slot = if B::SLOT_PER_GLOBAL {
             r.sym.checked_sub(self.first_global)
@@ -113,6 +140,15 @@ impl Chunk<'_, '_> {
             slot,
             weak_zero: l.weak_zero(),
         })
+    }
+}
+
+#[cold]
+fn not_loaded(r: &Reloc, section: u32) -> Error {
+    Error::SymbolNotLoaded {
+        symbol: r.sym,
+        section,
+        offset: r.offset,
     }
 }
 

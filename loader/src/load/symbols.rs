@@ -4,6 +4,7 @@
 use object::elf;
 
 use crate::Error;
+use crate::arch::Sym32;
 use crate::elf::Sym;
 use crate::memory::{Block, MemKind};
 
@@ -160,7 +161,7 @@ pub(crate) struct Linked(pub u64);
 /// No value: not loaded, missing, a file symbol.
 const L_UNAVAILABLE: u64 = 1 << 63;
 /// An undefined weak symbol nobody exports.
-const L_WEAK_ZERO: u64 = 1 << 62;
+const L_WEAK_ZERO: u64 = Sym32::WEAK_ZERO;
 
 impl Linked {
     /// The relocation form of `slot`, whose address (`None`: no value) is `addr`.
@@ -172,11 +173,7 @@ impl Linked {
         if wide {
             return Linked(sign_fold(addr) | weak);
         }
-        let own = slot
-            .import_rank()
-            .filter(|&r| r < 0xff_ffff)
-            .map_or(0, |r| u64::from(r + 1));
-        Linked(u64::from(addr as u32) | own << 32 | weak)
+        Linked(Sym32::new(addr as u32, slot.import_rank(), weak != 0).0)
     }
 
     /// The null symbol (index 0): value 0.
