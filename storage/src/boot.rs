@@ -132,6 +132,12 @@ enum Status {
     Failed,
 }
 
+/// What trying one version gave: a final outcome, or a failure that rolls it back.
+enum Tried {
+    Done(Outcome),
+    Failed(Failure),
+}
+
 enum Outcome {
     Loaded,
     Failed,
@@ -276,116 +282,133 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
     ) -> Result<Outcome, Error<F::Error>> {
         loop {
             let e = self.catalog.entries[i].expect("boot entries exist");
-            let name = e.name;
             let img = e.active;
             let reason = match img.state {
                 State::Failed => {
                     (cx.report)(BootEvent::Skipped {
-                        name: name.as_str(),
+                        name: e.name.as_str(),
                         reason: Failure::MarkedFailed,
                     });
                     return Ok(Outcome::Failed);
                 }
                 State::Trying => Failure::Interrupted,
                 State::Pending | State::Confirmed => {
-                    // Recorded before the load: a start that dies or hangs while loading or
-                    // bringing up this version rolls it back at the next start.
-                    let trial = img.state != State::Confirmed;
-                    if trial {
-                        self.set_state(i, State::Trying).await?;
-                    }
-                    let report = &mut *cx.report;
-                    let mut on_report = |r: Report<'_>| {
-                        // While a retry is still possible, missing symbols are not final.
-                        if let (Report::MissingSymbol(symbol), false) = (r, allow_defer) {
-                            report(BootEvent::MissingSymbol {
-                                name: name.as_str(),
-                                symbol,
-                            });
-                        }
-                    };
-                    let loaded = self
-                        .load_checked(&name, &img, cx.reg, cx.params, &mut on_report)
-                        .await?;
-                    match loaded {
-                        Err(Failure::Load(llext_loader::Error::MissingSymbols { .. }))
-                            if allow_defer =>
-                        {
-                            if trial {
-                                self.set_state(i, img.state).await?;
-                            }
-                            return Ok(Outcome::Deferred);
-                        }
-                        Err(Failure::Load(
-                            err @ (llext_loader::Error::RegistryFull
-                            | llext_loader::Error::Io { .. }),
-                        )) => {
-                            // Not the image's fault: report, change nothing.
-                            if trial {
-                                self.set_state(i, img.state).await?;
-                            }
-                            (cx.report)(BootEvent::Failed {
-                                name: name.as_str(),
-                                version: img.version,
-                                reason: Failure::Load(err),
-                            });
-                            return Ok(Outcome::Failed);
-                        }
-                        Err(reason) => reason,
-                        Ok(index) => {
-                            let ext = cx.reg.get(index).expect("just loaded");
-                            if (cx.bringup)(ext) {
-                                if trial {
-                                    self.set_state(i, State::Confirmed).await?;
-                                }
-                                self.learn_deps(i, index, cx.reg).await?;
-                                (cx.report)(BootEvent::Loaded {
-                                    name: name.as_str(),
-                                    version: img.version,
-                                    index,
-                                    confirmed: trial,
-                                });
-                                return Ok(Outcome::Loaded);
-                            }
-                            let _ = cx.reg.unload(index);
-                            Failure::Bringup
-                        }
+                    match self.try_active(i, &e, cx, allow_defer).await? {
+                        Tried::Done(outcome) => return Ok(outcome),
+                        Tried::Failed(reason) => reason,
                     }
                 }
             };
             (cx.report)(BootEvent::Failed {
-                name: name.as_str(),
+                name: e.name.as_str(),
                 version: img.version,
                 reason,
             });
-            match e.previous {
-                Some(mut prev) => {
-                    prev.state = State::Confirmed;
-                    self.catalog
-                        .put(
-                            i,
-                            Some(Entry {
-                                active: prev,
-                                previous: None,
-                                ..e
-                            }),
-                        )
-                        .await?;
-                    cx.summary.rolled_back += 1;
-                    (cx.report)(BootEvent::RolledBack {
-                        name: name.as_str(),
-                        from: img.version,
-                        to: prev.version,
-                    });
-                }
-                None => {
-                    if img.state != State::Confirmed {
-                        self.set_state(i, State::Failed).await?;
-                    }
-                    return Ok(Outcome::Failed);
-                }
+            if !self.roll_back(i, &e, cx).await? {
+                return Ok(Outcome::Failed);
             }
         }
+    }
+
+    /// Loads and brings up the active version of entry `e` (index `i`). A version on trial is
+    /// marked trying first: a start that dies or hangs while loading or bringing it up rolls it
+    /// back at the next start.
+    async fn try_active<P: MemoryProvider, R: Resolve, const M: usize>(
+        &mut self,
+        i: usize,
+        e: &Entry,
+        cx: &mut Ctx<'_, '_, P, R, M>,
+        allow_defer: bool,
+    ) -> Result<Tried, Error<F::Error>> {
+        let (name, img) = (e.name, e.active);
+        let trial = img.state != State::Confirmed;
+        if trial {
+            self.set_state(i, State::Trying).await?;
+        }
+        let report = &mut *cx.report;
+        let mut on_report = |r: Report<'_>| {
+            // While a retry is still possible, missing symbols are not final.
+            if let (Report::MissingSymbol(symbol), false) = (r, allow_defer) {
+                report(BootEvent::MissingSymbol {
+                    name: name.as_str(),
+                    symbol,
+                });
+            }
+        };
+        let loaded = self
+            .load_checked(&name, &img, cx.reg, cx.params, &mut on_report)
+            .await?;
+        let index = match loaded {
+            Ok(index) => index,
+            Err(Failure::Load(llext_loader::Error::MissingSymbols { .. })) if allow_defer => {
+                if trial {
+                    self.set_state(i, img.state).await?;
+                }
+                return Ok(Tried::Done(Outcome::Deferred));
+            }
+            Err(Failure::Load(
+                err @ (llext_loader::Error::RegistryFull | llext_loader::Error::Io { .. }),
+            )) => {
+                // Not the image's fault: report, change nothing.
+                if trial {
+                    self.set_state(i, img.state).await?;
+                }
+                (cx.report)(BootEvent::Failed {
+                    name: name.as_str(),
+                    version: img.version,
+                    reason: Failure::Load(err),
+                });
+                return Ok(Tried::Done(Outcome::Failed));
+            }
+            Err(reason) => return Ok(Tried::Failed(reason)),
+        };
+        let ext = cx.reg.get(index).expect("just loaded");
+        if !(cx.bringup)(ext) {
+            let _ = cx.reg.unload(index);
+            return Ok(Tried::Failed(Failure::Bringup));
+        }
+        if trial {
+            self.set_state(i, State::Confirmed).await?;
+        }
+        self.learn_deps(i, index, cx.reg).await?;
+        (cx.report)(BootEvent::Loaded {
+            name: name.as_str(),
+            version: img.version,
+            index,
+            confirmed: trial,
+        });
+        Ok(Tried::Done(Outcome::Loaded))
+    }
+
+    /// Makes the previous version of entry `e` (index `i`) the active one, confirmed; `false`
+    /// when there is none (the failed version is then marked failed, unless it was confirmed).
+    async fn roll_back<P: MemoryProvider, R: Resolve, const M: usize>(
+        &mut self,
+        i: usize,
+        e: &Entry,
+        cx: &mut Ctx<'_, '_, P, R, M>,
+    ) -> Result<bool, Error<F::Error>> {
+        let img = e.active;
+        let Some(mut prev) = e.previous else {
+            if img.state != State::Confirmed {
+                self.set_state(i, State::Failed).await?;
+            }
+            return Ok(false);
+        };
+        prev.state = State::Confirmed;
+        let rolled = Entry {
+            active: prev,
+            previous: None,
+            ..*e
+        };
+        self.catalog.put(i, Some(rolled)).await?;
+        cx.summary.rolled_back += 1;
+        (cx.report)(BootEvent::RolledBack {
+            name: e.name.as_str(),
+            from: img.version,
+            to: prev.version,
+        });
+        Ok(true)
     }
 
     /// Loads the active version of `name` into `reg` now (outside boot, e.g. right after an
