@@ -79,23 +79,9 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
         crc: u32,
         opts: InstallOptions<'_>,
     ) -> Result<u32, Error<F::Error>> {
+        let (ext, deps) = self.check_request(name, len, &opts)?;
         let st = &mut *self.st;
-        let ext = ExtName::new(name).ok_or(Error::BadName)?;
-        if opts.deps.len() > MAX_DEPS {
-            return Err(Error::TooManyDependencies);
-        }
-        let mut deps = Deps::EMPTY;
-        for d in opts.deps {
-            deps.push(ExtName::new(d).ok_or(Error::BadName)?);
-        }
-        let slot_size = st.layout.slot_size;
-        if len > slot_size {
-            return Err(Error::TooLarge { len, slot_size });
-        }
         let existing = st.catalog.find(name);
-        if existing.is_none() && st.catalog.free_index().is_none() {
-            return Err(Error::CatalogFull);
-        }
         let same = |r: &InstallRecord| r.name == ext && r.len == len && r.crc == crc;
         let session = |rec: InstallRecord, digest, unchanged| Session {
             rec,
@@ -169,6 +155,31 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
         st.catalog.put_install(Some(rec)).await?;
         st.session = Some(session(rec, CRC32.digest(), false));
         Ok(0)
+    }
+
+    /// The name and dependencies of an install request, checked against the catalog's limits.
+    fn check_request(
+        &self,
+        name: &str,
+        len: u32,
+        opts: &InstallOptions<'_>,
+    ) -> Result<(ExtName, Deps), Error<F::Error>> {
+        let ext = ExtName::new(name).ok_or(Error::BadName)?;
+        if opts.deps.len() > MAX_DEPS {
+            return Err(Error::TooManyDependencies);
+        }
+        let mut deps = Deps::EMPTY;
+        for d in opts.deps {
+            deps.push(ExtName::new(d).ok_or(Error::BadName)?);
+        }
+        let slot_size = self.st.layout.slot_size;
+        if len > slot_size {
+            return Err(Error::TooLarge { len, slot_size });
+        }
+        if self.st.catalog.find(name).is_none() && self.st.catalog.free_index().is_none() {
+            return Err(Error::CatalogFull);
+        }
+        Ok((ext, deps))
     }
 
     /// Takes `bytes` at `offset`; returns the next offset wanted. Bytes before it that were
