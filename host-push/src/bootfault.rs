@@ -39,14 +39,25 @@ fn describe(client: &mut Client, name: &str, version: u32, offset: u64) -> Optio
     symbolize::describe(&elf, &placed, offset, false)
 }
 
+/// `function+offset (file:line)` of the constructor fault a boot report's `reason` names, for
+/// version `version` of `name`, from the image kept when it was installed.
+pub fn describe_reason(
+    client: &mut Client,
+    name: &str,
+    version: u32,
+    reason: &str,
+) -> Option<String> {
+    describe(client, name, version, text_offset(reason)?)
+}
+
 /// Adds `in function+offset (file:line)` to each event whose constructor fault the kept images
 /// can place.
 pub fn symbolize(client: &mut Client, events: &mut [BootReportEvent]) {
     for e in events {
-        let Some(off) = e.reason.as_deref().and_then(text_offset) else {
+        let Some(reason) = e.reason.clone() else {
             continue;
         };
-        if let Some(at) = describe(client, &e.name, e.version, off) {
+        if let Some(at) = describe_reason(client, &e.name, e.version, &reason) {
             e.text = format!("{} in {at}", e.text);
         }
     }

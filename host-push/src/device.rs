@@ -217,6 +217,15 @@ pub struct Connection {
 
 /// Opens the port, says `Hello`, and shows the device's log lines on stderr from then on.
 pub fn connect(args: &DeviceArgs) -> Result<Connection, Failure> {
+    connect_with(args, output::device_line)
+}
+
+/// [`connect`] with `on_log` receiving the device's log lines from the first (the `Hello`
+/// answer may be preceded by lines the device kept for the first host, such as its boot report).
+pub fn connect_with(
+    args: &DeviceArgs,
+    on_log: impl FnMut(&str) + Send + 'static,
+) -> Result<Connection, Failure> {
     let port = resolve_port(args)?;
     let opts = OpenOptions {
         baud: args.baud,
@@ -231,7 +240,7 @@ pub fn connect(args: &DeviceArgs) -> Result<Connection, Failure> {
         }),
         &port,
     );
-    client.set_log_handler(output::device_line);
+    client.set_log_handler(on_log);
     let info = client.hello().map_err(|e| Failure::client(e, "connect"))?;
     Ok(Connection {
         client,

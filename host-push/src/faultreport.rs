@@ -62,13 +62,13 @@ pub fn lines(placed: Option<&Placed>, r: &FaultReport) -> Vec<String> {
             .map_or(String::new(), |s| format!(" in {s}"))
     };
     if r.kind == FaultKind::Panic {
-        // The PC is the return address of the `llext_panic` call: the SDK's panic handler.
+        // The PC is in the `llext_panic` call (the SDK's panic handler for Rust).
         return vec![
             format!(
-                "panic (line {}): llext_panic called from {:#010x}{}",
+                "panic (line {}): llext_panic called at {:#010x}{}",
                 r.status,
                 r.pc,
-                sym(r.pc, true)
+                sym(r.pc, false)
             ),
             format!("sp {:#010x}", r.sp),
         ];

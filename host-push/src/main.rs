@@ -10,6 +10,7 @@ mod exports;
 mod faultreport;
 mod fingerprint;
 mod kept;
+mod logfaults;
 mod output;
 mod placed;
 mod rustext;

@@ -129,6 +129,13 @@ impl Placed {
         crate::symbolize::function_at(&elf, &self.named_addrs(), path, line)
     }
 
+    /// Whether run-time address `addr` is in one of its placed sections.
+    pub fn contains(&self, addr: u64) -> bool {
+        self.sections
+            .iter()
+            .any(|s| addr >= s.addr && addr < s.addr + u64::from(s.size))
+    }
+
     fn named_addrs(&self) -> Vec<(String, u64)> {
         self.sections
             .iter()

@@ -127,7 +127,7 @@ pub fn assert_panic_report(code: i32, stdout: &str, stderr: &str) {
     // The function, from the location's line in the kept ELF's DWARF.
     assert!(stderr.contains("  - in boom (lib.rs:13)\n"), "{all}");
     let line = BOOM_AT.split(':').nth(1).expect("a line");
-    let from = format!("  - panic (line {line}): llext_panic called from 0x");
+    let from = format!("  - panic (line {line}): llext_panic called at 0x");
     assert!(stderr.contains(&from), "{all}");
     assert!(
         stderr.contains("hint: fix it, then `host-push unload panics`"),

@@ -53,8 +53,8 @@ int llext_try(int (*f)(void *), void *ctx, int on_panic) {
     return r;
 }
 
-/* The last panic (guard.rs reads and clears it): its line, the return address into the
- * extension, the stack there. */
+/* The last panic (guard.rs reads and clears it): its line, an address in the call instruction
+ * (return address - 1), the stack there. */
 struct sim_panic {
     uint32_t panicked, line;
     uint64_t pc, sp;
@@ -75,7 +75,7 @@ __attribute__((noreturn)) void llext_panic(const char *msg, size_t msg_len, cons
     }
     while (top->prev != NULL) top = top->prev;
     sim_last_panic.line = line;
-    sim_last_panic.pc = ra;
+    sim_last_panic.pc = ra - 1; /* in the call: it may be the extension's last instruction */
     sim_last_panic.sp = (uint64_t)(uintptr_t)&ra;
     sim_last_panic.panicked = 1;
     llext_top = top;

@@ -230,7 +230,7 @@ pub enum FaultKind {
     /// RISC-V: `ecall` or another exception (the cause is the report's status).
     OtherException,
     /// A Rust extension panicked (it called the firmware's `llext_panic`): `status` is the
-    /// panic's line, `pc` the return address of the `llext_panic` call; the message and file are
+    /// panic's line, `pc` an address in the `llext_panic` call (return address - 1); the message and file are
     /// in the device log line `panicked at FILE:LINE:COLUMN: MESSAGE` sent before the answer.
     Panic,
 }

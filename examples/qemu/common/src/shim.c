@@ -244,9 +244,9 @@ uint32_t fw_fault_record(uint32_t how, uint32_t pc, uint32_t lr, uint32_t sp, ui
 }
 
 /* llext_panic (llext-api): a Rust extension panicked. api.rs logs `panicked at FILE:LINE:COLUMN:
-   MESSAGE`; under a guarded call the panic is recorded as a fault (how 3: status the line, pc the
-   return address into the extension) and ends the call as a fault does. Outside one the firmware
-   stops. */
+   MESSAGE`; under a guarded call the panic is recorded as a fault (how 3: status the line, pc in
+   the call instruction: its return address - 1, as the call may end the extension's code) and
+   ends the call as a fault does. Outside one the firmware stops. */
 extern void fw_panic_log(const char *msg, size_t msg_len, const char *file, size_t file_len,
                          uint32_t line, uint32_t column);
 
@@ -260,7 +260,7 @@ __attribute__((noreturn)) void llext_panic(const char *msg, size_t msg_len, cons
     if (llext_top != NULL) {
         fw_last_fault.aux = column;
         fw_last_fault.addr2 = 0;
-        fw_fault_record(3, ra, 0, (uint32_t)(uintptr_t)&ra, line, 0);
+        fw_fault_record(3, ra - 1, 0, (uint32_t)(uintptr_t)&ra, line, 0);
         fw_fault_resume();
     }
     static const char msg_stop[] = "panic outside any llext_try: the firmware stops\n";

@@ -1,0 +1,77 @@
+//! `host-push monitor` names the function and line of fault reports in the device log, from
+//! the images this host kept: here a constructor that panics (through the firmware API's
+//! `llext_panic`, called from C) while an installed extension loads at boot on `sim-device
+//! --flash`, which contains panics.
+
+mod common;
+mod flash_device;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{compile_with, host_push};
+use flash_device::{FlashDevice, flash_file};
+
+const CTOR: &str = "\
+__attribute__((noreturn)) void llext_panic(const char *m, unsigned long ml, const char *f,
+                                           unsigned long fl, unsigned line, unsigned col);
+__attribute__((constructor)) static void boom(void) { llext_panic(\"bad\", 3, \"ctor.c\", 6, 3, 1); }
+int x(void) { return 5; }
+";
+
+#[test]
+fn monitor_names_a_constructor_that_panicked_at_boot() {
+    let obj = compile_with("cc", "ctor", CTOR, &["-g"]).expect("cc is needed");
+    let flash = flash_file("monitor_ctor");
+    let dev = FlashDevice::start(&flash);
+    let inst = host_push(&["install", &obj, "--boot", "-p", &dev.address]);
+    assert_eq!(inst.code, 0, "{inst}");
+    dev.kill();
+    let dev = FlashDevice::start(&flash);
+    let failed = "ctor v1 failed: a constructor faulted: panic at text+0x";
+    assert!(dev.booted(failed), "{:?}", dev.boot);
+
+    // The device sends its boot report to the first host: the monitor.
+    let mut mon = Command::new(env!("CARGO_BIN_EXE_host-push"))
+        .args(["monitor", "-p", &dev.address])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start host-push monitor");
+    let (tx, rx) = mpsc::channel();
+    let out = mon.stdout.take().expect("piped");
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let until = Instant::now() + Duration::from_secs(20);
+    while !seen
+        .iter()
+        .any(|l: &String| l.starts_with("  - ctor v1: in "))
+    {
+        let left = until.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => seen.push(l),
+            Err(_) => break,
+        }
+    }
+    let _ = mon.kill();
+    let _ = mon.wait();
+    let at = seen.iter().position(|l| l.contains(failed));
+    let at = at.unwrap_or_else(|| panic!("no boot failure: {seen:#?}"));
+    // The function and the line of the `llext_panic` call (the test's compiler names the file
+    // `ctor.0.c`).
+    let named = seen.get(at + 1).map(String::as_str).unwrap_or("");
+    assert!(
+        named.starts_with("  - ctor v1: in boom+0x") && named.ends_with(" (ctor.0.c:3)"),
+        "{seen:#?}"
+    );
+    assert!(
+        seen.iter().any(|l| l == "panicked at ctor.c:3:1: bad"),
+        "{seen:#?}"
+    );
+}
