@@ -5,18 +5,16 @@
 
 use embedded_storage_async::nor_flash::NorFlash;
 use llext_loader::memory::MemoryProvider;
-use llext_loader::source::SeekSource;
 use llext_loader::symbols::Resolve;
-use llext_loader::xip::{self, HEADER, Header, Linked, Plan};
+use llext_loader::xip::{self, HEADER, Header, Plan};
 use llext_loader::{LoadParams, Registry, Report};
 
 use crate::boot::Failure;
 use crate::error::Error;
 use crate::install::{Installed, Installer, allocate, drop_install, switch, verified};
 use crate::name::ExtName;
-use crate::read::{self, CRC32};
+use crate::read::{self, CRC32, Digest};
 use crate::record::{Image, InPlace, InstallRecord, State};
-use crate::source::SlotReader;
 use crate::storage::Storage;
 
 /// Most RAM ranges an execute-in-place link keeps clear of (two per catalog entry, plus the
@@ -57,16 +55,25 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
             table_id: cfg.table_id,
             ram_elsewhere: false,
         };
-        let mut src = SeekSource::new(SlotReader::new(st.catalog.flash(), base, rec.len));
         let name = rec.name.as_str();
-        let linked = match xip::link(reg, name, &plan, &mut src, params, report).await {
-            Ok(l) => l,
-            Err(e) => return Err(drop_install(st, Error::Link(e)).await),
+        let mut io = XipIo {
+            flash: st.catalog.flash(),
+            file: (base, rec.len),
+            image: xbase,
+            page: F::ERASE_SIZE as u32,
+            digest: CRC32.digest(),
+            boot: CRC32.digest(),
+            failed: None,
         };
-        let programmed = program(st, xbase, &linked).await;
+        let linked = xip::link(reg, name, &plan, &mut io, params, report).await;
+        let (crc, boot_crc) = (io.digest.finalize(), io.boot.finalize());
+        let linked = match (linked, io.failed) {
+            // As a normal install's programming error: the install stays, to be resumed.
+            (_, Some(e)) => return Err(Error::Flash(e)),
+            (Err(e), None) => return Err(drop_install(st, Error::Link(e)).await),
+            (Ok(l), None) => l,
+        };
         let (len, ram) = (linked.len(), linked.ram());
-        linked.release(reg);
-        let (crc, boot_crc) = programmed?;
         let found = read::crc_of(st.catalog.flash(), xbase, len)
             .await
             .map_err(Error::Flash)?;
@@ -100,46 +107,72 @@ fn in_place(rec: &InstallRecord, ram: (u64, u64), table_id: u32, boot_crc: u32) 
     }
 }
 
-/// Programs the linked image into the slot at `base`, erasing each page just before its first
-/// word; returns the image's CRC and that of what a load reads ([`boot_parts`]). RAM: one
-/// 256-byte chunk.
-async fn program<F: NorFlash, const N: usize>(
-    st: &mut Storage<F, N>,
-    base: u32,
-    linked: &Linked,
-) -> Result<(u32, u32), Error<F::Error>> {
-    let page = F::ERASE_SIZE as u32;
-    let mut buf = [0u8; 256];
-    let mut digest = CRC32.digest();
-    let mut boot = CRC32.digest();
-    let parts = boot_parts(linked.header());
-    let flash = st.catalog.flash();
-    let mut at = 0;
-    while at < linked.len() {
-        let n = (linked.len() - at).min(buf.len() as u32) as usize;
-        if at.is_multiple_of(page) {
-            flash
-                .erase(base + at, base + at + page)
-                .await
-                .map_err(Error::Flash)?;
+/// The flash as a link sees it: the installed file read from its staging slot, the image
+/// programmed into the in-place slot (each page erased just before its first chunk) with its
+/// CRC and that of what a load reads ([`boot_parts`]) computed as it goes.
+struct XipIo<'a, F: NorFlash> {
+    flash: &'a mut F,
+    /// The staging slot's start and the file's length.
+    file: (u32, u32),
+    /// The in-place slot's start.
+    image: u32,
+    page: u32,
+    digest: Digest,
+    boot: Digest,
+    /// The programming error that ended the link, if one did.
+    failed: Option<F::Error>,
+}
+
+impl<F: NorFlash> XipIo<'_, F> {
+    /// Keeps programming error `e` for the install's answer; the link sees an I/O error.
+    fn fail(&mut self, e: F::Error, at: u64) -> llext_loader::Error {
+        self.failed = Some(e);
+        llext_loader::Error::Io {
+            kind: embedded_io_async::ErrorKind::Other,
+            offset: at,
         }
-        linked.read(at, &mut buf[..n]);
-        digest.update(&buf[..n]);
-        for r in &parts {
-            let (s, e) = (r.start.max(at), r.end.min(at + n as u32));
+    }
+}
+
+impl<F: NorFlash> xip::LinkIo for XipIo<'_, F> {
+    async fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), llext_loader::Error> {
+        let (base, len) = self.file;
+        let end = offset.saturating_add(buf.len() as u64);
+        if end > u64::from(len) {
+            return Err(llext_loader::Error::UnexpectedEof { offset: len.into() });
+        }
+        let read = read::read(self.flash, base + offset as u32, buf).await;
+        read.map_err(|_| llext_loader::Error::Io {
+            kind: embedded_io_async::ErrorKind::Other,
+            offset,
+        })
+    }
+
+    async fn program(
+        &mut self,
+        at: u32,
+        bytes: &[u8],
+        header: &Header,
+    ) -> Result<(), llext_loader::Error> {
+        let mut buf = [0xffu8; xip::CHUNK];
+        buf[..bytes.len()].copy_from_slice(bytes);
+        self.digest.update(bytes);
+        for r in &boot_parts(header) {
+            let (s, e) = (r.start.max(at), r.end.min(at + bytes.len() as u32));
             if s < e {
-                boot.update(&buf[(s - at) as usize..(e - at) as usize]);
+                self.boot
+                    .update(&bytes[(s - at) as usize..(e - at) as usize]);
             }
         }
-        let padded = n.next_multiple_of(F::WRITE_SIZE);
-        buf[n..padded].fill(0xff);
-        flash
-            .write(base + at, &buf[..padded])
-            .await
-            .map_err(Error::Flash)?;
-        at += n as u32;
+        let padded = bytes.len().next_multiple_of(F::WRITE_SIZE);
+        let base = self.image;
+        if at.is_multiple_of(self.page) {
+            let erased = self.flash.erase(base + at, base + at + self.page).await;
+            erased.map_err(|e| self.fail(e, at.into()))?;
+        }
+        let written = self.flash.write(base + at, &buf[..padded]).await;
+        written.map_err(|e| self.fail(e, at.into()))
     }
-    Ok((digest.finalize(), boot.finalize()))
 }
 
 /// The byte ranges of an in-place image that a load reads: the header, then `.data`'s initial

@@ -294,6 +294,17 @@ pub(crate) struct RelocState {
     pub riscv: riscv::Hi20Cache,
 }
 
+impl RelocState {
+    /// Whether an applied relocation still waits to patch its bytes when a later one comes (a
+    /// RISC-V `PCREL_LO12` before its `PCREL_HI20`).
+    pub(crate) fn waiting(&self) -> bool {
+        #[cfg(feature = "arch-riscv")]
+        return self.riscv.waiting();
+        #[cfg(not(feature = "arch-riscv"))]
+        false
+    }
+}
+
 /// The bytes a relocation patches: a whole section, or any part of one, at its final address.
 /// Relocation offsets are relative to `bytes` (a caller holding part of a section subtracts
 /// the part's start from `r_offset`).

@@ -78,6 +78,11 @@ impl Hi20Cache {
             .map(|(_, v)| v)
     }
 
+    /// Whether a `PCREL_LO12` waits for its `PCREL_HI20`.
+    pub(super) fn waiting(&self) -> bool {
+        self.pending.iter().any(Option::is_some)
+    }
+
     fn remember(&mut self, auipc: u64, value: i64) {
         self.hi[self.next] = (auipc, value);
         self.next = (self.next + 1) % HI20_ENTRIES;

@@ -7,6 +7,7 @@
 mod driver;
 mod machine;
 mod names;
+mod paged;
 mod phases;
 mod provided;
 mod relocate;
@@ -21,6 +22,7 @@ pub use driver::ReadAt;
 pub(crate) use driver::{drive, drive_blocking};
 pub use machine::{Loader, Need};
 pub use names::{NameReader, Seeked, Streamed};
+pub(crate) use paged::PagedSection;
 pub use sections::Span;
 pub use strings::MAX_NAME;
 pub(crate) use table::Table;

@@ -295,7 +295,8 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
         for i in from..self.f.shnum {
             let rec = self.w.secs.as_slice()[i as usize];
             if contents && rec.role.has_contents() {
-                if rec.size == 0 {
+                // Empty, or bytes the page link reads (a placed load's text and rodata).
+                if rec.size == 0 || self.deferred(rec.role) {
                     self.w.secs.as_mut_slice()[i as usize].state |= LOADED;
                     continue;
                 }
@@ -360,6 +361,9 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
                 value: self.f.relocs.into(),
                 limit: lim.into(),
             });
+        }
+        if self.deferred(target.role) {
+            return Ok(0); // applied by the page link, a window at a time
         }
         self.f.rstate = RelocState::default();
         Ok(count)

@@ -48,6 +48,36 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
     }
 }
 
+impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> {
+    /// Applies `entries` (whole entries of section `section`'s relocation section, their
+    /// offsets made relative to `bytes`) to `bytes`, which hold part of that section at run-time
+    /// address `addr`: the execute-in-place link's page window.
+    pub(crate) fn apply_to(
+        &mut self,
+        section: u32,
+        bytes: &mut [u8],
+        addr: u64,
+        entries: &[u8],
+        rela: bool,
+    ) -> Result<(), Error> {
+        let mut cx = Chunk {
+            site: Site {
+                bytes,
+                addr,
+                section,
+            },
+            syms: self.w.syms.as_slice(),
+            first_global: self.f.first_global,
+            tramp: &mut self.f.tramp,
+            state: &mut self.f.rstate,
+        };
+        with_backend!(self.f.arch, B => cx.run::<B>(entries, rela), _ => {
+            let _ = (&mut cx, entries, rela);
+            Ok(())
+        })
+    }
+}
+
 /// What applying one chunk works with.
 struct Chunk<'a, 's> {
     site: Site<'s>,

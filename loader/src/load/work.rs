@@ -79,13 +79,15 @@ impl<P: MemoryProvider> Work<'_, P> {
             }
             let align = (layout.align[i] as usize).max(16);
             let b = match self.place.as_deref_mut() {
-                None => self.mem.alloc(*kind, size, align),
+                // A placed region is zeroed where it has bytes (`alloc_placed`).
                 Some(p) => alloc_placed(self.mem, p, *kind, size, align),
+                None => self.mem.alloc(*kind, size, align).inspect(|b| {
+                    // SAFETY: a fresh block of `size` writable bytes. Zeroing gives bss its
+                    // zeros and padding between sections known values.
+                    unsafe { core::ptr::write_bytes(b.ptr.as_ptr(), 0, size) }
+                }),
             }
             .ok_or(Error::OutOfMemory { kind: *kind, size })?;
-            // SAFETY: a fresh block of `size` writable bytes. Zeroing gives bss its zeros and
-            // padding between sections known values.
-            unsafe { core::ptr::write_bytes(b.ptr.as_ptr(), 0, size) };
             self.regions[i] = Some(b);
         }
         let block = self.regions[MemKind::Trampoline.index()];

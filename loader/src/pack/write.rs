@@ -108,6 +108,26 @@ fn header(input: &Input<'_>, plan: &Plan, i: usize) -> Result<Shdr, PackError> {
     Ok(hdr)
 }
 
+/// Relocation entries `data` (of `size` bytes) in address order (`r_offset`), entries at one
+/// offset in their order: what lets a device link in place a page at a time (a merge of the
+/// section's bytes with its relocations). ld's output does not depend on the order.
+fn by_offset<C: Class>(data: &[u8], size: usize) -> Vec<u8> {
+    let mut order: Vec<(u64, usize)> = data
+        .chunks_exact(size)
+        .enumerate()
+        .map(|(i, e)| match pod::from_bytes::<C::Rel>(e) {
+            Ok((r, _)) => (C::r_offset(r), i),
+            Err(()) => (0, i), // unreachable: every entry is at least a Rel
+        })
+        .collect();
+    order.sort_by_key(|&(offset, _)| offset); // stable
+    let mut out = Vec::with_capacity(data.len());
+    for (_, i) in order {
+        out.extend_from_slice(&data[i * size..(i + 1) * size]);
+    }
+    out
+}
+
 /// Bytes of input section `i`: copied, or rewritten for relocations and groups.
 fn contents_of<'a, C: Class>(
     input: &Input<'a>,
@@ -117,10 +137,11 @@ fn contents_of<'a, C: Class>(
     let s = &input.sections[i];
     if s.is_reloc() {
         let size = s.rel_entry_size::<C>();
+        let sorted = by_offset::<C>(s.data, size);
         let mut out = if input.ehdr.machine == EM_RISCV.0 && s.hdr.kind == SHT_RELA.0 {
-            riscv::pair_pcrel_lo::<C>(input, s.hdr.info as usize, s.data, size)
+            riscv::pair_pcrel_lo::<C>(input, s.hdr.info as usize, &sorted, size)
         } else {
-            s.data.to_vec()
+            sorted
         };
         for (entry, chunk) in out.chunks_exact_mut(size).enumerate() {
             let Ok((rel, _)) = pod::from_bytes_mut::<C::Rel>(chunk) else {

@@ -113,7 +113,7 @@ pub unsafe fn load_in_place<P: MemoryProvider, R: Resolve, const N: usize>(
             align: 1,
         })
     };
-    let regions = super::link::REGIONS.map(block);
+    let regions = super::place::REGIONS.map(block);
     if let Some(d) = regions[MemKind::Data.index()] {
         let init = &image[h.data_init as usize..h.data_init as usize + d.size];
         // SAFETY: `check` put the data range inside the reserved RAM, which the caller gives us.
