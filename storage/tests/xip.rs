@@ -7,10 +7,11 @@ mod common;
 
 use common::*;
 use futures::executor::block_on;
-use llext_loader::LoadParams;
-use llext_loader::memory::MemKind;
+use llext_loader::memory::{Counting, HostProvider, MemKind, MemoryProvider};
+use llext_loader::symbols::ExportList;
+use llext_loader::{LoadParams, Registry};
 use llext_storage::flash::{PowerCut, Tear};
-use llext_storage::{Error, Installed, State, Storage, XipConfig};
+use llext_storage::{Error, Installed, Layout, State, Storage, XipConfig};
 
 const TABLE: u32 = 0x5eed_0001;
 
@@ -55,7 +56,21 @@ fn install_xip<F: embedded_storage_async::nor_flash::NorFlash, const N: usize>(
     bytes: &[u8],
     chunk: usize,
 ) -> Result<Installed, Error<F::Error>> {
-    let mut reg = registry();
+    install_xip_with(st, &mut registry(), name, bytes, chunk)
+}
+
+/// [`install_xip`] linking with `reg`'s memory.
+fn install_xip_with<F, P, const N: usize, const M: usize>(
+    st: &mut Storage<F, N>,
+    reg: &mut Registry<P, ExportList, M>,
+    name: &str,
+    bytes: &[u8],
+    chunk: usize,
+) -> Result<Installed, Error<F::Error>>
+where
+    F: embedded_storage_async::nor_flash::NorFlash,
+    P: MemoryProvider,
+{
     block_on(async {
         let mut ins = st.installer();
         let mut off = ins
@@ -65,7 +80,7 @@ fn install_xip<F: embedded_storage_async::nor_flash::NorFlash, const N: usize>(
             let end = (off + chunk).min(bytes.len());
             off = ins.write(off as u32, &bytes[off..end]).await? as usize;
         }
-        ins.finish_xip(&mut reg, &LoadParams::default(), &mut |_| {})
+        ins.finish_xip(reg, &LoadParams::default(), &mut |_| {})
             .await
     })
 }
@@ -326,4 +341,83 @@ fn a_power_cut_at_every_flash_operation_loses_nothing() {
         }
         assert!(total > 20, "an install takes {total} operations");
     }
+}
+
+/// `n` functions, each with a jump table (relocated from rodata), a table of string pointers
+/// and a call to the one before: tens of KiB of code, thousands of relocations.
+fn large_source(n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        s += &format!(
+            "static const char *const names{i}[] = {{\"a{i}\", \"bb{i}\", \"ccc{i}\", \"d{i}\"}};\n\
+             __attribute__((noinline)) int f{i}(int x) {{\n\
+               switch ((x + {i}) & 7) {{\n\
+               case 0: x = x * 3 + {i}; break; case 1: x -= {i} * 5; break;\n\
+               case 2: x ^= 0x{i:x}5; break; case 3: x += names{i}[1][0]; break;\n\
+               case 4: x = (x << 2) - {i}; break; case 5: x += {i} * {i}; break;\n\
+               case 6: x = ~x + {i}; break; default: x += 7;\n\
+               }}\n\
+               x += names{i}[x & 3][1];\n\
+               return {};\n\
+             }}\n",
+            if i == 0 { "x".to_string() } else { format!("f{}(x) + 1", i - 1) }
+        );
+    }
+    s + &format!("int run(void) {{ int s = 0; for (int i = 0; i < 64; i++) s += f{}(i); return s; }}\n", n - 1)
+}
+
+/// Slots of 256 KiB for the large extension.
+const WIDE: Layout = Layout {
+    catalog: 0..4096,
+    slots_start: 4096,
+    slot_size: 256 << 10,
+    slot_count: 3,
+};
+
+/// The link in place holds a window of the code, never all of it: a generated extension with
+/// over 40 KiB of text and rodata installs in place with less than half of that taken from the
+/// memory provider at its peak (the loader's tables and the trampolines, which grow with the
+/// symbols; before the page-at-a-time link it also took all of text and rodata), and returns
+/// what the same file returns installed normally.
+#[test]
+fn a_link_in_place_holds_a_window_of_the_code_not_all_of_it() {
+    let big = build("large", &large_source(200));
+    let pages = (4096 + 3 * (256 << 10)) / 512;
+    let ram = reserved_ram(64 << 10);
+
+    let mut flash = Flash::new(pages);
+    let mut st = open(&mut flash, WIDE);
+    install(&mut st, "big", &big, boot_opts(), 4096).expect("normal install");
+    let (mut reg, _, _) = boot(&mut st).expect("boot");
+    let expected = call(&reg, "big", "run", 0);
+    unload_all(&mut reg);
+    reset(st);
+
+    let mut flash = Flash::new(pages);
+    let cfg = config(&flash, &ram, TABLE);
+    let mut st = open(&mut flash, WIDE);
+    st.set_xip(cfg.clone());
+    let mut counted = Registry::<_, _, 2>::new(Counting::new(HostProvider::new()), firmware());
+    install_xip_with(&mut st, &mut counted, "big", &big, 4096).expect("install in place");
+    let peak = counted.provider().usage().peak;
+    reset(st);
+    let mut st = open(&mut flash, WIDE);
+    st.set_xip(cfg);
+    let (mut reg, evs, _) = boot(&mut st).expect("boot");
+    assert_eq!(evs, [Ev::Loaded("big".into(), 1, true)]);
+    let ext = reg.get(reg.find("big").unwrap()).unwrap();
+    assert!(ext.in_place());
+    let code: usize = ext
+        .regions()
+        .filter(|r| matches!(r.kind, MemKind::Text | MemKind::Rodata))
+        .map(|r| r.size)
+        .sum();
+    assert!(code > 40 << 10, "{code} B of text and rodata: too small to tell");
+    eprintln!("in-place link: {peak} B of scratch at peak for {code} B of text and rodata");
+    assert!(
+        peak < code / 2,
+        "the link took {peak} B of scratch for {code} B of text and rodata"
+    );
+    assert_eq!(call(&reg, "big", "run", 0), expected, "the same result as from RAM");
+    unload_all(&mut reg);
 }

@@ -3,23 +3,27 @@
 //! (`llext-fw: xip-bench ...` in the device log): what an execute-in-place install costs at
 //! install time and saves at each boot.
 
-use llext_loader::memory::{MemKind, PoolProvider};
+use llext_loader::memory::{Counting, MemKind, PoolProvider};
 use llext_loader::{LoadParams, Registry};
 use llext_storage::{InstallOptions, Storage, XipConfig};
 
 use crate::flash::Pflash;
 use crate::time::instret;
 
-type Reg<'p> = Registry<&'p mut PoolProvider, llext_loader::symbols::ExportTable, 2>;
+type Reg<'p> = Registry<Counting<&'p mut PoolProvider>, llext_loader::symbols::ExportTable, 2>;
 
-/// Installs `ext` as `name` (in place or not); guest instructions taken.
+/// Installs `ext` as `name` (in place or not); guest instructions taken and the most pool RAM
+/// held meanwhile (the link's scratch: tables, trampolines and, before the page-at-a-time link,
+/// text and rodata).
 async fn install(
     st: &mut Storage<Pflash, 16>,
     reg: &mut Reg<'_>,
     name: &str,
     ext: &[u8],
     xip: bool,
-) -> Result<u64, ()> {
+) -> Result<(u64, usize), ()> {
+    let before = reg.provider().usage().total;
+    reg.provider_mut().reset_peak();
     let start = instret();
     let crc = llext_storage::CRC32.checksum(ext);
     let mut ins = st.installer();
@@ -38,13 +42,14 @@ async fn install(
         ins.finish().await
     };
     done.map_err(|_| ())?;
-    Ok(instret().wrapping_sub(start))
+    let took = instret().wrapping_sub(start);
+    Ok((took, reg.provider().usage().peak - before))
 }
 
 /// Loads `name` from flash as a boot does (CRC checked); guest instructions taken and RAM held
 /// (from the pool, plus data and bss in the reserved area for an in-place image).
 async fn load(st: &mut Storage<Pflash, 16>, reg: &mut Reg<'_>, name: &str) -> Result<(u64, usize), ()> {
-    let before = reg.provider().used();
+    let before = reg.provider().inner().used();
     let start = instret();
     let slot = st
         .load(name, reg, &LoadParams::default(), &mut |_| {})
@@ -61,14 +66,15 @@ async fn load(st: &mut Storage<Pflash, 16>, reg: &mut Reg<'_>, name: &str) -> Re
             .sum(),
         false => 0,
     };
-    let held = reg.provider().used() - before + reserved;
+    let held = reg.provider().inner().used() - before + reserved;
     let _ = reg.unload(slot);
     Ok((took, held))
 }
 
-/// What the bench measured: (install, boot load, held) normally, in place with the whole image's
-/// CRC checked at boot, and in place with what the load reads checked; or why not.
-pub type Figures = Result<[(u64, u64, usize); 3], &'static str>;
+/// What the bench measured: (install, boot load, held, install scratch peak) normally, in
+/// place with the whole image's CRC checked at boot, and in place with what the load reads
+/// checked; or why not.
+pub type Figures = Result<[(u64, u64, usize, usize); 3], &'static str>;
 
 /// The RAM bench's outcome and these figures, logged as two lines when a host first talks
 /// (lines written before a host connects are lost on QEMU's UART).
@@ -80,10 +86,11 @@ impl core::fmt::Display for Both {
         let ext = qemu_common::bench::extension().len();
         match &self.1 {
             Err(why) => f.write_str(why),
-            Ok([(ni, nb, nh), (xi, xb, xh), (_, xr, _)]) => write!(
+            Ok([(ni, nb, nh, np), (xi, xb, xh, xp), (_, xr, _, _)]) => write!(
                 f,
-                "packed={ext} normal: install_insns={ni} boot_insns={nb} held={nh} \
-                 in-place: install_insns={xi} boot_insns={xb} (code not checked: {xr}) held={xh}"
+                "packed={ext} normal: install_insns={ni} install_peak={np} boot_insns={nb} \
+                 held={nh} in-place: install_insns={xi} install_peak={xp} boot_insns={xb} \
+                 (code not checked: {xr}) held={xh}"
             ),
         }
     }
@@ -97,13 +104,13 @@ pub async fn run(pool: &mut PoolProvider) -> Figures {
     }
     let mut store = crate::store::open().await;
     let st = store.storage();
-    let mut reg: Reg<'_> = Registry::new(pool, qemu_common::exports::EXPORTS);
-    let mut figures = [(0, 0, 0); 3];
+    let mut reg: Reg<'_> = Registry::new(Counting::new(pool), qemu_common::exports::EXPORTS);
+    let mut figures = [(0, 0, 0, 0); 3];
     let cfg = st.xip().cloned().ok_or("no execute-in-place configuration")?;
     let runs = [("big", false, true), ("bigx", true, true), ("bigx", true, false)];
     for (i, (name, xip, code)) in runs.into_iter().enumerate() {
-        let inst = match i {
-            2 => 0,
+        let (inst, peak) = match i {
+            2 => (0, 0),
             _ => install(st, &mut reg, name, ext, xip)
                 .await
                 .map_err(|_| "install failed")?,
@@ -115,7 +122,7 @@ pub async fn run(pool: &mut PoolProvider) -> Figures {
         let (boot, held) = load(st, &mut reg, name)
             .await
             .map_err(|_| "load failed")?;
-        figures[i] = (inst, boot, held);
+        figures[i] = (inst, boot, held, peak);
     }
     st.set_xip(cfg);
     Ok(figures)
