@@ -24,9 +24,16 @@ const FLASH: u64 = 0x2210_0000;
 /// The reserved RAM.
 const RAM: Range<u64> = 0x8003_0000..0x8043_0000;
 
-/// Links `obj` in place on the host (data and bss built in scratch RAM) and returns every
-/// loaded section at its address with its bytes from the image, as [`compare_linked`] wants.
-fn xip_link(obj: &[u8], arch: Arch, exports: &ExportList) -> Linked {
+/// What a link in place made: the header, the image, and each placed section (index, region,
+/// offset, size).
+type InPlace = (xip::Header, Vec<u8>, Vec<(u32, MemKind, u32, u32)>);
+
+/// Links `obj` in place on the host (data and bss built in scratch RAM).
+fn link_in_place(
+    obj: &[u8],
+    arch: Arch,
+    exports: &ExportList,
+) -> Result<InPlace, llext_loader::Error> {
     let mut reg = Registry::<_, _, 1>::new(HostProvider::new(), exports.clone());
     let plan = Plan {
         flash: FLASH,
@@ -63,15 +70,20 @@ fn xip_link(obj: &[u8], arch: Arch, exports: &ExportList) -> Linked {
         &mut io,
         &params,
         &mut report,
-    ))
-    .unwrap_or_else(|e| panic!("xip link: {e}"));
-    let image = io.image;
+    ))?;
     assert_eq!(
-        image.len(),
+        io.image.len(),
         linked.len() as usize,
         "the whole image was written"
     );
-    let h = *linked.header();
+    Ok((*linked.header(), io.image, placed))
+}
+
+/// Links `obj` in place and returns every loaded section at its address with its bytes from the
+/// image, as [`compare_linked`] wants.
+fn xip_link(obj: &[u8], arch: Arch, exports: &ExportList) -> Linked {
+    let (h, image, placed) =
+        link_in_place(obj, arch, exports).unwrap_or_else(|e| panic!("xip link: {e}"));
     assert!(h.region(MemKind::Text).0 >= FLASH && h.region(MemKind::Data).0 >= RAM.start);
     let sections = placed
         .iter()
@@ -170,16 +182,19 @@ fn check(label: &str, obj: &[u8], o: &Oracle<'_>) {
     compare_linked(&dir, label, &obj, o, &exports, &linked);
 }
 
+/// GNU ld for RV32, the firmware's exports at 0x81000000.
+const RISCV: Oracle<'static> = Oracle {
+    ld: "riscv64-unknown-elf-ld",
+    ld_args: &["-m", "elf32lriscv", "--no-relax"],
+    base: FLASH,
+    exports_base: 0x8100_0000,
+    thumb_bit: false,
+    arch: Arch::RiscV32,
+};
+
 #[test]
 fn riscv_in_place_links_match_gnu_ld() {
-    let o = Oracle {
-        ld: "riscv64-unknown-elf-ld",
-        ld_args: &["-m", "elf32lriscv", "--no-relax"],
-        base: FLASH,
-        exports_base: 0x8100_0000,
-        thumb_bit: false,
-        arch: Arch::RiscV32,
-    };
+    let o = RISCV;
     let dir = scratch("xip-rv");
     for opt in ["-Os", "-O2"] {
         let flags = [
@@ -194,6 +209,29 @@ fn riscv_in_place_links_match_gnu_ld() {
         };
         check(&format!("xip-rv-ext{opt}"), &obj, &o);
     }
+}
+
+/// PC-relative pairs far apart in address order (`riscv/window.S`): a `PCREL_LO12` 1.5 KiB ahead
+/// of its `PCREL_HI20` (past the window) and one a little behind it link as GNU ld links them;
+/// one 2 KiB behind is refused with a message that says what to do.
+#[test]
+fn riscv_pcrel_pairs_far_apart_link_in_place_a_window_at_a_time() {
+    let o = RISCV;
+    let dir = scratch("xip-rv-window");
+    let gcc = "riscv64-unknown-elf-gcc";
+    let flags = ["-march=rv32imac", "-mabi=ilp32", "-mno-relax"];
+    let Some(obj) = compile(&dir, gcc, "riscv", "window.S", &flags) else {
+        return;
+    };
+    check("xip-rv-window", &obj, &o);
+
+    let far = [&flags[..], &["-DFAR_BACK"]].concat();
+    let obj = compile(&dir, gcc, "riscv", "window.S", &far).unwrap();
+    let obj = llext_loader::pack::pack(&obj, &Default::default()).expect("pack");
+    let exports = exports_for(&obj, &o);
+    let err = link_in_place(&obj, o.arch, &exports).expect_err("a pair 2 KiB apart");
+    let text = err.to_string();
+    assert!(text.contains("without --xip"), "{text}");
 }
 
 #[test]

@@ -360,10 +360,17 @@ fn large_source(n: usize) -> String {
                x += names{i}[x & 3][1];\n\
                return {};\n\
              }}\n",
-            if i == 0 { "x".to_string() } else { format!("f{}(x) + 1", i - 1) }
+            if i == 0 {
+                "x".to_string()
+            } else {
+                format!("f{}(x) + 1", i - 1)
+            }
         );
     }
-    s + &format!("int run(void) {{ int s = 0; for (int i = 0; i < 64; i++) s += f{}(i); return s; }}\n", n - 1)
+    s + &format!(
+        "int run(void) {{ int s = 0; for (int i = 0; i < 64; i++) s += f{}(i); return s; }}\n",
+        n - 1
+    )
 }
 
 /// Slots of 256 KiB for the large extension.
@@ -412,12 +419,19 @@ fn a_link_in_place_holds_a_window_of_the_code_not_all_of_it() {
         .filter(|r| matches!(r.kind, MemKind::Text | MemKind::Rodata))
         .map(|r| r.size)
         .sum();
-    assert!(code > 40 << 10, "{code} B of text and rodata: too small to tell");
+    assert!(
+        code > 40 << 10,
+        "{code} B of text and rodata: too small to tell"
+    );
     eprintln!("in-place link: {peak} B of scratch at peak for {code} B of text and rodata");
     assert!(
         peak < code / 2,
         "the link took {peak} B of scratch for {code} B of text and rodata"
     );
-    assert_eq!(call(&reg, "big", "run", 0), expected, "the same result as from RAM");
+    assert_eq!(
+        call(&reg, "big", "run", 0),
+        expected,
+        "the same result as from RAM"
+    );
     unload_all(&mut reg);
 }

@@ -22,7 +22,7 @@ pub use driver::ReadAt;
 pub(crate) use driver::{drive, drive_blocking};
 pub use machine::{Loader, Need};
 pub use names::{NameReader, Seeked, Streamed};
-pub(crate) use paged::PagedSection;
+pub(crate) use paged::{Linking, PagedSection};
 pub use sections::Span;
 pub use strings::MAX_NAME;
 pub(crate) use table::Table;

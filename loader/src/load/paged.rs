@@ -34,11 +34,6 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
         self.w.place.is_some() && matches!(role.region(), Some(MemKind::Text | MemKind::Rodata))
     }
 
-    /// The ELF class and the architecture.
-    pub(crate) fn class_arch(&self) -> (Class, Arch) {
-        (self.f.class, self.f.arch)
-    }
-
     /// The regions as allocated (text and rodata of a placed load: addresses only).
     pub(crate) fn placed_regions(&self) -> [Option<Block>; 5] {
         self.w.regions
@@ -98,22 +93,6 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
         }))
     }
 
-    /// Starts the relocations of one section (what they carry from entry to entry is reset).
-    pub(crate) fn paged_begin(&mut self) {
-        self.f.rstate = RelocState::default();
-    }
-
-    /// After the last relocation of `section` (a RISC-V `PCREL_LO12` still waiting fails).
-    pub(crate) fn paged_end(&self, section: u32) -> Result<(), Error> {
-        self.f.arch.finish(&self.f.rstate, section)
-    }
-
-    /// Whether an applied relocation waits to patch its bytes when a later one comes (the
-    /// window holding them must stay).
-    pub(crate) fn paged_waiting(&self) -> bool {
-        self.f.rstate.waiting()
-    }
-
     /// The loader-made trampolines' bytes (veneers, GOT entries), built as relocations need
     /// them: complete once every relocation is applied.
     pub(crate) fn trampoline_bytes(&self) -> Option<&[u8]> {
@@ -121,5 +100,58 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
         // SAFETY: a scratch block this load owns and keeps until it is dropped or finished;
         // no mutable reference into it is live while `&self` is borrowed.
         Some(unsafe { core::slice::from_raw_parts(b.ptr.as_ptr(), b.size) })
+    }
+}
+
+/// The load a page link's window relocates for: a [`Loader`] run to its end with text and
+/// rodata left out.
+pub(crate) trait Linking {
+    /// The ELF class and the architecture.
+    fn class_arch(&self) -> (Class, Arch);
+    /// Starts a section's relocations (what they carry from entry to entry is reset).
+    fn begin(&mut self);
+    /// After the last relocation of `section` (a RISC-V `PCREL_LO12` still waiting fails).
+    fn end(&self, section: u32) -> Result<(), Error>;
+    /// Whether an applied relocation waits to patch its bytes when a later one comes (the
+    /// window holding them must stay).
+    fn waiting(&self) -> bool;
+    /// Applies `entries` to `bytes`, part of section `section` at run-time address `addr`
+    /// (see `Loader::apply_to`).
+    fn apply(
+        &mut self,
+        section: u32,
+        bytes: &mut [u8],
+        addr: u64,
+        entries: &[u8],
+        rela: bool,
+    ) -> Result<(), Error>;
+}
+
+impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Linking for Loader<'_, P, R, N> {
+    fn class_arch(&self) -> (Class, Arch) {
+        (self.f.class, self.f.arch)
+    }
+
+    fn begin(&mut self) {
+        self.f.rstate = RelocState::default();
+    }
+
+    fn end(&self, section: u32) -> Result<(), Error> {
+        self.f.arch.finish(&self.f.rstate, section)
+    }
+
+    fn waiting(&self) -> bool {
+        self.f.rstate.waiting()
+    }
+
+    fn apply(
+        &mut self,
+        section: u32,
+        bytes: &mut [u8],
+        addr: u64,
+        entries: &[u8],
+        rela: bool,
+    ) -> Result<(), Error> {
+        self.apply_to(section, bytes, addr, entries, rela)
     }
 }

@@ -9,7 +9,7 @@ use super::pages::{LinkIo, Pages};
 use super::place::{Placed, Plan, REGIONS, XipPlace, free_region};
 use super::window::{Dest, Window};
 use crate::extension::{ExtExport, Extension};
-use crate::load::{LoadParams, Loader, NameReader, Need, Report, Seeked};
+use crate::load::{Linking, LoadParams, Loader, NameReader, Need, Report, Seeked};
 use crate::memory::{MemKind, MemoryProvider};
 use crate::registry::Registry;
 use crate::symbols::Resolve;

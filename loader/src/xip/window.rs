@@ -1,15 +1,19 @@
 //! One section of text or rodata through a window of [`WINDOW`] bytes: its bytes read from the
 //! file as the relocations (in address order, as `pack` writes them) reach them, each
 //! relocation applied while the bytes it patches are in the window, and bytes no later
-//! relocation can reach handed on to the flash pages. RAM: the window, whatever the section's
-//! size.
+//! relocation can reach handed on to the flash pages. RAM: the window and a few patches,
+//! whatever the section's size.
+//!
+//! Entries are in address order except RISC-V `PCREL_LO12`s, which `pack` puts right after the
+//! `PCREL_HI20` they take their value from. One whose instruction lies ahead is applied at once
+//! to that instruction's 4 bytes, kept as a patch laid over them when the window reaches them;
+//! one whose instruction lies behind is applied in the window, which keeps [`BEHIND`] bytes.
 
 use super::pages::{LinkIo, Pages};
 use crate::Error;
+use crate::arch::Arch;
 use crate::elf::Class;
-use crate::load::{Loader, NameReader, PagedSection};
-use crate::memory::MemoryProvider;
-use crate::symbols::Resolve;
+use crate::load::{Linking, PagedSection};
 
 /// Bytes of a section held at once.
 pub const WINDOW: usize = 1024;
@@ -23,6 +27,11 @@ const FIELD: u32 = 16;
 /// Bytes of relocation entries read at once.
 const ENTRIES: usize = 192;
 
+/// Patches waiting for the window to reach their bytes.
+const PATCHES: usize = 16;
+/// `R_RISCV_PCREL_LO12_I` and `_S`.
+const PCREL_LO12: [u32; 2] = [24, 25];
+
 /// Relocation entries, aligned as the relocation loop reads them (words).
 #[repr(C, align(8))]
 struct Entries([u8; ENTRIES]);
@@ -32,6 +41,8 @@ pub(super) struct Window {
     buf: [u8; WINDOW],
     lo: u32,
     hi: u32,
+    /// Instructions patched before the window reached them: section offset and bytes.
+    patches: [Option<(u32, [u8; 4])>; PATCHES],
 }
 
 /// Where one section goes: its run-time address and its offset in the image.
@@ -39,6 +50,24 @@ pub(super) struct Window {
 pub(super) struct Dest {
     pub addr: u64,
     pub image: u32,
+}
+
+/// The section being written and how to read its entries.
+#[derive(Clone, Copy)]
+struct Part {
+    sec: PagedSection,
+    /// Where its bytes start in the file.
+    file: u32,
+    to: Dest,
+    rela: bool,
+    wide: bool,
+    arch: Arch,
+}
+
+impl Part {
+    fn refused(&self, offset: u32) -> Error {
+        Error::malformed(OUT_OF_ORDER, Some(self.sec.index), offset.into())
+    }
 }
 
 const OUT_OF_ORDER: &str = "relocation entries out of address order for a page-at-a-time link in \
@@ -50,119 +79,160 @@ impl Window {
             buf: [0; WINDOW],
             lo: 0,
             hi: 0,
+            patches: [None; PATCHES],
         }
     }
 
     /// Writes section `sec` (its relocations applied) to `pages`.
-    pub(super) async fn section<P, R, N, G>(
+    pub(super) async fn section<G: LinkIo>(
         &mut self,
-        l: &mut Loader<'_, P, R, N>,
+        l: &mut impl Linking,
         io: &mut G,
         sec: &PagedSection,
         to: Dest,
         pages: &mut Pages,
-    ) -> Result<(), Error>
-    where
-        P: MemoryProvider,
-        R: Resolve + ?Sized,
-        N: NameReader,
-        G: LinkIo,
-    {
+    ) -> Result<(), Error> {
         let Some(file) = sec.file else {
             return Ok(()); // no bytes: zeros, as the pages fill gaps
         };
         (self.lo, self.hi) = (0, 0);
-        if let Some((at, count, rela)) = sec.rel {
-            let class = l.class_arch().0;
-            let esz = class.rel_size(rela);
-            let mut e = Entries([0; ENTRIES]);
-            l.paged_begin();
-            let mut done = 0;
-            while done < count {
-                let k = (count - done).min((ENTRIES / esz) as u32) as usize;
-                let from = u64::from(at) + u64::from(done) * esz as u64;
-                io.read(from, &mut e.0[..k * esz]).await?;
-                for entry in e.0[..k * esz].chunks_exact_mut(esz) {
-                    self.apply(l, io, sec, file, to, pages, entry, rela).await?;
-                }
-                done += k as u32;
+        self.patches = [None; PATCHES];
+        let (class, arch) = l.class_arch();
+        let (at, count, rela) = sec.rel.unwrap_or((0, 0, false));
+        let part = Part {
+            sec: *sec,
+            file,
+            to,
+            rela,
+            wide: class == Class::Elf64,
+            arch,
+        };
+        let esz = class.rel_size(rela);
+        let mut e = Entries([0; ENTRIES]);
+        l.begin();
+        let mut done = 0;
+        while done < count {
+            let k = (count - done).min((ENTRIES / esz) as u32) as usize;
+            let from = u64::from(at) + u64::from(done) * esz as u64;
+            io.read(from, &mut e.0[..k * esz]).await?;
+            for entry in e.0[..k * esz].chunks_exact_mut(esz) {
+                self.apply(l, io, &part, pages, entry).await?;
             }
-            l.paged_end(sec.index)?;
+            done += k as u32;
         }
-        self.drain(io, sec, file, to, pages).await
+        l.end(sec.index)?;
+        self.drain(io, &part, pages).await
     }
 
     /// Applies one relocation entry, moving the window over the bytes it patches.
-    #[allow(clippy::too_many_arguments)]
-    async fn apply<P, R, N, G>(
+    async fn apply<G: LinkIo>(
         &mut self,
-        l: &mut Loader<'_, P, R, N>,
+        l: &mut impl Linking,
         io: &mut G,
-        sec: &PagedSection,
-        file: u32,
-        to: Dest,
+        part: &Part,
         pages: &mut Pages,
         entry: &mut [u8],
-        rela: bool,
-    ) -> Result<(), Error>
-    where
-        P: MemoryProvider,
-        R: Resolve + ?Sized,
-        N: NameReader,
-        G: LinkIo,
-    {
-        let wide = l.class_arch().0 == Class::Elf64;
-        let o = offset(entry, wide);
-        if o > u64::from(sec.size) {
+    ) -> Result<(), Error> {
+        let size = part.sec.size;
+        let o = offset(entry, part.wide);
+        if o > u64::from(size) {
             return Err(Error::malformed(
                 "relocation offset outside its section",
-                Some(sec.index),
+                Some(part.sec.index),
                 o,
             ));
         }
         let o = o as u32;
         if o < self.lo {
-            return Err(Error::malformed(OUT_OF_ORDER, Some(sec.index), o.into()));
+            return Err(part.refused(o));
         }
-        let need = o.saturating_add(FIELD).min(sec.size);
+        if o >= self.hi && is_pcrel_lo(part.arch, entry, part.wide) {
+            return self.patch_ahead(l, io, part, o, entry).await;
+        }
+        let need = o.saturating_add(FIELD).min(size);
         if need > self.hi {
-            self.cover(l.paged_waiting(), o, need, io, sec, file, to, pages)
-                .await?;
+            self.cover(l.waiting(), o, need, io, part, pages).await?;
         }
-        set_offset(entry, u64::from(o - self.lo), wide);
+        set_offset(entry, u64::from(o - self.lo), part.wide);
         let bytes = &mut self.buf[..(self.hi - self.lo) as usize];
-        l.apply_to(sec.index, bytes, to.addr + u64::from(self.lo), entry, rela)
+        let addr = part.to.addr + u64::from(self.lo);
+        l.apply(part.sec.index, bytes, addr, entry, part.rela)
+    }
+
+    /// Applies entry `entry` (a `PCREL_LO12` right after its `PCREL_HI20`, at offset `o`) to its
+    /// instruction ahead of the window, kept as a patch.
+    async fn patch_ahead<G: LinkIo>(
+        &mut self,
+        l: &mut impl Linking,
+        io: &mut G,
+        part: &Part,
+        o: u32,
+        entry: &mut [u8],
+    ) -> Result<(), Error> {
+        let free = self.patches.iter().position(Option::is_none);
+        let (Some(free), true) = (free, o.saturating_add(4) <= part.sec.size) else {
+            return Err(part.refused(o));
+        };
+        let mut insn = [0u8; 4];
+        io.read(u64::from(part.file) + u64::from(o), &mut insn)
+            .await?;
+        set_offset(entry, 0, part.wide);
+        let addr = part.to.addr + u64::from(o);
+        l.apply(part.sec.index, &mut insn, addr, entry, part.rela)?;
+        if l.waiting() {
+            return Err(part.refused(o)); // not after its PCREL_HI20: it would patch another window
+        }
+        self.patches[free] = Some((o, insn));
+        Ok(())
+    }
+
+    /// Lays the patches over the bytes just read, section offsets `from..self.hi`.
+    fn lay_patches(&mut self, from: u32) {
+        let (lo, hi) = (self.lo, self.hi);
+        for p in self.patches.iter_mut() {
+            let Some((at, insn)) = *p else { continue };
+            for (k, b) in insn.iter().enumerate() {
+                let pos = at + k as u32;
+                if (from..hi).contains(&pos) {
+                    self.buf[(pos - lo) as usize] = *b;
+                }
+            }
+            if at + 4 <= hi {
+                *p = None;
+            }
+        }
     }
 
     /// Reads the section up to at least `need`, handing on first what no relocation after the
     /// one at `o` can reach (none can while one is `waiting` for a later one).
-    #[allow(clippy::too_many_arguments)]
     async fn cover<G: LinkIo>(
         &mut self,
         waiting: bool,
         o: u32,
         need: u32,
         io: &mut G,
-        sec: &PagedSection,
-        file: u32,
-        to: Dest,
+        part: &Part,
         pages: &mut Pages,
     ) -> Result<(), Error> {
         if need - self.lo > WINDOW as u32 {
             let keep = o.saturating_sub(BEHIND).clamp(self.lo, self.hi);
             if waiting || need - keep > WINDOW as u32 {
-                return Err(Error::malformed(OUT_OF_ORDER, Some(sec.index), o.into()));
+                return Err(part.refused(o));
             }
-            self.hand_on(io, keep, to, pages).await?;
+            self.hand_on(io, keep, part.to, pages).await?;
         }
-        let end = (self.lo + WINDOW as u32).min(sec.size);
-        let (from, to_) = ((self.hi - self.lo) as usize, (end - self.lo) as usize);
-        io.read(
-            u64::from(file) + u64::from(self.hi),
-            &mut self.buf[from..to_],
-        )
-        .await?;
+        let end = (self.lo + WINDOW as u32).min(part.sec.size);
+        self.read_to(io, part, end).await
+    }
+
+    /// Reads the section's bytes from `self.hi` to `end` into the window, patches laid over.
+    async fn read_to<G: LinkIo>(&mut self, io: &mut G, part: &Part, end: u32) -> Result<(), Error> {
+        let (from, to) = ((self.hi - self.lo) as usize, (end - self.lo) as usize);
+        let at = u64::from(part.file) + u64::from(self.hi);
+        io.read(at, &mut self.buf[from..to]).await?;
+        let read_from = self.hi;
         self.hi = end;
+        self.lay_patches(read_from);
         Ok(())
     }
 
@@ -181,28 +251,29 @@ impl Window {
         Ok(())
     }
 
-    /// Hands on the rest of the section: the window, then the bytes after it.
+    /// Hands on the rest of the section: the window, then the bytes after it, a window at a time.
     async fn drain<G: LinkIo>(
         &mut self,
         io: &mut G,
-        sec: &PagedSection,
-        file: u32,
-        to: Dest,
+        part: &Part,
         pages: &mut Pages,
     ) -> Result<(), Error> {
-        self.hand_on(io, self.hi, to, pages).await?;
-        while self.hi < sec.size {
-            let n = (sec.size - self.hi).min(WINDOW as u32);
-            io.read(
-                u64::from(file) + u64::from(self.hi),
-                &mut self.buf[..n as usize],
-            )
-            .await?;
-            self.hi += n;
-            self.hand_on(io, self.hi, to, pages).await?;
+        self.hand_on(io, self.hi, part.to, pages).await?;
+        while self.hi < part.sec.size {
+            let end = (self.hi + WINDOW as u32).min(part.sec.size);
+            self.read_to(io, part, end).await?;
+            self.hand_on(io, self.hi, part.to, pages).await?;
         }
         Ok(())
     }
+}
+
+/// Whether a little-endian entry is a RISC-V `PCREL_LO12`.
+fn is_pcrel_lo(arch: Arch, e: &[u8], wide: bool) -> bool {
+    let info = if wide { &e[8..12] } else { &e[4..8] };
+    let kind = u32::from_le_bytes([info[0], info[1], info[2], info[3]]);
+    let kind = if wide { kind } else { kind & 0xff };
+    matches!(arch, Arch::RiscV32 | Arch::RiscV64) && PCREL_LO12.contains(&kind)
 }
 
 /// The `r_offset` of a little-endian entry.
