@@ -77,7 +77,9 @@ async fn load(st: &mut Storage<Pflash, 16>, reg: &mut Reg<'_>, name: &str) -> Re
 pub type Figures = Result<[(u64, u64, usize, usize); 3], &'static str>;
 
 /// The RAM bench's outcome and these figures, logged as two lines when a host first talks
-/// (lines written before a host connects are lost on QEMU's UART).
+/// (lines written before a host connects are lost on QEMU's UART): guest instructions to
+/// install and to load at boot (in place: with the code's CRC, and without), the most pool RAM
+/// an install held, RAM held while loaded.
 pub struct Both(pub qemu_common::bench::Outcome, pub Figures);
 
 impl core::fmt::Display for Both {
@@ -88,9 +90,8 @@ impl core::fmt::Display for Both {
             Err(why) => f.write_str(why),
             Ok([(ni, nb, nh, np), (xi, xb, xh, xp), (_, xr, _, _)]) => write!(
                 f,
-                "packed={ext} normal: install_insns={ni} install_peak={np} boot_insns={nb} \
-                 held={nh} in-place: install_insns={xi} install_peak={xp} boot_insns={xb} \
-                 (code not checked: {xr}) held={xh}"
+                "packed={ext} normal: install={ni} peak={np} boot={nb} held={nh} | in-place: \
+                 install={xi} peak={xp} boot={xb} boot_unchecked={xr} held={xh}"
             ),
         }
     }
