@@ -88,7 +88,7 @@ fn addresses(line: &str) -> impl Iterator<Item = (&str, u64)> {
         .windows(2)
         .filter_map(|w| {
             let what = ["pc", "lr", "ra"].into_iter().find(|&k| k == w[0])?;
-            let hex = w[1].strip_prefix("0x")?;
+            let hex = w[1].trim_end_matches([':', '.']).strip_prefix("0x")?;
             Some((what, u64::from_str_radix(hex, 16).ok()?))
         })
         .collect::<Vec<_>>()

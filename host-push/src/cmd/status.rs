@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 use clap::Args;
+use llext_transports::client::{BootReportEvent, ExtensionStatus, Status};
 use serde_json::json;
 
 use crate::device::{self, DeviceArgs};
@@ -42,39 +43,11 @@ pub fn run(args: &StatusArgs) -> Result<()> {
         .iter()
         .map(|e| Placed::query(&mut conn.client, &e.name).ok())
         .collect();
-    let info = &conn.info;
     if args.json {
-        let extensions: Vec<serde_json::Value> = st
-            .extensions
-            .iter()
-            .zip(&placed)
-            .map(|(e, p)| {
-                let mut v = json!(e);
-                v["sections"] = p.as_ref().map_or(json!(null), |p| json!(p.sections));
-                v["elf"] = json!(
-                    p.as_ref()
-                        .and_then(|p| p.kept.as_ref())
-                        .map(|k| k.elf.display().to_string())
-                );
-                v
-            })
-            .collect();
-        output::json(&json!({
-            "ok": true,
-            "port": conn.port,
-            "device": info,
-            "used_memory": st.used_memory,
-            "free_memory": st.free_memory,
-            "max_extensions": st.max_extensions,
-            "pushes_ok": st.pushes_ok,
-            "pushes_failed": st.pushes_failed,
-            "bad_frames": st.bad_frames,
-            "trust": st.trust,
-            "extensions": extensions,
-            "boot_report": boot_report,
-        }));
+        print_json(&conn, &st, &placed, &boot_report);
         return Ok(());
     }
+    let info = &conn.info;
     println!(
         "{} on {}, protocol {}",
         device::describe(info),
@@ -104,37 +77,80 @@ pub fn run(args: &StatusArgs) -> Result<()> {
     }
     println!("extensions:");
     for (e, p) in st.extensions.iter().zip(&placed) {
-        let deps = if e.dependencies.is_empty() {
-            "no dependencies".to_string()
-        } else {
-            format!("uses {}", e.dependencies.join(", "))
-        };
-        println!(
-            "  {}: {}, slot {}, {} image, use count {}, {deps}",
-            e.name,
-            e.state,
-            e.slot,
-            bytes(e.image_bytes as u64),
-            e.use_count
-        );
-        if let Some(f) = &e.fault {
-            for (i, l) in crate::faultreport::lines(p.as_ref(), f).iter().enumerate() {
-                println!("    {}{l}", if i == 0 { "fault: " } else { "       " });
-            }
-        }
-        for r in &e.regions {
-            println!(
-                "    {:<10} {:#018x}  {}",
-                r.kind,
-                r.addr,
-                bytes(r.size as u64)
-            );
-        }
-        for l in p.iter().flat_map(Placed::lines) {
-            println!("      {l}");
-        }
+        print_extension(e, p.as_ref());
     }
     Ok(())
+}
+
+/// `--json`: the status, each extension with its sections and kept ELF, the boot report.
+fn print_json(
+    conn: &device::Connection,
+    st: &Status,
+    placed: &[Option<Placed>],
+    boot_report: &Option<Vec<BootReportEvent>>,
+) {
+    let extensions: Vec<serde_json::Value> = st
+        .extensions
+        .iter()
+        .zip(placed)
+        .map(|(e, p)| {
+            let mut v = json!(e);
+            v["sections"] = p.as_ref().map_or(json!(null), |p| json!(p.sections));
+            v["elf"] = json!(
+                p.as_ref()
+                    .and_then(|p| p.kept.as_ref())
+                    .map(|k| k.elf.display().to_string())
+            );
+            v
+        })
+        .collect();
+    output::json(&json!({
+        "ok": true,
+        "port": conn.port,
+        "device": conn.info,
+        "used_memory": st.used_memory,
+        "free_memory": st.free_memory,
+        "max_extensions": st.max_extensions,
+        "pushes_ok": st.pushes_ok,
+        "pushes_failed": st.pushes_failed,
+        "bad_frames": st.bad_frames,
+        "trust": st.trust,
+        "extensions": extensions,
+        "boot_report": boot_report,
+    }));
+}
+
+/// One loaded extension: its line, its fault if it faulted, its regions and sections.
+fn print_extension(e: &ExtensionStatus, p: Option<&Placed>) {
+    let deps = if e.dependencies.is_empty() {
+        "no dependencies".to_string()
+    } else {
+        format!("uses {}", e.dependencies.join(", "))
+    };
+    println!(
+        "  {}: {}, slot {}, {} image, use count {}, {deps}",
+        e.name,
+        e.state,
+        e.slot,
+        bytes(e.image_bytes as u64),
+        e.use_count
+    );
+    if let Some(f) = &e.fault {
+        for (i, l) in crate::faultreport::lines(p, f).iter().enumerate() {
+            println!("    {}{l}", if i == 0 { "fault: " } else { "       " });
+        }
+    }
+    for r in &e.regions {
+        println!(
+            "    {:<10} {:#018x}  {}",
+            r.kind,
+            r.addr,
+            bytes(r.size as u64)
+        );
+    }
+    for l in p.iter().flat_map(|p| p.lines()) {
+        println!("      {l}");
+    }
 }
 
 /// The device's signature policy in one line.
