@@ -83,7 +83,7 @@ fn panic_at(line: &str) -> Option<(&str, u32)> {
 
 /// The `pc 0x...`, `lr 0x...` and `ra 0x...` addresses of a line.
 fn addresses(line: &str) -> impl Iterator<Item = (&str, u64)> {
-    line.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
+    line.split(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')' | ':' | ';'))
         .collect::<Vec<_>>()
         .windows(2)
         .filter_map(|w| {
