@@ -8,7 +8,7 @@ use std::string::{String, ToString};
 use llext_loader::Part;
 use llext_loader::memory::MemKind;
 
-use super::{Cause, LoadError, RefusalCause};
+use super::{Cause, FaultKind, LoadError, RefusalCause};
 
 const MEM_KINDS: [MemKind; 6] = [
     MemKind::Text,
@@ -213,6 +213,15 @@ impl<S: AsRef<str>> fmt::Display for Cause<S> {
                 by.as_ref()
             ),
             Cause::Unload { ext, error } => write!(f, "unloading `{}`: {error}", ext.as_ref()),
+            Cause::ConstructorFaulted { ext, fault } if fault.kind == FaultKind::Panic => write!(
+                f,
+                "a constructor of `{}` panicked (line {}) at pc {:#x} ({}+{:#x}): not loaded",
+                ext.as_ref(),
+                fault.status,
+                fault.pc,
+                fault.region.map_or("", |r| r.name()),
+                fault.offset,
+            ),
             Cause::ConstructorFaulted { ext, fault } => write!(
                 f,
                 "a constructor of `{}` faulted ({}, status {:#x}) at pc {:#x} ({}+{:#x}), lr {:#x}: not loaded",

@@ -1,7 +1,7 @@
-//! `host-push monitor` names the function and line of fault reports in the device log, from
-//! the images this host kept: here a constructor that panics (through the firmware API's
-//! `llext_panic`, called from C) while an installed extension loads at boot on `sim-device
-//! --flash`, which contains panics.
+//! A constructor that panics (through the firmware API's `llext_panic`, called from C) on
+//! `sim-device`, which contains panics: a push fails with exit 5 and loads nothing; at boot the
+//! installed extension fails its trial, and `host-push monitor` names the function and line of
+//! that boot report from the image this host kept.
 
 mod common;
 mod flash_device;
@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{compile_with, host_push};
+use common::{compile_with, host_push, start_sim};
 use flash_device::{FlashDevice, flash_file};
 
 const CTOR: &str = "\
@@ -74,4 +74,21 @@ fn monitor_names_a_constructor_that_panicked_at_boot() {
         seen.iter().any(|l| l == "panicked at ctor.c:3:1: bad"),
         "{seen:#?}"
     );
+}
+
+#[test]
+fn a_constructor_that_panics_fails_the_push_and_loads_nothing() {
+    let obj = compile_with("cc", "ctor", CTOR, &["-g"]).expect("cc is needed");
+    let sim = start_sim("tcp:127.0.0.1:0");
+    let push = host_push(&[&obj, "--port", &sim.address]);
+    assert_eq!(push.code, 5, "{push}");
+    let said = "a constructor of `ctor` panicked (line 3) at pc 0x";
+    assert!(push.stderr.contains(said), "{push}");
+    assert!(
+        push.stderr.contains("[device] panicked at ctor.c:3:1: bad"),
+        "{push}"
+    );
+    let st = host_push(&["status", "--port", &sim.address, "--json"]).json();
+    assert_eq!(st["used_memory"], 0, "{st}");
+    assert_eq!(st["extensions"], serde_json::json!([]), "{st}");
 }
