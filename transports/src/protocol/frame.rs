@@ -56,6 +56,12 @@ pub fn encode<T: Serialize>(
     let n = postcard::to_slice(&(seq, msg), scratch)
         .map_err(|_| FrameError::TooLarge)?
         .len();
+    frame_raw(n, scratch, out)
+}
+
+/// Makes a frame in `out` of the first `n` bytes of `scratch`, a serialised `(seq, message)`
+/// (the device's own encoder, [`super::Enc`], writes them); returns the frame's length.
+pub fn frame_raw(n: usize, scratch: &mut [u8], out: &mut [u8]) -> Result<usize, FrameError> {
     let crc = CRC32.checksum(&scratch[..n]);
     scratch
         .get_mut(n..n + 4)

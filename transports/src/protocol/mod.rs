@@ -4,6 +4,8 @@
 //! its CRC-32, then `0x00`. See `docs/PROTOCOL.md` for the format and every message.
 
 mod cause;
+mod decode;
+mod encode;
 mod error;
 mod frame;
 mod message;
@@ -12,8 +14,12 @@ mod render;
 mod words;
 
 pub use cause::{Cause, ErrorReply, LoadError, RefusalCause};
+pub use decode::seq_of;
+pub use encode::Enc;
 pub use error::ErrorCode;
-pub use frame::{CRC32, CrcTable, FrameDecoder, FrameError, decode, encode, max_frame_len};
+pub use frame::{
+    CRC32, CrcTable, FrameDecoder, FrameError, decode, encode, frame_raw, max_frame_len,
+};
 pub use message::{
     BootEventInfo, BootEventKind, DeviceHello, ExtState, ExtensionInfo, FaultKind, FaultReport,
     ImageInfo, ImageState, InstallInfo, Interrupted, ListHead, Loaded, RegionInfo, RegionKind,

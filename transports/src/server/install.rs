@@ -8,7 +8,7 @@ use llext_loader::memory::MemoryProvider;
 
 use super::link::{FrameLink, LinkError, Tx};
 use super::outbox::{List, ListStage, Out, Session};
-use super::reader::{PushReader, Stop};
+use super::reader::{PushReader, Stop, stopped};
 use super::store::{ExtStore, StoreError, no_storage};
 use super::{Answer, Device, Failure, LastRequest, LogSource, MemoryInfo, Transfer, fail};
 use crate::protocol::{
@@ -143,20 +143,11 @@ where
         }
         let pos = reader.position();
         let stop = reader.stop;
-        let result = match (failed, stop) {
-            (_, Some(Stop::Link(e))) => return Err(e),
-            (Some(f), _) => Err(f),
-            (None, Some(Stop::Timeout)) => Err(fail(Cause::Stalled {
-                install: true,
-                timeout_ms: self.config.push_timeout.as_millis() as u32,
-                at: pos,
-                total,
-            })),
-            (None, Some(Stop::Interrupted)) => Err(fail(Cause::Interrupted {
-                install: true,
-                at: pos,
-                total,
-            })),
+        if let Some(Stop::Link(e)) = stop {
+            return Err(e);
+        }
+        let result = match (failed, stopped(stop, pos, total, true, &self.config)) {
+            (Some(f), _) | (None, Some(f)) => Err(f),
             (None, None) => self.finish_install(name, b).await,
         };
         Ok((result, stop == Some(Stop::Interrupted)))

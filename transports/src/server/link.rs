@@ -3,7 +3,7 @@
 use embedded_io_async::{ErrorKind, Read, Write};
 
 use super::failure::Failure;
-use crate::protocol::{FrameDecoder, Response, encode, max_frame_len};
+use crate::protocol::{Enc, FrameDecoder, Response, frame_raw, max_frame_len};
 
 /// What the device sends: errors are its own records, sent as they are.
 pub(crate) type Reply<'a, 'f> = Response<'a, &'f Failure>;
@@ -51,7 +51,12 @@ impl Tx {
     pub fn put(&mut self, seq: u16, msg: &Reply<'_, '_>) -> usize {
         // Every message the server builds fits TX_RAW (texts are cut to fit); one that does not
         // is a bug, dropped rather than sent half.
-        encode(seq, msg, &mut self.scratch, &mut self.frame).unwrap_or_else(|_| {
+        let mut e = Enc::new(&mut self.scratch);
+        msg.encode(seq, &mut e);
+        let framed = e
+            .finish()
+            .and_then(|n| frame_raw(n, &mut self.scratch, &mut self.frame).ok());
+        framed.unwrap_or_else(|| {
             debug_assert!(false, "device message larger than TX_RAW");
             0
         })

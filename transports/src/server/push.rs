@@ -14,7 +14,7 @@ use llext_sign::Kind;
 use super::failure::{Failure, Str, fail, load_failure, name as text};
 use super::link::{FrameLink, LinkError, Tx};
 use super::outbox::{Out, Session};
-use super::reader::{PushReader, Stop};
+use super::reader::{PushReader, Stop, stopped};
 use super::request::Transfer;
 use super::sections::{Placed, Placements};
 use super::{Device, ExtStore, Guard, LogSource, MemoryInfo, exec, fingerprint, trust};
@@ -145,60 +145,53 @@ where
             Err(_) => Err(None),
             Ok(()) => match self.registry.loader::<Streamed>(name.as_str(), &params) {
                 Err(e) => Err(Some(e)),
-                Ok(loader) => feed(loader, &mut reader, &mut report).await,
+                Ok(mut loader) => match stream(&mut loader, &mut reader, &mut report).await {
+                    Ok(()) => finish(loader).map_err(Some),
+                    Err(e) => Err(e),
+                },
             },
         };
-        let loaded = match loaded {
-            Ok(ext) => self.registry.insert(ext).map_err(Some),
-            Err(e) => Err(e),
-        };
-        let result = match loaded {
-            Ok(slot) => {
-                self.placed[slot] = placed;
-                let drained = reader.drain().await.is_ok();
-                let whole = drained && reader.verify(crc32);
-                let sig = reader.sig.take();
-                match trust::check(sig, &self.config.trust, Kind::Push, whole) {
-                    Err(f) => {
-                        // Constructors never ran: nothing to tear down.
-                        let _ = self.registry.unload(slot);
-                        Err(Some(f))
-                    }
-                    Ok(()) => start(&mut self.registry, slot, &name, whole, self.config.guard)
-                        .map_err(|f| f.filter(|_| drained)),
-                }
-            }
-            Err(e) => Err(e.map(|e| {
-                if let llext_loader::Error::MissingSymbols { count, .. } = e {
-                    fail(Cause::MissingSymbols {
-                        count,
-                        names: missing,
-                    })
-                } else {
-                    load_failure(&e)
-                }
-            })),
-        };
-        let pos = reader.position();
-        let stop = reader.stop;
-        let result = result.map_err(|f| match stop {
-            Some(Stop::Timeout) => fail(Cause::Stalled {
-                install: false,
-                timeout_ms: self.config.push_timeout.as_millis() as u32,
-                at: pos,
-                total,
-            }),
-            Some(Stop::Interrupted) => fail(Cause::Interrupted {
-                install: false,
-                at: pos,
-                total,
-            }),
-            _ => f.unwrap_or_else(|| fail(Cause::LinkFailed)),
-        });
+        let whole = reader.verify(crc32);
+        let (sig, stop, pos) = (reader.sig.take(), reader.stop, reader.position());
+        let result = self.conclude(loaded, &name, whole, sig, missing, placed);
+        let result =
+            result.map_err(|f| stopped(stop, pos, total, false, &self.config).unwrap_or(f));
         match stop {
             Some(Stop::Link(e)) => Err(e),
             s => Ok((result, s == Some(Stop::Interrupted))),
         }
+    }
+
+    /// Takes in the extension the loader made of a `whole` file, checks its signature and
+    /// starts it; or says why the load failed.
+    #[inline(never)]
+    fn conclude(
+        &mut self,
+        loaded: Result<llext_loader::Extension, Option<llext_loader::Error>>,
+        name: &Name,
+        whole: bool,
+        sig: Option<llext_sign::StreamVerifier>,
+        missing: Str,
+        placed: Placements,
+    ) -> Result<Loaded, Failure> {
+        let slot = match loaded.and_then(|ext| self.registry.insert(ext).map_err(Some)) {
+            Ok(slot) => slot,
+            Err(None) => return Err(fail(Cause::LinkFailed)),
+            Err(Some(llext_loader::Error::MissingSymbols { count, .. })) => {
+                return Err(fail(Cause::MissingSymbols {
+                    count,
+                    names: missing,
+                }));
+            }
+            Err(Some(e)) => return Err(load_failure(&e)),
+        };
+        self.placed[slot] = placed;
+        if let Err(f) = trust::check(sig, &self.config.trust, Kind::Push, whole) {
+            // Constructors never ran: nothing to tear down.
+            let _ = self.registry.unload(slot);
+            return Err(f);
+        }
+        start(&mut self.registry, slot, name, whole, self.config.guard)
     }
 }
 
@@ -210,7 +203,7 @@ fn start<P: MemoryProvider, const N: usize>(
     name: &Name,
     whole: bool,
     guard: Option<Guard>,
-) -> Result<Loaded, Option<Failure>> {
+) -> Result<Loaded, Failure> {
     let e = registry.get(slot).expect("just loaded");
     let refused = match (whole, e.check_entries()) {
         (true, Ok(())) => {
@@ -221,10 +214,10 @@ fn start<P: MemoryProvider, const N: usize>(
             if let Err(f) = run {
                 // Its constructors were cut short: nothing to tear down, its memory goes back.
                 let _ = registry.unload(slot);
-                return Err(Some(fail(Cause::ConstructorFaulted {
+                return Err(fail(Cause::ConstructorFaulted {
                     ext: text(name),
                     fault: f,
-                })));
+                }));
             }
             let s = e.stats();
             return Ok(Loaded {
@@ -249,26 +242,52 @@ fn start<P: MemoryProvider, const N: usize>(
     };
     // Constructors never ran: nothing to tear down.
     let _ = registry.unload(slot);
-    Err(Some(refused))
+    Err(refused)
 }
 
-/// Feeds the file from the frames into the loader's state machine as they arrive, until it has
-/// all it needs (the rest of the file is drained by the caller). `Err(None)`: the push stopped
-/// (see [`PushReader::stop`]).
-async fn feed<P: MemoryProvider, L: Read + Write, const F: usize>(
-    mut loader: Loader<'_, P, ExportTable, Streamed>,
+/// Streams the whole file from the frames: into the loader's state machine while it needs bytes,
+/// the rest only checked (CRC-32, signature). `Err(None)`: the push stopped (see
+/// [`PushReader::stop`]).
+async fn stream<P: MemoryProvider, L: Read + Write, const F: usize>(
+    loader: &mut Loader<'_, P, ExportTable, Streamed>,
     reader: &mut PushReader<'_, L, F>,
     report: &mut dyn FnMut(Report<'_>),
-) -> Result<llext_loader::Extension, Option<llext_loader::Error>> {
-    while let Need::Bytes { .. } = loader.need() {
+) -> Result<(), Option<llext_loader::Error>> {
+    while reader.position() < reader.total() {
         let at = u64::from(reader.position());
         let chunk = reader.chunk().await.map_err(|_| None)?;
-        if chunk.is_empty() {
-            // The file ended before the loader had all it needs.
-            return Err(Some(llext_loader::Error::UnexpectedEof { offset: at }));
-        }
-        let n = loader.feed(chunk, at, report).map_err(Some)?;
+        let n = chunk.len();
+        feed(loader, chunk, at, report).map_err(Some)?;
         reader.consume(n);
     }
-    loader.finish().map_err(Some)
+    match loader.need() {
+        Need::Done => Ok(()),
+        // The file ended before the loader had all it needs.
+        Need::Bytes { .. } => Err(Some(llext_loader::Error::UnexpectedEof {
+            offset: reader.total().into(),
+        })),
+    }
+}
+
+/// Hands `chunk`, at offset `at` of the file, to the loader if it still needs bytes (a plain
+/// call: the loader's code stays out of the push's async state machine).
+#[inline(never)]
+fn feed<P: MemoryProvider>(
+    loader: &mut Loader<'_, P, ExportTable, Streamed>,
+    chunk: &[u8],
+    at: u64,
+    report: &mut dyn FnMut(Report<'_>),
+) -> Result<(), llext_loader::Error> {
+    if let Need::Bytes { .. } = loader.need() {
+        loader.feed(chunk, at, report)?;
+    }
+    Ok(())
+}
+
+/// The extension the loader made (a plain call, as [`feed`]).
+#[inline(never)]
+fn finish<P: MemoryProvider>(
+    loader: Loader<'_, P, ExportTable, Streamed>,
+) -> Result<llext_loader::Extension, llext_loader::Error> {
+    loader.finish()
 }

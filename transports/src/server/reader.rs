@@ -6,8 +6,9 @@ use embassy_time::{Instant, with_timeout};
 use embedded_io_async::{Read, Write};
 
 use super::Config;
+use super::failure::{Failure, fail};
 use super::link::{FrameLink, LinkError};
-use crate::protocol::{CRC32, Request, Response, decode};
+use crate::protocol::{CRC32, Cause, Request, Response};
 
 /// Why a push stopped before its bytes were all consumed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,7 +107,7 @@ impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
                 Ok(Ok(())) => {}
             }
             let frame = self.link.frame();
-            let Ok((_, req)) = decode::<Request<'_>>(frame) else {
+            let Ok((_, req)) = Request::decode(frame) else {
                 continue;
             };
             match req {
@@ -139,18 +140,14 @@ impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
         }
     }
 
-    /// Reads and checks the rest of the file after the loader is done with it.
-    pub async fn drain(&mut self) -> Result<(), Stop> {
-        while self.pos < self.total {
-            let n = self.chunk().await?.len();
-            self.consume(n);
-        }
-        Ok(())
-    }
-
     /// Whether every byte arrived and they match `crc32`.
     pub fn verify(&self, crc32: u32) -> bool {
         self.pos == self.total && self.crc.clone().finalize() == crc32
+    }
+
+    /// Bytes in the file.
+    pub fn total(&self) -> u32 {
+        self.total
     }
 
     /// Bytes consumed so far.
@@ -190,5 +187,26 @@ impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
         if self.cur.0 == self.cur.1 {
             self.need_ack = true;
         }
+    }
+}
+
+/// The failure of a push (`install` false) or install that `stop`ped at byte `at` of `total`;
+/// `None` when it did not stop (or the link failed: nothing is answered then).
+pub(crate) fn stopped(
+    stop: Option<Stop>,
+    at: u32,
+    total: u32,
+    install: bool,
+    cfg: &Config,
+) -> Option<Failure> {
+    match stop? {
+        Stop::Timeout => Some(fail(Cause::Stalled {
+            install,
+            timeout_ms: cfg.push_timeout.as_millis() as u32,
+            at,
+            total,
+        })),
+        Stop::Interrupted => Some(fail(Cause::Interrupted { install, at, total })),
+        Stop::Link(_) => None,
     }
 }

@@ -6,7 +6,7 @@ use llext_loader::Name;
 use super::failure::Failure;
 use super::install::Begin;
 use super::{MAX_SYM, Text};
-use crate::protocol::{FaultReport, Request, decode};
+use crate::protocol::{FaultReport, Request, seq_of};
 
 /// The answer to a request that must run once (call, unload, remove, confirm, rollback), kept
 /// to be sent again if the same request arrives again.
@@ -84,9 +84,9 @@ fn ext_name(s: &str) -> Option<Name> {
 
 impl Cmd {
     pub(super) fn parse(frame: &[u8]) -> (u16, Cmd) {
-        let Ok((seq, req)) = decode::<Request<'_>>(frame) else {
+        let Ok((seq, req)) = Request::decode(frame) else {
             // Answer under the request's own seq when at least that decodes.
-            let seq = postcard::take_from_bytes::<u16>(frame).map_or(0, |(s, _)| s);
+            let seq = seq_of(frame).unwrap_or(0);
             return (seq, Cmd::Bad);
         };
         let cmd = match req {
