@@ -143,7 +143,7 @@ where
         reader.sig = Some(llext_sign::StreamVerifier::new(name.as_str(), total));
         let loaded = match reader.ack(false).await {
             Err(_) => Err(None),
-            Ok(()) => match self.registry.loader::<Streamed>(name.as_str(), &params) {
+            Ok(()) => match begin(&mut self.registry, &name, &params) {
                 Err(e) => Err(Some(e)),
                 Ok(mut loader) => match stream(&mut loader, &mut reader, &mut report).await {
                     Ok(()) => finish(loader).map_err(Some),
@@ -290,4 +290,14 @@ fn finish<P: MemoryProvider>(
     loader: Loader<'_, P, ExportTable, Streamed>,
 ) -> Result<llext_loader::Extension, llext_loader::Error> {
     loader.finish()
+}
+
+/// A load of `name` into `registry` (a plain call, as [`feed`]).
+#[inline(never)]
+fn begin<'r, P: MemoryProvider, const N: usize>(
+    registry: &'r mut Registry<P, ExportTable, N>,
+    name: &Name,
+    params: &LoadParams,
+) -> Result<Loader<'r, P, ExportTable, Streamed>, llext_loader::Error> {
+    registry.loader::<Streamed>(name.as_str(), params)
 }
