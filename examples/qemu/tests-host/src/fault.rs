@@ -357,6 +357,10 @@ pub fn boot_fault_rolls_back(board: Board) {
     q.stop();
     let q = Qemu::start(board, &["--flash", flash]);
     let port = q.port.as_str();
+    // The first host gets the boot report's log lines: `monitor` names the constructor.
+    let named = "  - ext v2: in boom+0x0 (ctor.c:1)";
+    let seen = crate::monitor::lines_until(&exe, &cache, port, named, 30);
+    assert!(seen.iter().any(|l| l == named), "{seen:#?}");
     let r = run(&exe, &cache, &["list", "--port", port]);
     let trap = cases(board)[0].1;
     let want = format!("a constructor faulted: {trap} at text+0x");
