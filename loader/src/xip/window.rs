@@ -115,13 +115,49 @@ impl Window {
             let k = (count - done).min((ENTRIES / esz) as u32) as usize;
             let from = u64::from(at) + u64::from(done) * esz as u64;
             io.read(from, &mut e.0[..k * esz]).await?;
-            for entry in e.0[..k * esz].chunks_exact_mut(esz) {
-                self.apply(l, io, &part, pages, entry).await?;
+            // Entries whose bytes are in the window go to the relocation loop together; one
+            // that moves the window (or is a patch) alone, after them.
+            let mut batch = 0;
+            for j in 0..k {
+                let entry = &mut e.0[j * esz..(j + 1) * esz];
+                if self.ready(&part, entry) {
+                    continue;
+                }
+                self.flush(l, &part, &e.0[batch * esz..j * esz])?;
+                self.apply(l, io, &part, pages, &mut e.0[j * esz..(j + 1) * esz])
+                    .await?;
+                batch = j + 1;
             }
+            self.flush(l, &part, &e.0[batch * esz..k * esz])?;
             done += k as u32;
         }
         l.end(sec.index)?;
         self.drain(io, &part, pages).await
+    }
+
+    /// Whether `entry` can be applied in the window as it is (then its offset is made relative to
+    /// the window).
+    fn ready(&self, part: &Part, entry: &mut [u8]) -> bool {
+        let o = offset(entry, part.wide);
+        let in_window = o >= u64::from(self.lo)
+            && o.saturating_add(u64::from(FIELD))
+                .min(u64::from(part.sec.size))
+                <= u64::from(self.hi);
+        if !in_window || (o >= u64::from(self.hi) && is_pcrel_lo(part.arch, entry, part.wide)) {
+            return false;
+        }
+        set_offset(entry, o - u64::from(self.lo), part.wide);
+        true
+    }
+
+    /// Applies `entries` (offsets made relative to the window) in the window.
+    fn flush(&mut self, l: &mut impl Linking, part: &Part, entries: &[u8]) -> Result<(), Error> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let bytes = &mut self.buf[..(self.hi - self.lo) as usize];
+        let addr = part.to.addr + u64::from(self.lo);
+        l.apply(part.sec.index, bytes, addr, entries, part.rela)
     }
 
     /// Applies one relocation entry, moving the window over the bytes it patches.
@@ -154,9 +190,7 @@ impl Window {
             self.cover(l.waiting(), o, need, io, part, pages).await?;
         }
         set_offset(entry, u64::from(o - self.lo), part.wide);
-        let bytes = &mut self.buf[..(self.hi - self.lo) as usize];
-        let addr = part.to.addr + u64::from(self.lo);
-        l.apply(part.sec.index, bytes, addr, entry, part.rela)
+        self.flush(l, part, entry)
     }
 
     /// Applies entry `entry` (a `PCREL_LO12` right after its `PCREL_HI20`, at offset `o`) to its
