@@ -7,7 +7,7 @@
 mod common;
 mod flash_device;
 
-use common::{HELLO, compile, host_push};
+use common::{HELLO, compile, host_push, start_sim};
 use flash_device::{FlashDevice, flash_file};
 
 /// Where sim-device maps its flash file, and its RAM for extensions installed in place.
@@ -179,4 +179,45 @@ fn a_symbol_of_another_extension_is_refused_before_sending_in_place() {
     );
     let list = host_push(&["list", "-p", &dev.address]);
     assert!(!list.stdout.contains("user"), "{list}");
+}
+
+/// A device whose extension memory (16 KiB) is smaller than an extension's code (about 25 KiB
+/// of text and rodata): pushed, it does not fit; installed in place it links a flash page at a
+/// time within that memory, and after a restart returns what it returns from RAM on a device
+/// with memory to spare.
+#[test]
+fn with_less_memory_than_its_code_it_still_installs_in_place_and_runs_the_same() {
+    let obj = compile("xip_tables", &test_support::bench::tables_source(120));
+    let roomy = start_sim("tcp:127.0.0.1:0");
+    let r = host_push(&["push", &obj, "-n", "t", "-p", &roomy.address]);
+    assert_eq!(r.code, 0, "{r}");
+    let expected = call(&roomy.address, "t", "run");
+    drop(roomy);
+
+    let flash = flash_file("xip_small_memory");
+    let small = ["--memory", "16384"];
+    let dev = FlashDevice::start_with(&flash, &small, &[]);
+    let r = host_push(&["push", &obj, "-n", "t", "-p", &dev.address]);
+    assert_ne!(r.code, 0, "pushed, its code does not fit in 16 KiB: {r}");
+    install_xip(&dev.address, &obj, "t");
+    dev.kill();
+    let dev = FlashDevice::start_with(&flash, &small, &[]);
+    assert!(
+        dev.booted("boot: t v1 loaded and confirmed"),
+        "{:?}",
+        dev.boot
+    );
+    assert_eq!(call(&dev.address, "t", "run"), expected);
+    let st = host_push(&["status", "-p", &dev.address, "--json"]).json();
+    let code: u64 = st["extensions"][0]["regions"]
+        .as_array()
+        .expect("regions")
+        .iter()
+        .filter(|r| r["kind"] == "text" || r["kind"] == "rodata")
+        .map(|r| r["size"].as_u64().unwrap())
+        .sum();
+    assert!(
+        code > 16384,
+        "{code} B of text and rodata: more than the device's memory"
+    );
 }

@@ -343,36 +343,6 @@ fn a_power_cut_at_every_flash_operation_loses_nothing() {
     }
 }
 
-/// `n` functions, each with a jump table (relocated from rodata), a table of string pointers
-/// and a call to the one before: tens of KiB of code, thousands of relocations.
-fn large_source(n: usize) -> String {
-    let mut s = String::new();
-    for i in 0..n {
-        s += &format!(
-            "static const char *const names{i}[] = {{\"a{i}\", \"bb{i}\", \"ccc{i}\", \"d{i}\"}};\n\
-             __attribute__((noinline)) int f{i}(int x) {{\n\
-               switch ((x + {i}) & 7) {{\n\
-               case 0: x = x * 3 + {i}; break; case 1: x -= {i} * 5; break;\n\
-               case 2: x ^= 0x{i:x}5; break; case 3: x += names{i}[1][0]; break;\n\
-               case 4: x = (x << 2) - {i}; break; case 5: x += {i} * {i}; break;\n\
-               case 6: x = ~x + {i}; break; default: x += 7;\n\
-               }}\n\
-               x += names{i}[x & 3][1];\n\
-               return {};\n\
-             }}\n",
-            if i == 0 {
-                "x".to_string()
-            } else {
-                format!("f{}(x) + 1", i - 1)
-            }
-        );
-    }
-    s + &format!(
-        "int run(void) {{ int s = 0; for (int i = 0; i < 64; i++) s += f{}(i); return s; }}\n",
-        n - 1
-    )
-}
-
 /// Slots of 256 KiB for the large extension.
 const WIDE: Layout = Layout {
     catalog: 0..4096,
@@ -388,7 +358,7 @@ const WIDE: Layout = Layout {
 /// what the same file returns installed normally.
 #[test]
 fn a_link_in_place_holds_a_window_of_the_code_not_all_of_it() {
-    let big = build("large", &large_source(200));
+    let big = build("large", &test_support::bench::tables_source(200));
     let pages = (4096 + 3 * (256 << 10)) / 512;
     let ram = reserved_ram(64 << 10);
 

@@ -63,3 +63,39 @@ pub fn data_source() -> String {
 /// `-fno-asynchronous-unwind-tables`, so no `.eh_frame` adds a fourth).
 pub const TINY: &str = "int fw_0(int); int fw_1(int);\nint v = 7;\n\
                         int go(void) { return fw_0(v) + fw_1(1); }\n";
+
+/// C source of `n` functions, each with a jump table (relocated from rodata), a table of string
+/// pointers and a call to the one before, and `int run(void)` summing the last one over 0..64:
+/// about 210 bytes of text and rodata per function and no firmware calls, for tests of code
+/// larger than a device's memory (an install in place links it a window at a time).
+pub fn tables_source(n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        let next = match i {
+            0 => "x".to_string(),
+            _ => format!("f{}(x) + 1", i - 1),
+        };
+        writeln!(
+            s,
+            "static const char *const names{i}[] = {{\"a{i}\", \"bb{i}\", \"ccc{i}\", \"d{i}\"}};\n\
+             __attribute__((noinline)) int f{i}(int x) {{\n\
+               switch ((x + {i}) & 7) {{\n\
+               case 0: x = x * 3 + {i}; break; case 1: x -= {i} * 5; break;\n\
+               case 2: x ^= 0x{i:x}5; break; case 3: x += names{i}[1][0]; break;\n\
+               case 4: x = (x << 2) - {i}; break; case 5: x += {i} * {i}; break;\n\
+               case 6: x = ~x + {i}; break; default: x += 7;\n\
+               }}\n\
+               x += names{i}[x & 3][1];\n\
+               return {next};\n\
+             }}"
+        )
+        .unwrap();
+    }
+    let last = n.saturating_sub(1);
+    writeln!(
+        s,
+        "int run(void) {{ int s = 0; for (int i = 0; i < 64; i++) s += f{last}(i); return s; }}"
+    )
+    .unwrap();
+    s
+}

@@ -36,9 +36,15 @@ impl FlashDevice {
 
     /// [`FlashDevice::start`] with environment variables set.
     pub fn start_with_env(flash: &Path, env: &[(&str, &str)]) -> FlashDevice {
+        Self::start_with(flash, &[], env)
+    }
+
+    /// [`FlashDevice::start`] with more arguments and environment variables.
+    pub fn start_with(flash: &Path, args: &[&str], env: &[(&str, &str)]) -> FlashDevice {
         let mut child = Command::new(sim_device_bin())
             .args(["--listen", "tcp:127.0.0.1:0", "--flash"])
             .arg(flash)
+            .args(args)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
