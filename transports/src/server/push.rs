@@ -45,14 +45,23 @@ where
             s.answer(seq, Out::PushDone, false);
             return Ok(false);
         }
-        let Transfer {
-            push_id,
-            name,
-            total_len,
-            crc32,
-            ..
-        } = key;
-        let checked = match name {
+        // What the constructors printed goes before the answer: a host that asks nothing
+        // more after `PushDone` would never read it.
+        s.answer(seq, Out::PushDone, true);
+        match self.admit(&key) {
+            Ok(name) => self.load(link, seq, key, name).await,
+            Err(f) => {
+                self.record_push(key, Err(f));
+                Ok(false)
+            }
+        }
+    }
+
+    /// The name a push loads under, or why it is refused before any data.
+    #[inline(never)]
+    fn admit(&self, key: &Transfer) -> Result<Name, Failure> {
+        let total_len = key.total_len;
+        match key.name {
             None => Err(fail(Cause::BadName {
                 max: Name::CAPACITY as u16,
             })),
@@ -66,23 +75,16 @@ where
                 Err(fail(Cause::AlreadyLoaded { name: text(&n) }))
             }
             Some(n) => Ok(n),
-        };
-        let (result, pending) = match checked {
-            Err(f) => (Err(f), false),
-            Ok(name) => {
-                self.load(link, seq, push_id, name, total_len, crc32)
-                    .await?
-            }
-        };
+        }
+    }
+
+    /// Counts and keeps the outcome of a push.
+    fn record_push(&mut self, key: Transfer, result: Result<Loaded, Failure>) {
         match &result {
             Ok(_) => self.pushes_ok += 1,
             Err(_) => self.pushes_failed += 1,
         }
         self.last_push = Some(PushRecord { key, result });
-        // What the constructors printed goes before the answer: a host that asks nothing
-        // more after `PushDone` would never read it.
-        s.answer(seq, Out::PushDone, true);
-        Ok(pending)
     }
 
     /// Encodes the outcome of the last push.
@@ -97,16 +99,16 @@ where
         }
     }
 
-    /// Streams the file into the loader, then checks and starts it.
-    pub(super) async fn load<L: Read + Write>(
+    /// Streams the file into the loader, then checks and starts it, and keeps the outcome;
+    /// `Ok(true)` when another request interrupted it and waits in the buffer.
+    async fn load<L: Read + Write>(
         &mut self,
         link: &mut FrameLink<L, F>,
         seq: u16,
-        push_id: u32,
+        key: Transfer,
         name: Name,
-        total: u32,
-        crc32: u32,
-    ) -> Result<(Result<Loaded, Failure>, bool), LinkError> {
+    ) -> Result<bool, LinkError> {
+        let (push_id, total, crc32) = (key.push_id, key.total_len, key.crc32);
         let mut missing = Str::new();
         let mut placed = Placements::new(total, crc32);
         let exports = self.info.exports;
@@ -153,13 +155,15 @@ where
         };
         let whole = reader.verify(crc32);
         let (sig, stop, pos) = (reader.sig.take(), reader.stop, reader.position());
-        let result = self.conclude(loaded, &name, whole, sig, missing, placed);
-        let result =
-            result.map_err(|f| stopped(stop, pos, total, false, &self.config).unwrap_or(f));
-        match stop {
-            Some(Stop::Link(e)) => Err(e),
-            s => Ok((result, s == Some(Stop::Interrupted))),
+        if let Some(Stop::Link(e)) = stop {
+            // Nothing is answered on a link that failed, and nothing was loaded.
+            return Err(e);
         }
+        let result = self
+            .conclude(loaded, &name, whole, sig, missing, placed)
+            .map_err(|f| stopped(stop, pos, total, false, &self.config).unwrap_or(f));
+        self.record_push(key, result);
+        Ok(stop == Some(Stop::Interrupted))
     }
 
     /// Takes in the extension the loader made of a `whole` file, checks its signature and
