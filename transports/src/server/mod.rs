@@ -1,7 +1,12 @@
 //! The device side: serves the protocol over one link at a time, on top of a loader `Registry`.
 //!
-//! [`Device::serve`] runs until the link closes. Push data goes straight from the frame buffer
-//! into the loader (through [`llext_loader::source::StreamSource`]); nothing of the file is kept.
+//! [`Device::serve`] runs until the link closes. It is a thin async shell around plain code
+//! (DESIGN.md decision 3): the shell waits for a frame (with its timeouts) and writes what the
+//! core encoded; the core (`handle`, `produce`) decodes the request, does the work and encodes the
+//! answer a message at a time into the transmit buffer, without awaiting. Only transfers (push,
+//! install) and flash operations wait on more than the link. Push data goes straight from the
+//! frame buffer into the loader's synchronous state machine ([`llext_loader::load::Loader::feed`]);
+//! nothing of the file is kept.
 //! The RAM a transfer needs is the receive frame buffer (`F` bytes), a 256-byte read buffer and a
 //! small transmit buffer; the host keeps at most [`Config::window`] bytes in flight, which the
 //! link's own receive buffering must absorb.
