@@ -19,7 +19,9 @@ use crate::load::{Linking, PagedSection};
 pub const WINDOW: usize = 1024;
 /// Bytes behind the relocation being applied that a later one may still patch, so the window
 /// keeps them: a RISC-V `PCREL_LO12` comes right after its `PCREL_HI20` in a packed file, and
-/// its instruction may lie before the `auipc`.
+/// its instruction may lie before the `auipc`. They also give every relocation the bytes before
+/// its field that x86-64's `GOTPCRELX` relaxation reads and rewrites (up to 3: REX, opcode,
+/// ModRM), as a whole section would.
 const BEHIND: u32 = 256;
 /// Bytes from a relocation's offset that must be in the window while it is applied (the
 /// widest field, a ULEB128, and a `SET`/`SUB` pair at one offset).
