@@ -58,7 +58,7 @@ mod device {
         let mut link = uart;
         // Faults with the PC in the pool (extension code) end the call, not the firmware.
         let lo = core::ptr::addr_of!(POOL) as usize;
-        qemu_common::fault::init(&[lo..lo + POOL_SIZE]);
+        qemu_common::fault::init(core::slice::from_ref(&(lo..lo + POOL_SIZE)));
         let config = llext_transports::server::Config {
             guard: Some(Guard::new(qemu_common::fault::guarded)),
             ..qemu_common::trust::config()
