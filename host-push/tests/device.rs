@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use llext_transports::protocol::{self, FrameDecoder, Request};
 
 use common::{
-    APP, HELLO, LIB, MISSING, compile, compile_with, host_push, sim_device_bin, start_sim,
+    APP, HELLO, LIB, MISSING, SimDevice, compile, compile_with, host_push, sim_device_bin,
+    start_sim,
 };
 
 /// Names of the loaded extensions, from `status --json`.
@@ -257,6 +258,37 @@ fn an_extension_already_loaded_is_refused_unless_replaced() {
     assert_eq!(r.code, 0, "{r}");
     assert_eq!(r.stdout, "hello_main = 112\n");
     assert_eq!(loaded(&dev.address), ["again"]);
+}
+
+/// `--replace` checks the new file before unloading anything, and a new version the device
+/// refuses (out of memory here) leaves the old one loaded again, pushed back from the kept copy.
+#[test]
+fn a_replace_the_device_refuses_leaves_the_old_version_loaded() {
+    let dev = SimDevice::start(
+        sim_device_bin(),
+        &["--listen", "tcp:127.0.0.1:0", "--memory", "8192"],
+    );
+    let port = dev.address.as_str();
+    let v1 = compile("swap", "int version(void) { return 1; }\n");
+    assert_eq!(host_push(&[&v1, "--port", port]).code, 0);
+    // A file the host can refuse (a missing symbol) unloads nothing.
+    let broken = compile(
+        "swap",
+        "int nowhere(void);\nint version(void) { return nowhere(); }\n",
+    );
+    let r = host_push(&[&broken, "--port", port, "--replace"]);
+    assert_eq!(r.code, 2, "{r}");
+    // One the device refuses: 32 KB of data in 8 KB of extension memory.
+    let big = compile(
+        "swap",
+        "int big[8192] = {1};\nint version(void) { return 2 + big[0]; }\n",
+    );
+    let r = host_push(&[&big, "--port", port, "--replace"]);
+    assert_eq!(r.code, 4, "{r}");
+    assert!(r.stderr.contains("pushed back"), "{r}");
+    assert_eq!(loaded(port), ["swap"]);
+    let r = host_push(&["call", "swap", "version", "--port", port]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "version = 1\n"), "{r}");
 }
 
 #[test]

@@ -13,6 +13,7 @@ use super::prepare::{check_before_sending, prepare};
 use crate::device::{self, DeviceArgs};
 use crate::exit::{Failure, REFUSED};
 use crate::kept;
+use crate::kept::Kept;
 use crate::output;
 use crate::placed::Placed;
 
@@ -30,7 +31,9 @@ pub struct PushArgs {
     /// After loading, call `int SYM(void)` and print `SYM = VALUE` (repeatable)
     #[arg(long, value_name = "SYM")]
     pub call: Vec<String>,
-    /// Unload an extension of the same name first
+    /// Replace an extension of the same name: the file is checked first, then the loaded
+    /// version unloaded and the new one pushed; if the device refuses the new one, the old one
+    /// is pushed back from the copy host-push kept
     #[arg(long)]
     pub replace: bool,
     /// Sign it with this Ed25519 key (PKCS#8 PEM) before sending
@@ -58,39 +61,47 @@ pub fn run(args: &PushArgs) -> Result<()> {
     let device_name = device::describe(&conn.info);
     let client = &mut conn.client;
     let status = client.status().map_err(|e| Failure::client(e, "status"))?;
-    let mut loaded: Vec<String> = status.extensions.iter().map(|e| e.name.clone()).collect();
-    if loaded.contains(&name) {
-        if !args.replace {
-            return Err(Failure::new(
-                REFUSED,
-                format!("`{name}` is already loaded on {device_name}; nothing was sent"),
-            )
-            .hint(format!(
-                "push with --replace, or run `host-push unload {name}` first"
-            ))
-            .into());
-        }
-        client
-            .unload(&name)
-            .map_err(|e| Failure::client(e, &format!("unload {name} (--replace)")))?;
-        loaded.retain(|n| n != &name);
+    let loaded: Vec<String> = status.extensions.iter().map(|e| e.name.clone()).collect();
+    let replacing = loaded.contains(&name);
+    if replacing && !args.replace {
+        return Err(Failure::new(
+            REFUSED,
+            format!("`{name}` is already loaded on {device_name}; nothing was sent"),
+        )
+        .hint(format!(
+            "push with --replace, or run `host-push unload {name}` first"
+        ))
+        .into());
     }
+    // Checked before anything is unloaded: a file the device would refuse costs nothing.
+    let others: Vec<String> = loaded.into_iter().filter(|n| n != &name).collect();
     let deferred = check_before_sending(
         ext,
         &prepared,
         client,
         &conn.info,
-        &loaded,
+        &others,
         &device_name,
         args.json,
     )?;
+    let previous = if replacing {
+        Some(unload_for_replace(client, &name)?)
+    } else {
+        None
+    };
 
     let bar = output::start_progress(packed.len() as u64, &name, args.json);
     let started = Instant::now();
     conn.marks.arm_push();
     let result = client.push(&name, packed, |p| bar.set_position(p.acked));
     output::clear_progress();
-    let pushed = result.map_err(|e| Failure::client(e, &format!("push {name}")))?;
+    let pushed = match result {
+        Ok(p) => p,
+        Err(e) => {
+            let f = Failure::client(e, &format!("push {name}"));
+            return Err(push_back(client, &name, previous, f).into());
+        }
+    };
     let took = started.elapsed();
     if !args.json {
         eprintln!(
@@ -151,6 +162,48 @@ pub fn run(args: &PushArgs) -> Result<()> {
         }));
     }
     Ok(())
+}
+
+/// `--replace`: finds the copy host-push kept of the version loaded now (to push it back if the
+/// new one fails), then unloads it.
+fn unload_for_replace(client: &mut Client, name: &str) -> Result<Option<Kept>> {
+    let kept = Placed::query(client, name).ok().and_then(|p| p.kept);
+    client
+        .unload(name)
+        .map_err(|e| Failure::client(e, &format!("unload {name} (--replace)")))?;
+    Ok(kept)
+}
+
+/// A `--replace` whose new version the device refused: the version it replaced is pushed back
+/// from the copy host-push kept, and `f` says so (or why it could not be).
+fn push_back(
+    client: &mut Client,
+    name: &str,
+    previous: Option<Option<Kept>>,
+    f: Failure,
+) -> Failure {
+    let Some(previous) = previous else {
+        return f;
+    };
+    let restored = match (&previous, f.device) {
+        (Some(k), Some(_)) => std::fs::read(&k.packed)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| client.push(name, &bytes, |_| {}).map_err(|e| e.to_string())),
+        (Some(_), None) => Err("the link failed".to_string()),
+        (None, _) => Err(
+            "host-push kept no copy of it (pushed from elsewhere, or loaded at boot)".to_string(),
+        ),
+    };
+    let mut details = f.details.clone();
+    match restored {
+        Ok(_) => details.push(format!(
+            "the version it replaced was pushed back from host-push's copy (its constructors ran again): `{name}` is loaded as before"
+        )),
+        Err(why) => details.push(format!(
+            "the version it replaced was unloaded and could not be pushed back: {why}"
+        )),
+    }
+    f.details(details)
 }
 
 /// Where the sections went, asked for `-v` (printed) and `--json`; a device that cannot say
