@@ -70,16 +70,18 @@ impl Backend for Arm {
         tramp: &mut Trampolines,
         _state: &mut RelocState,
     ) -> Result<(), Error> {
-        match RelocationType(e.kind()) {
-            // Most relocations of real code: first, and inlined into the load's loop.
-            R_ARM_THM_CALL | R_ARM_THM_JUMP24 => thumb_branch(e, sym, site, tramp),
-            R_ARM_ABS32 | R_ARM_TARGET1 => {
-                let f = site.word32(e.offset)?;
-                let a = e.addend.unwrap_or(u32::from_le_bytes(*f) as i32) as u32;
-                *f = sym.value().wrapping_add(a).to_le_bytes();
-                Ok(())
-            }
-            _ => other(&e.reloc(), site, &sym.target(), tramp),
+        // Most relocations of real code first, and inlined into the load's loop (two tests
+        // each: cheaper than a jump table's range check and load).
+        let k = e.kind();
+        if k == R_ARM_THM_CALL.0 || k == R_ARM_THM_JUMP24.0 {
+            thumb_branch(e, sym, site, tramp)
+        } else if k == R_ARM_ABS32.0 || k == R_ARM_TARGET1.0 {
+            let f = site.word32(e.offset)?;
+            let a = e.addend.unwrap_or(u32::from_le_bytes(*f) as i32) as u32;
+            *f = sym.value().wrapping_add(a).to_le_bytes();
+            Ok(())
+        } else {
+            other(&e.reloc(), site, &sym.target(), tramp)
         }
     }
 }
@@ -476,7 +478,7 @@ fn thumb_branch(
         (false, to_thumb)
     } else {
         // Out of reach, or a B.W that cannot change state: through a Thumb veneer.
-        let veneer = tramp.for_target(sym.slot(), dest.into(), |b, at| {
+        let veneer = tramp.for_target_at(sym.slot_index(), dest.into(), |b, at| {
             fill_thumb_veneer(b, at, dest)
         });
         let v = veneer.map(|at| (at as u32).wrapping_sub(p.wrapping_add(4)) as i32);
@@ -498,18 +500,17 @@ fn thumb_branch(
 #[inline(always)]
 fn thumb_bl_word(w: u32, v: i32, blx: bool) -> u32 {
     let u = v as u32;
-    let j = u ^ !((v >> 31) as u32);
-    let ops = w & 0xd000_f800;
-    let ops = if blx {
-        ops & !0x1000_0000
-    } else {
-        ops | 0x1000_0000
-    };
-    ops | (u >> 12 & 0x3ff)
-        | (u >> 14 & 0x400)
-        | (u << 15 & 0x07ff_0000)
-        | (j << 6 & 0x2000_0000)
-        | (j << 5 & 0x0800_0000)
+    // Bits 22 and 23: I2 ^ S and I1 ^ S, the inverse of J2 and J1 (flipped at the end).
+    let x = u ^ (v >> 31) as u32;
+    // Each field written over its bits (`bfi` on Thumb-2, no mask constants).
+    let put = |r: u32, mask: u32, bits: u32| (r & !mask) | (bits & mask);
+    let r = if blx { w & !0x1000_0000 } else { w | 0x1000_0000 };
+    let r = put(r, 0x3ff, u >> 12);
+    let r = put(r, 0x400, u >> 14);
+    let r = put(r, 0x07ff_0000, u << 15);
+    let r = put(r, 0x0800_0000, x << 5);
+    let r = put(r, 0x2000_0000, x << 6);
+    r ^ 0x2800_0000
 }
 
 /// Whether a Thumb `BL`/`B.W` displacement is in reach (25 bits, signed).

@@ -134,9 +134,15 @@ impl Sym32 {
     /// The veneer slot the symbol owns.
     #[inline(always)]
     pub(crate) fn slot(self) -> Option<u32> {
-        // Slot + 1 in 24 bits: 0 (none) wraps to u32::MAX, which no area has.
-        let i = ((self.0 >> 32) as u32 & 0xff_ffff).wrapping_sub(1);
+        let i = self.slot_index();
         (i != u32::MAX).then_some(i)
+    }
+
+    /// [`Sym32::slot`] as [`Trampolines::for_target_at`] takes it: `u32::MAX` for none (slot + 1
+    /// is kept in 24 bits: 0 wraps to `u32::MAX`, which no area has).
+    #[inline(always)]
+    pub(crate) fn slot_index(self) -> u32 {
+        ((self.0 >> 32) as u32 & 0xff_ffff).wrapping_sub(1)
     }
 
     /// See [`Target::weak_zero`].
@@ -376,11 +382,15 @@ impl Site<'_> {
     #[cfg_attr(not(feature = "arch-arm"), allow(dead_code))]
     #[inline(always)]
     pub(crate) fn word32(&mut self, offset: u32) -> Result<&mut [u8; 4], Error> {
-        let section = self.section;
-        self.bytes
-            .get_mut(offset as usize..)
-            .and_then(|b| b.first_chunk_mut::<4>())
-            .ok_or_else(|| outside(section, offset.into()))
+        let start = offset as usize;
+        match start.checked_add(4) {
+            Some(end) if end <= self.bytes.len() => {
+                // SAFETY: `start..start + 4` lies in `bytes` (checked just above): one comparison
+                // instead of a slice range's two.
+                Ok(unsafe { &mut *self.bytes.as_mut_ptr().add(start).cast::<[u8; 4]>() })
+            }
+            _ => Err(outside(self.section, offset.into())),
+        }
     }
 
     #[cold]
@@ -502,9 +512,23 @@ impl Trampolines {
         target: u64,
         fill: impl FnOnce(&mut [u8], u64),
     ) -> Option<u64> {
+        self.for_target_at(own.unwrap_or(u32::MAX), target, fill)
+    }
+
+    /// [`Trampolines::for_target`] with the symbol's own slot `i` as a number (`u32::MAX`: none).
+    #[cfg_attr(
+        not(any(feature = "arch-arm", feature = "arch-riscv")),
+        allow(dead_code)
+    )]
+    #[inline]
+    pub(crate) fn for_target_at(
+        &mut self,
+        i: u32,
+        target: u64,
+        fill: impl FnOnce(&mut [u8], u64),
+    ) -> Option<u64> {
         // The common case first, in few instructions: the symbol's own slot holds `target`.
         // `u32::MAX` (no slot of its own) is never below `slots`: one comparison.
-        let i = own.unwrap_or(u32::MAX);
         if let Some(b) = self.block
             && i < self.slots
         {
@@ -520,6 +544,7 @@ impl Trampolines {
                 return Some(self.first + (i as usize * self.size) as u64);
             }
         }
+        let own = (i != u32::MAX).then_some(i);
         let (i, made) = self.find(own, target)?;
         self.made += u32::from(!made);
         let (key, bytes, addr) = self.parts(i)?;
