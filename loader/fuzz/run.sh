@@ -7,6 +7,15 @@ seconds=${1:-60}
 mkdir -p corpus/load_bytes
 cc -O2 -c ../../examples/sample/hello.c -o corpus/load_bytes/hello.o
 cargo run -q --manifest-path ../../host-push/Cargo.toml -- pack corpus/load_bytes/hello.o -o corpus/load_bytes/hello.packed.o
+# Seeds for the ARM and RISC-V back-ends (the target also loads with any architecture).
+if command -v arm-none-eabi-gcc >/dev/null; then
+  arm-none-eabi-gcc -mthumb -mcpu=cortex-m3 -Os -c ../../examples/sample/hello.c -o corpus/load_bytes/hello.arm.o
+  cargo run -q --manifest-path ../../host-push/Cargo.toml -- pack corpus/load_bytes/hello.arm.o -o corpus/load_bytes/hello.arm.packed.o
+fi
+if command -v riscv64-unknown-elf-gcc >/dev/null; then
+  riscv64-unknown-elf-gcc -march=rv32imac -mabi=ilp32 -Os -c ../../examples/sample/hello.c -o corpus/load_bytes/hello.rv32.o
+  cargo run -q --manifest-path ../../host-push/Cargo.toml -- pack corpus/load_bytes/hello.rv32.o -o corpus/load_bytes/hello.rv32.packed.o
+fi
 export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
   -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
   -Cllvm-args=-sanitizer-coverage-trace-compares -Cdebug-assertions"

@@ -41,13 +41,22 @@ unsafe impl MemoryProvider for Checked {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let exports = ExportList::new([("memcpy", 0x1000u64), ("puts", 0x2000), ("printf", 0x3000)]);
-    for stream in [false, true] {
+    let exports = ExportList::new([
+        ("memcpy", 0x1000u64),
+        ("puts", 0x2000),
+        ("printf", 0x3000),
+        // The seeds' other imports, so they load and their relocations are fuzzed too.
+        ("snprintf", 0x4000),
+        ("strlen", 0x5001),
+    ]);
+    // The host's back-end, then any (the ARM and RISC-V relocation paths, from their seeds).
+    let any = LoadParams { arch: None, ..LoadParams::default() };
+    for (stream, params) in [(false, LoadParams::default()), (true, LoadParams::default()), (false, any), (true, any)] {
         let mut reg = Registry::<_, _, 2>::new(Checked::default(), exports.clone());
         let r = if stream {
-            futures::executor::block_on(reg.load("f", &mut StreamSource::new(data), &LoadParams::default(), &mut |_| {}))
+            futures::executor::block_on(reg.load("f", &mut StreamSource::new(data), &params, &mut |_| {}))
         } else {
-            futures::executor::block_on(reg.load("f", &mut SliceSource::new(data), &LoadParams::default(), &mut |_| {}))
+            futures::executor::block_on(reg.load("f", &mut SliceSource::new(data), &params, &mut |_| {}))
         };
         if let Ok(slot) = r {
             reg.unload(slot).unwrap();

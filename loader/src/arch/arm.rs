@@ -81,7 +81,7 @@ impl Backend for Arm {
             *f = sym.value().wrapping_add(a).to_le_bytes();
             Ok(())
         } else {
-            other(&e.reloc(), site, &sym.target(), tramp)
+            other(e, site, &sym.target(), tramp)
         }
     }
 }
@@ -89,42 +89,42 @@ impl Backend for Arm {
 /// Every relocation class but the two common ones, out of the load's loop.
 #[inline(never)]
 fn other(
-    r: &Reloc,
+    e: Rel32,
     site: &mut Site<'_>,
     sym: &Target,
     tramp: &mut Trampolines,
 ) -> Result<(), Error> {
-    match RelocationType(r.kind) {
-        R_ARM_NONE | R_ARM_V4BX => site.field(r.offset, 0).map(|_| ()),
-        R_ARM_REL32 | R_ARM_PREL31 => data(r, site, sym),
-        R_ARM_THM_JUMP19 | R_ARM_THM_JUMP11 | R_ARM_THM_JUMP8 => thumb_short_branch(r, site, sym),
+    match RelocationType(e.kind()) {
+        R_ARM_NONE | R_ARM_V4BX => site.field(e.offset.into(), 0).map(|_| ()),
+        R_ARM_REL32 | R_ARM_PREL31 => data(e, site, sym),
+        R_ARM_THM_JUMP19 | R_ARM_THM_JUMP11 | R_ARM_THM_JUMP8 => thumb_short_branch(e, site, sym),
         R_ARM_THM_MOVW_ABS_NC
         | R_ARM_THM_MOVT_ABS
         | R_ARM_THM_MOVW_PREL_NC
-        | R_ARM_THM_MOVT_PREL => thumb_mov(r, site, sym),
+        | R_ARM_THM_MOVT_PREL => thumb_mov(e, site, sym),
         R_ARM_THM_ALU_ABS_G0_NC
         | R_ARM_THM_ALU_ABS_G1_NC
         | R_ARM_THM_ALU_ABS_G2_NC
-        | R_ARM_THM_ALU_ABS_G3 => thumb_alu_abs(r, site, sym),
-        R_ARM_THM_PC8 | R_ARM_THM_PC12 | R_ARM_THM_ALU_PREL_11_0 => thumb_literal(r, site, sym),
-        R_ARM_CALL | R_ARM_JUMP24 => arm_branch(r, site, sym, tramp),
+        | R_ARM_THM_ALU_ABS_G3 => thumb_alu_abs(e, site, sym),
+        R_ARM_THM_PC8 | R_ARM_THM_PC12 | R_ARM_THM_ALU_PREL_11_0 => thumb_literal(e, site, sym),
+        R_ARM_CALL | R_ARM_JUMP24 => arm_branch(e, site, sym, tramp),
         R_ARM_MOVW_ABS_NC | R_ARM_MOVT_ABS | R_ARM_MOVW_PREL_NC | R_ARM_MOVT_PREL => {
-            arm_mov(r, site, sym)
+            arm_mov(e, site, sym)
         }
-        _ => Err(site.unsupported(r, name(r.kind))),
+        _ => Err(site.unsupported(&e.reloc(), name(e.kind()))),
     }
 }
 
 /// [`Site::overflow`] under this back-end's name of `r`'s type.
-fn overflow(r: &Reloc, site: &Site<'_>, value: i64) -> Error {
-    site.overflow(r, name(r.kind), value)
+fn overflow(e: Rel32, site: &Site<'_>, value: i64) -> Error {
+    site.overflow(&e.reloc(), name(e.kind()), value)
 }
 
 /// `S + A - P` for relocation `r` at `site` with addend `a`.
-fn pcrel(r: &Reloc, site: &Site<'_>, sym: &Target, a: i64) -> i64 {
+fn pcrel(e: Rel32, site: &Site<'_>, sym: &Target, a: i64) -> i64 {
     (sym.value as i64)
         .wrapping_add(a)
-        .wrapping_sub(site.place(r.offset) as i64)
+        .wrapping_sub(site.place(e.offset.into()) as i64)
 }
 
 /// The AAELF32 name of a relocation type.
@@ -242,75 +242,78 @@ const ARM_PC_BIAS: i64 = 8;
 const ARM_VENEER_KEY: u64 = 1 << 32;
 
 /// `R_ARM_REL32`, `R_ARM_PREL31` (exception tables): PC-relative data words.
-fn data(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
-    let w = get_u32(site.word(r.offset)?);
-    let v = if RelocationType(r.kind) == R_ARM_REL32 {
-        let a = r.addend.unwrap_or(w as i32 as i64);
-        pcrel(r, site, sym, a) as u32
+fn data(e: Rel32, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
+    let w = get_u32(site.word32(e.offset)?);
+    let v = if RelocationType(e.kind()) == R_ARM_REL32 {
+        let a = e.addend.map_or(w as i32 as i64, i64::from);
+        pcrel(e, site, sym, a) as u32
     } else {
-        let a = r.addend.unwrap_or(sign_extend(w.into(), 31));
-        let v = pcrel(r, site, sym, a);
+        let a = e.addend.map_or(sign_extend(w.into(), 31), i64::from);
+        let v = pcrel(e, site, sym, a);
         if !fits_signed(v, 31) {
-            return Err(overflow(r, site, v));
+            return Err(overflow(e, site, v));
         }
         (w & 0x8000_0000) | (v as u32 & 0x7fff_ffff)
     };
-    put_u32(site.word(r.offset)?, v);
+    put_u32(site.word32(e.offset)?, v);
     Ok(())
 }
 
 /// `R_ARM_THM_JUMP19` (`B<cond>.W`), `R_ARM_THM_JUMP11` (`B`), `R_ARM_THM_JUMP8` (`B<cond>`):
 /// branches within the extension, no veneer.
-fn thumb_short_branch(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
-    let t = RelocationType(r.kind);
+fn thumb_short_branch(e: Rel32, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
+    let t = RelocationType(e.kind());
     if t == R_ARM_THM_JUMP19 {
-        let f = site.word(r.offset)?;
+        let f = site.word32(e.offset)?;
         let (hw1, hw2) = halves(f);
-        let a = r.addend.unwrap_or_else(|| thumb_b_cond_offset(hw1, hw2));
-        let v = pcrel(r, site, sym, a) & !1;
+        let a = e
+            .addend
+            .map_or_else(|| thumb_b_cond_offset(hw1, hw2), i64::from);
+        let v = pcrel(e, site, sym, a) & !1;
         if !fits_signed(v, 21) {
-            return Err(overflow(r, site, v));
+            return Err(overflow(e, site, v));
         }
         let (hw1, hw2) = encode_thumb_b_cond(hw1, hw2, v);
-        write_halves(site.word(r.offset)?, hw1, hw2);
+        write_halves(site.word32(e.offset)?, hw1, hw2);
         return Ok(());
     }
     let bits = if t == R_ARM_THM_JUMP11 { 11 } else { 8 };
     let mask = (1u16 << bits) - 1;
-    let hw = get_u16(site.field(r.offset, 2)?);
-    let a = r
-        .addend
-        .unwrap_or_else(|| sign_extend(u64::from(hw & mask) << 1, bits + 1));
-    let v = pcrel(r, site, sym, a) & !1;
+    let hw = get_u16(site.field(e.offset.into(), 2)?);
+    let a = e.addend.map_or_else(
+        || sign_extend(u64::from(hw & mask) << 1, bits + 1),
+        i64::from,
+    );
+    let v = pcrel(e, site, sym, a) & !1;
     if !fits_signed(v, bits + 1) {
-        return Err(overflow(r, site, v));
+        return Err(overflow(e, site, v));
     }
     put_u16(
-        site.field(r.offset, 2)?,
+        site.field(e.offset.into(), 2)?,
         (hw & !mask) | ((v >> 1) as u16 & mask),
     );
     Ok(())
 }
 
 /// Thumb `MOVW`/`MOVT` (T3): half of `S + A` or `S + A - P`.
-fn thumb_mov(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
-    let (hw1, hw2) = halves(site.word(r.offset)?);
-    let a = r
+fn thumb_mov(e: Rel32, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
+    let (hw1, hw2) = halves(site.word32(e.offset)?);
+    let a = e
         .addend
-        .unwrap_or_else(|| i64::from(thumb_mov_imm16(hw1, hw2) as i16));
-    let v = mov_value(r, site, sym, a);
+        .map_or_else(|| i64::from(thumb_mov_imm16(hw1, hw2) as i16), i64::from);
+    let v = mov_value(e, site, sym, a);
     let (hw1, hw2) = encode_thumb_mov_imm16(hw1, hw2, v);
-    write_halves(site.word(r.offset)?, hw1, hw2);
+    write_halves(site.word32(e.offset)?, hw1, hw2);
     Ok(())
 }
 
 /// `MOVS`/`ADDS Rd, #imm8` building an address a byte at a time (ARMv6-M execute-only code):
 /// byte `G0..G3` of `S + A`. The REL addend is the imm8 itself, as ld reads it.
-fn thumb_alu_abs(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
-    let f = site.field(r.offset, 2)?;
+fn thumb_alu_abs(e: Rel32, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
+    let f = site.field(e.offset.into(), 2)?;
     let hw = get_u16(f);
-    let a = r.addend.unwrap_or(i64::from(hw & 0xff));
-    let shift = 8 * (r.kind - R_ARM_THM_ALU_ABS_G0_NC.0);
+    let a = e.addend.map_or(i64::from(hw & 0xff), i64::from);
+    let shift = 8 * (e.kind() - R_ARM_THM_ALU_ABS_G0_NC.0);
     let byte = ((sym.value as i64 + a) as u32 >> shift) as u16 & 0xff;
     put_u16(f, (hw & 0xff00) | byte);
     Ok(())
@@ -319,35 +322,35 @@ fn thumb_alu_abs(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Err
 /// Thumb PC-relative literals, from `Align(PC, 4)`: `R_ARM_THM_PC8` (`ADR`/`LDR` narrow, imm8
 /// words), `R_ARM_THM_PC12` (`LDR` wide, U bit and imm12), `R_ARM_THM_ALU_PREL_11_0` (`ADR.W`:
 /// `ADDW`/`SUBW Rd, PC, #imm12`, the sign picks the instruction).
-fn thumb_literal(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
-    let t = RelocationType(r.kind);
-    let p = site.place(r.offset) as i64;
+fn thumb_literal(e: Rel32, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
+    let t = RelocationType(e.kind());
+    let p = site.place(e.offset.into()) as i64;
     let from_pa = |a: i64| (sym.value as i64) + a - (p & !3);
     if t == R_ARM_THM_PC8 {
-        let hw = get_u16(site.field(r.offset, 2)?);
-        let a = r
+        let hw = get_u16(site.field(e.offset.into(), 2)?);
+        let a = e
             .addend
-            .unwrap_or_else(|| ((i64::from(hw & 0xff) << 2) + 4) % 0x400 - 4);
+            .map_or_else(|| ((i64::from(hw & 0xff) << 2) + 4) % 0x400 - 4, i64::from);
         let v = from_pa(a);
         if !(0..0x400).contains(&v) {
-            return Err(overflow(r, site, v));
+            return Err(overflow(e, site, v));
         }
         put_u16(
-            site.field(r.offset, 2)?,
+            site.field(e.offset.into(), 2)?,
             (hw & 0xff00) | ((v as u16 & 0x3fc) >> 2),
         );
         return Ok(());
     }
-    let (hw1, hw2) = halves(site.word(r.offset)?);
+    let (hw1, hw2) = halves(site.word32(e.offset)?);
     let (a, neg) = if t == R_ARM_THM_PC12 {
         (i64::from(hw2 & 0xfff), hw1 & 0x80 == 0)
     } else {
         (i64::from(thumb_imm12(hw1, hw2)), hw1 & 0x00f0 != 0)
     };
-    let a = r.addend.unwrap_or(if neg { -a } else { a });
+    let a = e.addend.map_or(if neg { -a } else { a }, i64::from);
     let v = from_pa(a);
     if v.unsigned_abs() >= 0x1000 {
-        return Err(overflow(r, site, v));
+        return Err(overflow(e, site, v));
     }
     let imm = v.unsigned_abs() as u16;
     let (hw1, hw2) = if t == R_ARM_THM_PC12 {
@@ -358,26 +361,26 @@ fn thumb_literal(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Err
         let op = if v < 0 { 0x00a0 } else { 0 };
         encode_thumb_imm12(hw1 & !0x00f0 | op, hw2, imm)
     };
-    write_halves(site.word(r.offset)?, hw1, hw2);
+    write_halves(site.word32(e.offset)?, hw1, hw2);
     Ok(())
 }
 
 /// ARM `BL`/`BLX`/`B` (`R_ARM_CALL`, `R_ARM_JUMP24`): direct in reach, else through an ARM
 /// veneer (also for a `B` that would have to change state).
 fn arm_branch(
-    r: &Reloc,
+    e: Rel32,
     site: &mut Site<'_>,
     sym: &Target,
     tramp: &mut Trampolines,
 ) -> Result<(), Error> {
-    let call = RelocationType(r.kind) == R_ARM_CALL;
-    let w = get_u32(site.word(r.offset)?);
+    let call = RelocationType(e.kind()) == R_ARM_CALL;
+    let w = get_u32(site.word32(e.offset)?);
     if call && sym.weak_zero {
-        put_u32(site.word(r.offset)?, 0xe1a0_0000); // mov r0, r0
+        put_u32(site.word32(e.offset)?, 0xe1a0_0000); // mov r0, r0
         return Ok(());
     }
-    let p = site.place(r.offset) as i64;
-    let a = r.addend.unwrap_or_else(|| arm_branch_offset(w));
+    let p = site.place(e.offset.into()) as i64;
+    let a = e.addend.map_or_else(|| arm_branch_offset(w), i64::from);
     let dest = sym.value as i64 + a + ARM_PC_BIAS;
     let thumb_target = dest & 1 != 0;
     let v = dest - (p + 8);
@@ -397,29 +400,32 @@ fn arm_branch(
             // No slot left: the area has one per import, enough for every call out of reach,
             // but a branch that only has to change state (to a local function) may find none.
             return Err(if fits_signed(v, 26) {
-                site.unsupported(r, "R_ARM_JUMP24 (B to Thumb code, no veneer slot left)")
+                site.unsupported(
+                    &e.reloc(),
+                    "R_ARM_JUMP24 (B to Thumb code, no veneer slot left)",
+                )
             } else {
-                overflow(r, site, v)
+                overflow(e, site, v)
             });
         };
         let v = veneer as i64 - (p + 8);
         if !fits_signed(v, 26) {
-            return Err(overflow(r, site, v));
+            return Err(overflow(e, site, v));
         }
         encode_arm_branch(if call { 0xeb00_0000 } else { w }, v)
     };
-    put_u32(site.word(r.offset)?, w);
+    put_u32(site.word32(e.offset)?, w);
     Ok(())
 }
 
 /// ARM `MOVW`/`MOVT`: half of `S + A` or `S + A - P`.
-fn arm_mov(r: &Reloc, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
-    let w = get_u32(site.word(r.offset)?);
-    let a = r
+fn arm_mov(e: Rel32, site: &mut Site<'_>, sym: &Target) -> Result<(), Error> {
+    let w = get_u32(site.word32(e.offset)?);
+    let a = e
         .addend
-        .unwrap_or_else(|| i64::from(arm_mov_imm16(w) as i16));
-    let v = mov_value(r, site, sym, a);
-    put_u32(site.word(r.offset)?, encode_arm_mov_imm16(w, v));
+        .map_or_else(|| i64::from(arm_mov_imm16(w) as i16), i64::from);
+    let v = mov_value(e, site, sym, a);
+    put_u32(site.word32(e.offset)?, encode_arm_mov_imm16(w, v));
     Ok(())
 }
 
@@ -504,7 +510,11 @@ fn thumb_bl_word(w: u32, v: i32, blx: bool) -> u32 {
     let x = u ^ (v >> 31) as u32;
     // Each field written over its bits (`bfi` on Thumb-2, no mask constants).
     let put = |r: u32, mask: u32, bits: u32| (r & !mask) | (bits & mask);
-    let r = if blx { w & !0x1000_0000 } else { w | 0x1000_0000 };
+    let r = if blx {
+        w & !0x1000_0000
+    } else {
+        w | 0x1000_0000
+    };
     let r = put(r, 0x3ff, u >> 12);
     let r = put(r, 0x400, u >> 14);
     let r = put(r, 0x07ff_0000, u << 15);
@@ -546,14 +556,14 @@ fn thumb_branch_error(e: Rel32, section: u32, had_veneer: bool, v: i32) -> Error
 
 /// The 16-bit immediate that `MOVW`/`MOVT` relocations write: the low or high half of
 /// `S + A` or `S + A - P`.
-fn mov_value(r: &Reloc, site: &Site<'_>, sym: &Target, a: i64) -> u16 {
-    let v = match RelocationType(r.kind) {
+fn mov_value(e: Rel32, site: &Site<'_>, sym: &Target, a: i64) -> u16 {
+    let v = match RelocationType(e.kind()) {
         R_ARM_THM_MOVW_PREL_NC | R_ARM_THM_MOVT_PREL | R_ARM_MOVW_PREL_NC | R_ARM_MOVT_PREL => {
-            pcrel(r, site, sym, a)
+            pcrel(e, site, sym, a)
         }
         _ => sym.value as i64 + a,
     };
-    match RelocationType(r.kind) {
+    match RelocationType(e.kind()) {
         R_ARM_THM_MOVT_ABS | R_ARM_THM_MOVT_PREL | R_ARM_MOVT_ABS | R_ARM_MOVT_PREL => {
             (v >> 16) as u16
         }

@@ -366,18 +366,6 @@ impl Site<'_> {
         }
     }
 
-    /// The 4 bytes at `offset` (the common field), or an error naming the relocation.
-    #[cfg_attr(not(feature = "arch-arm"), allow(dead_code))]
-    #[inline]
-    pub(crate) fn word(&mut self, offset: u64) -> Result<&mut [u8; 4], Error> {
-        let start = usize::try_from(offset).unwrap_or(usize::MAX);
-        let section = self.section;
-        self.bytes
-            .get_mut(start..start.wrapping_add(4))
-            .and_then(|f| <&mut [u8; 4]>::try_from(f).ok())
-            .ok_or_else(|| outside(section, offset))
-    }
-
     /// The 4 bytes at `offset` of a 32-bit entry.
     #[cfg_attr(not(feature = "arch-arm"), allow(dead_code))]
     #[inline(always)]
