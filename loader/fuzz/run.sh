@@ -13,7 +13,10 @@ if command -v arm-none-eabi-gcc >/dev/null; then
   cargo run -q --manifest-path ../../host-push/Cargo.toml -- pack corpus/load_bytes/hello.arm.o -o corpus/load_bytes/hello.arm.packed.o
 fi
 if command -v riscv64-unknown-elf-gcc >/dev/null; then
-  riscv64-unknown-elf-gcc -march=rv32imac -mabi=ilp32 -Os -c ../../examples/sample/hello.c -o corpus/load_bytes/hello.rv32.o
+  # No C library headers in that toolchain: the sample with its three declarations instead.
+  sed -e 's/#include <stdio.h>/int puts(const char *); int snprintf(char *, unsigned, const char *, ...);/' \
+      -e 's/#include <string.h>/unsigned strlen(const char *);/' ../../examples/sample/hello.c |
+    riscv64-unknown-elf-gcc -march=rv32imac -mabi=ilp32 -Os -ffreestanding -x c -c - -o corpus/load_bytes/hello.rv32.o
   cargo run -q --manifest-path ../../host-push/Cargo.toml -- pack corpus/load_bytes/hello.rv32.o -o corpus/load_bytes/hello.rv32.packed.o
 fi
 export RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
