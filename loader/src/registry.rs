@@ -102,8 +102,10 @@ impl<P: MemoryProvider, R: Resolve, const N: usize> Registry<P, R, N> {
         Ok(free)
     }
 
-    /// LLEXT's load of a name already loaded: its use count goes up, nothing is read.
-    fn reuse(&mut self, name: &str) -> Option<usize> {
+    /// LLEXT's load of a name already loaded: its use count goes up, nothing is read; `None`
+    /// when no extension of that name is loaded. A load driven through [`Registry::loader`]
+    /// asks this first.
+    pub fn reuse(&mut self, name: &str) -> Option<usize> {
         let i = self.find(name)?;
         let e = self.slots[i].as_mut()?;
         e.use_count = e.use_count.saturating_add(1);

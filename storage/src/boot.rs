@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::name::ExtName;
 use crate::read;
 use crate::record::{Entry, Image, State};
-use crate::source::{CheckingSource, SlotReader};
+use crate::source::{SlotReader, load_streamed};
 use crate::storage::Storage;
 
 /// Why a version did not come up.
@@ -444,11 +444,11 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
             expected: img.crc,
             found,
         };
-        let mut src = CheckingSource::new(self.catalog.flash(), base, img.len);
-        let loaded = reg.load(name.as_str(), &mut src, params, on_report).await;
-        let result = match loaded {
-            Ok(index) => {
-                let found = src.finish().await.map_err(Error::Flash)?;
+        let flash = self.catalog.flash();
+        let loaded = load_streamed(flash, base, img.len, reg, name.as_str(), params, on_report);
+        let loaded = loaded.await;
+        let result = match loaded.map_err(Error::Flash)? {
+            Ok((index, found)) => {
                 if found == img.crc {
                     Ok(index)
                 } else {

@@ -1,9 +1,13 @@
-//! Installed images as loader sources: a seekable reader of a slot, and the forward-only
-//! source boot uses, which checks the CRC in the same pass as the load.
+//! Installed images as loader input: a seekable reader of a slot, and the forward-only load boot
+//! uses, which checks the CRC in the same pass as the load.
 
 use embedded_io_async::{ErrorKind, ErrorType, Read, Seek, SeekFrom};
 use embedded_storage_async::nor_flash::{NorFlashError, ReadNorFlash};
-use llext_loader::source::Source;
+use llext_loader::extension::Extension;
+use llext_loader::load::{Need, Streamed};
+use llext_loader::memory::MemoryProvider;
+use llext_loader::symbols::Resolve;
+use llext_loader::{LoadParams, Registry, Report};
 
 use crate::read::{self, CRC32, Digest};
 
@@ -112,80 +116,103 @@ impl<F: ReadNorFlash> Seek for SlotReader<'_, F> {
     }
 }
 
-/// A forward-only source over one image that feeds every byte it passes into a CRC, so boot
-/// reads the image once: to load it and to check it.
-pub(crate) struct CheckingSource<'a, F> {
-    flash: &'a mut F,
+/// Loads the `len`-byte image at `base` as `name` through the loader's state machine, reading
+/// flash forward once and feeding every byte into a CRC, so boot reads an image once: to load it
+/// and to check it. The machine's needs are read straight into where they go (no copy); bytes
+/// between needs only pass through the CRC. On success: the registry slot and the CRC of the
+/// whole image (the bytes after the last need are read too). A load error (a flash read failing
+/// during the load is `Error::Io`) has given back every byte the load took; the outer error is a
+/// flash read failing after the load.
+pub(crate) async fn load_streamed<
+    F: ReadNorFlash,
+    P: MemoryProvider,
+    R: Resolve,
+    const M: usize,
+>(
+    flash: &mut F,
     base: u32,
     len: u32,
+    reg: &mut Registry<P, R, M>,
+    name: &str,
+    params: &LoadParams,
+    report: &mut dyn FnMut(Report<'_>),
+) -> Result<Result<(usize, u32), llext_loader::Error>, F::Error> {
+    let mut digest = CRC32.digest();
+    let mut pos = 0u32;
+    let index = match reg.reuse(name) {
+        Some(i) => i,
+        None => {
+            let loaded = feed(
+                flash,
+                base,
+                len,
+                reg,
+                name,
+                params,
+                report,
+                &mut digest,
+                &mut pos,
+            );
+            match loaded.await.and_then(|ext| reg.insert(ext)) {
+                Ok(i) => i,
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+    };
+    let at = base.saturating_add(pos);
+    read::crc_range(flash, at, len.saturating_sub(pos), &mut digest).await?;
+    Ok(Ok((index, digest.finalize())))
+}
+
+/// The load of [`load_streamed`]: each need read from flash into its place, `pos` the bytes
+/// read so far, all of them fed into `digest`.
+#[allow(clippy::too_many_arguments)]
+async fn feed<F: ReadNorFlash, P: MemoryProvider, R: Resolve, const M: usize>(
+    flash: &mut F,
+    base: u32,
+    len: u32,
+    reg: &mut Registry<P, R, M>,
+    name: &str,
+    params: &LoadParams,
+    report: &mut dyn FnMut(Report<'_>),
+    digest: &mut Digest,
+    pos: &mut u32,
+) -> Result<Extension, llext_loader::Error> {
+    let eof = llext_loader::Error::UnexpectedEof { offset: len.into() };
+    let mut l = reg.loader::<Streamed>(name, params)?;
+    let mut scratch = [0u8; 256];
+    while let Need::Bytes { offset, len: n } = l.need() {
+        let end = offset.checked_add(n as u64).ok_or(eof.clone())?;
+        if end > u64::from(len) {
+            return Err(eof);
+        }
+        // `offset` is not behind `pos`: a streamed load refuses to go back (stream order).
+        while u64::from(*pos) < offset {
+            let k = (offset - u64::from(*pos)).min(scratch.len() as u64) as usize;
+            read_at(flash, base, *pos, &mut scratch[..k]).await?;
+            digest.update(&scratch[..k]);
+            *pos += k as u32;
+        }
+        let dst = l.buffer();
+        read_at(flash, base, *pos, dst).await?;
+        digest.update(dst);
+        *pos += n as u32;
+        l.filled(report)?;
+    }
+    l.finish()
+}
+
+/// Reads `buf` from `pos` of the image at `base`, a failure as the loader's I/O error.
+async fn read_at<F: ReadNorFlash>(
+    flash: &mut F,
+    base: u32,
     pos: u32,
-    digest: Digest,
-}
-
-impl<'a, F: ReadNorFlash> CheckingSource<'a, F> {
-    pub fn new(flash: &'a mut F, base: u32, len: u32) -> Self {
-        Self {
-            flash,
-            base,
-            len,
-            pos: 0,
-            digest: CRC32.digest(),
-        }
-    }
-
-    /// Reads what the load did not, and returns the CRC of the whole image.
-    pub async fn finish(mut self) -> Result<u32, F::Error> {
-        // `pos <= len` always, and `base + len` was checked when the image was installed.
-        let rest = self.len.saturating_sub(self.pos);
-        let at = self.base.saturating_add(self.pos);
-        read::crc_range(self.flash, at, rest, &mut self.digest).await?;
-        Ok(self.digest.finalize())
-    }
-}
-
-impl<F: ReadNorFlash> Source for CheckingSource<'_, F> {
-    async fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), llext_loader::Error> {
-        let end = u64::from(self.pos).checked_add(buf.len() as u64);
-        let at = flash_addr(self.base, self.pos, buf.len());
-        let (Some(at), Some(end)) = (at, end) else {
-            return Err(llext_loader::Error::UnexpectedEof {
-                offset: self.len.into(),
-            });
-        };
-        if end > u64::from(self.len) {
-            return Err(llext_loader::Error::UnexpectedEof {
-                offset: self.len.into(),
-            });
-        }
-        read::read(self.flash, at, buf)
-            .await
-            .map_err(|e| llext_loader::Error::Io {
-                kind: kind(&e),
-                offset: self.pos.into(),
-            })?;
-        self.digest.update(buf);
-        self.pos += buf.len() as u32;
-        Ok(())
-    }
-
-    async fn seek_to(&mut self, offset: u64) -> Result<(), llext_loader::Error> {
-        if offset < u64::from(self.pos) {
-            return Err(llext_loader::Error::NotForward {
-                offset,
-                position: self.pos.into(),
-            });
-        }
-        let mut scratch = [0u8; 256];
-        while u64::from(self.pos) < offset {
-            let n = (offset - u64::from(self.pos)).min(scratch.len() as u64) as usize;
-            self.read_exact(&mut scratch[..n]).await?;
-        }
-        Ok(())
-    }
-
-    fn position(&self) -> u64 {
-        self.pos.into()
-    }
-
-    type Names = llext_loader::source::Streamed;
+    buf: &mut [u8],
+) -> Result<(), llext_loader::Error> {
+    let io = |kind| llext_loader::Error::Io {
+        kind,
+        offset: pos.into(),
+    };
+    let at = flash_addr(base, pos, buf.len()).ok_or(io(ErrorKind::InvalidInput))?;
+    read::read(flash, at, buf).await.map_err(|e| io(kind(&e)))
 }
