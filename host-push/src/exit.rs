@@ -97,13 +97,26 @@ impl Failure {
                 )
                 .hint(fix)
             }
+            ClientError::NoAnswer { port, waited } if port.starts_with("tcp:") => Self::new(
+                UNREACHABLE,
+                format!(
+                    "the device on {port} took the connection but did not answer within {:.1} s",
+                    waited.as_secs_f64()
+                ),
+            )
+            .hint(
+                "it serves one host at a time: is another host connected (a running `host-push monitor`)? \
+                 It drops an idle host after its idle timeout (sim-device: 30 s). Else it is not running \
+                 the llext firmware (or sim-device)",
+            ),
             ClientError::NoAnswer { port, waited } => Self::new(
                 UNREACHABLE,
                 format!(
                     "no device answered on {port} within {:.1} s: is it running the llext firmware (or sim-device), and is the baud rate right (--baud)?",
                     waited.as_secs_f64()
                 ),
-            ),
+            )
+            .hint("the device serves one host at a time: close any other program on the port (a running `host-push monitor`)"),
             ClientError::VersionMismatch { device, host } => Self::new(
                 UNREACHABLE,
                 format!(

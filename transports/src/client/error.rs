@@ -93,7 +93,7 @@ impl fmt::Display for ClientError {
             ),
             ClientError::NoAnswer { port, waited } => write!(
                 f,
-                "no device answered on {port} within {:.1} s: check that the firmware (or sim-device) is running, that this is its port, and the baud rate",
+                "no device answered on {port} within {:.1} s: check that the firmware (or sim-device) is running, that this is its port, the baud rate, and that no other host holds it (a device serves one host at a time)",
                 waited.as_secs_f64()
             ),
             ClientError::VersionMismatch { device, host } => write!(
