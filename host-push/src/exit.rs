@@ -142,10 +142,15 @@ impl Failure {
                     format!("{doing}: the device said: {cause} [{}]", code.name()),
                 );
                 f.device = Some(code);
-                match (too_long, device_hint(code)) {
-                    (Some(max), _) => f.hint(format!("pass --timeout-ms {max} or less")),
-                    (None, Some(h)) => f.hint(h),
-                    (None, None) => f,
+                // A symbol name too long is said in full by the cause: no hint about symbols.
+                let hint = match (too_long, &cause) {
+                    (Some(max), _) => Some(format!("pass --timeout-ms {max} or less")),
+                    (None, Cause::SymbolTooLong { .. }) => None,
+                    (None, _) => device_hint(code).map(str::to_string),
+                };
+                match hint {
+                    Some(h) => f.hint(h),
+                    None => f,
                 }
             }
             e @ (ClientError::Timeout { .. }

@@ -314,6 +314,12 @@ fn device_errors_exit_4_with_the_device_message() {
         v["error"].as_str().unwrap().contains("no_such_function"),
         "{v}"
     );
+    // A name too long says so, without the hint about what a callable symbol is.
+    let long = "f".repeat(200);
+    let r = host_push(&["call", "calls", &long, "--port", &dev.address]);
+    assert_eq!(r.code, 4, "{r}");
+    assert!(r.stderr.contains("longer than 128 bytes"), "{r}");
+    assert!(!r.stderr.contains("hint"), "{r}");
 }
 
 #[test]
