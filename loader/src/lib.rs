@@ -19,6 +19,7 @@ pub mod link;
 pub mod load;
 pub mod memory;
 mod name;
+pub mod outline;
 pub mod registry;
 pub mod source;
 pub mod symbols;

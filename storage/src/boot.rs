@@ -2,6 +2,7 @@
 //! come up, roll back those that do not, and report each outcome.
 
 use core::fmt;
+use llext_loader::outline::outlined;
 
 use embedded_storage_async::nor_flash::NorFlash;
 use llext_loader::memory::MemoryProvider;
@@ -483,10 +484,16 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
         Ok(result)
     }
 
-    async fn set_state(&mut self, i: usize, state: State) -> Result<(), Error<F::Error>> {
-        let mut e = self.catalog.entries[i].expect("exists");
-        e.active.state = state;
-        self.catalog.put(i, Some(e)).await
+    fn set_state(
+        &mut self,
+        i: usize,
+        state: State,
+    ) -> impl Future<Output = Result<(), Error<F::Error>>> + '_ {
+        outlined(async move {
+            let mut e = self.catalog.entries[i].expect("exists");
+            e.active.state = state;
+            self.catalog.put(i, Some(e)).await
+        })
     }
 
     /// Records the extensions entry `i` linked against (registry slot `index`) as its

@@ -4,6 +4,7 @@
 //! item written to the map, which `sequential-storage` makes atomic across power loss.
 
 use core::ops::Range;
+use llext_loader::outline::outlined;
 
 use embedded_storage_async::nor_flash::NorFlash;
 use sequential_storage::cache::{Cache, Uncached};
@@ -101,21 +102,33 @@ impl<F: NorFlash, const N: usize> Catalog<F, N> {
     }
 
     /// Writes entry `i` (`None` removes it): one map item.
-    pub async fn put(&mut self, i: usize, entry: Option<Entry>) -> Result<(), Error<F::Error>> {
-        let rec = entry.map_or(Record::Removed, Record::Entry);
-        self.map
-            .store_item(&mut self.buf, &(i as u8 + 1), &rec)
-            .await?;
-        self.entries[i] = entry;
-        Ok(())
+    /// Awaited at many places: polled out of line, one copy for all of them.
+    pub fn put(
+        &mut self,
+        i: usize,
+        entry: Option<Entry>,
+    ) -> impl Future<Output = Result<(), Error<F::Error>>> + '_ {
+        outlined(async move {
+            let rec = entry.map_or(Record::Removed, Record::Entry);
+            self.map
+                .store_item(&mut self.buf, &(i as u8 + 1), &rec)
+                .await?;
+            self.entries[i] = entry;
+            Ok(())
+        })
     }
 
     /// Writes the install record (`None` clears it): one map item.
-    pub async fn put_install(&mut self, rec: Option<InstallRecord>) -> Result<(), Error<F::Error>> {
-        let r = rec.map_or(Record::Removed, Record::Install);
-        self.map.store_item(&mut self.buf, &INSTALL_KEY, &r).await?;
-        self.install = rec;
-        Ok(())
+    pub fn put_install(
+        &mut self,
+        rec: Option<InstallRecord>,
+    ) -> impl Future<Output = Result<(), Error<F::Error>>> + '_ {
+        outlined(async move {
+            let r = rec.map_or(Record::Removed, Record::Install);
+            self.map.store_item(&mut self.buf, &INSTALL_KEY, &r).await?;
+            self.install = rec;
+            Ok(())
+        })
     }
 
     /// The flash (the map only touches its own range).

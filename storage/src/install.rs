@@ -3,6 +3,7 @@
 //! erase page, so an install cut by a reset resumes from the last whole page.
 
 use embedded_storage_async::nor_flash::NorFlash;
+use llext_loader::outline::outlined;
 
 use crate::error::Error;
 use crate::name::ExtName;
@@ -287,177 +288,187 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
 
 /// Programs what is still buffered and checks the CRC of what arrived and of what reads back
 /// from the slot; on a mismatch the install is dropped (its slot free again).
-pub(crate) async fn verified<F: NorFlash, const N: usize>(
+pub(crate) fn verified<F: NorFlash, const N: usize>(
     st: &mut Storage<F, N>,
-) -> Result<InstallRecord, Error<F::Error>> {
-    let s = st.complete_session()?;
-    let base = st.layout.slot(s.rec.slot).start;
-    if s.flushed < s.received {
-        flush(st, base).await?;
-    }
-    let s = st.session.as_ref().ok_or(Error::NoInstall)?;
-    let rec = s.rec;
-    let found = s.digest.clone().finalize();
-    if found != rec.crc {
-        let err = Error::CrcMismatch {
-            expected: rec.crc,
-            found,
-        };
-        return Err(drop_install(st, err).await);
-    }
-    let found = read::crc_of(st.catalog.flash(), base, rec.len)
-        .await
-        .map_err(Error::Flash)?;
-    if found != rec.crc {
-        let err = Error::VerifyFailed {
-            expected: rec.crc,
-            found,
-        };
-        return Err(drop_install(st, err).await);
-    }
-    Ok(rec)
+) -> impl Future<Output = Result<InstallRecord, Error<F::Error>>> + '_ {
+    outlined(async move {
+        let s = st.complete_session()?;
+        let base = st.layout.slot(s.rec.slot).start;
+        if s.flushed < s.received {
+            flush(st, base).await?;
+        }
+        let s = st.session.as_ref().ok_or(Error::NoInstall)?;
+        let rec = s.rec;
+        let found = s.digest.clone().finalize();
+        if found != rec.crc {
+            let err = Error::CrcMismatch {
+                expected: rec.crc,
+                found,
+            };
+            return Err(drop_install(st, err).await);
+        }
+        let found = read::crc_of(st.catalog.flash(), base, rec.len)
+            .await
+            .map_err(Error::Flash)?;
+        if found != rec.crc {
+            let err = Error::VerifyFailed {
+                expected: rec.crc,
+                found,
+            };
+            return Err(drop_install(st, err).await);
+        }
+        Ok(rec)
+    })
 }
 
 /// The switch: the entry of `name` gets `image` as its active version (pending, its version
 /// counted up unless the install chose one), the version it replaces kept to roll back to; one
 /// item write. Then the install record is cleared.
-pub(crate) async fn switch<F: NorFlash, const N: usize>(
+pub(crate) fn switch<F: NorFlash, const N: usize>(
     st: &mut Storage<F, N>,
     name: ExtName,
     mut image: Image,
-) -> Result<Installed, Error<F::Error>> {
-    let existing = st.catalog.find(name.as_str());
-    let s = st.session.as_ref().ok_or(Error::NoInstall)?;
-    let old = existing.and_then(|i| st.catalog.entries[i]);
-    image.version = s
-        .version
-        .unwrap_or_else(|| old.map_or(1, |e| e.active.version.wrapping_add(1)));
-    // Keep the confirmed version this one replaces, unless it is this same image (being
-    // reinstalled over a damaged copy): then keep what was kept before.
-    let previous = old.and_then(|e| match e.active.state {
-        State::Confirmed if (e.active.len, e.active.crc) != (image.len, image.crc) => {
-            Some(e.active)
-        }
-        _ => e.previous,
-    });
-    let entry = Entry {
-        name,
-        boot: s.boot,
-        deps: if s.deps.is_empty() {
-            old.map_or(Deps::EMPTY, |e| e.deps)
-        } else {
-            s.deps
-        },
-        active: image,
-        previous,
-    };
-    let i = existing
-        .or_else(|| st.catalog.free_index())
-        .ok_or(Error::CatalogFull)?;
-    st.catalog.put(i, Some(entry)).await?;
-    st.session = None;
-    st.catalog.put_install(None).await?;
-    Ok(Installed {
-        entry,
-        unchanged: false,
+) -> impl Future<Output = Result<Installed, Error<F::Error>>> + '_ {
+    outlined(async move {
+        let existing = st.catalog.find(name.as_str());
+        let s = st.session.as_ref().ok_or(Error::NoInstall)?;
+        let old = existing.and_then(|i| st.catalog.entries[i]);
+        image.version = s
+            .version
+            .unwrap_or_else(|| old.map_or(1, |e| e.active.version.wrapping_add(1)));
+        // Keep the confirmed version this one replaces, unless it is this same image (being
+        // reinstalled over a damaged copy): then keep what was kept before.
+        let previous = old.and_then(|e| match e.active.state {
+            State::Confirmed if (e.active.len, e.active.crc) != (image.len, image.crc) => {
+                Some(e.active)
+            }
+            _ => e.previous,
+        });
+        let entry = Entry {
+            name,
+            boot: s.boot,
+            deps: if s.deps.is_empty() {
+                old.map_or(Deps::EMPTY, |e| e.deps)
+            } else {
+                s.deps
+            },
+            active: image,
+            previous,
+        };
+        let i = existing
+            .or_else(|| st.catalog.free_index())
+            .ok_or(Error::CatalogFull)?;
+        st.catalog.put(i, Some(entry)).await?;
+        st.session = None;
+        st.catalog.put_install(None).await?;
+        Ok(Installed {
+            entry,
+            unchanged: false,
+        })
     })
 }
 
 /// Drops the install after a failed check and returns `err` (or the flash error clearing it).
-pub(crate) async fn drop_install<F: NorFlash, const N: usize>(
+pub(crate) fn drop_install<F: NorFlash, const N: usize>(
     st: &mut Storage<F, N>,
     err: Error<F::Error>,
-) -> Error<F::Error> {
-    st.session = None;
-    match st.catalog.put_install(None).await {
-        Ok(()) => err,
-        Err(e) => e,
-    }
+) -> impl Future<Output = Error<F::Error>> + '_ {
+    outlined(async move {
+        st.session = None;
+        match st.catalog.put_install(None).await {
+            Ok(()) => err,
+            Err(e) => e,
+        }
+    })
 }
 
 /// Programs what is buffered (padding a last partial word with `0xff`), erasing pages just
 /// before they are first written, and records progress at each whole page.
-pub(crate) async fn flush<F: NorFlash, const N: usize>(
+pub(crate) fn flush<F: NorFlash, const N: usize>(
     st: &mut Storage<F, N>,
     base: u32,
-) -> Result<(), Error<F::Error>> {
-    let page = F::ERASE_SIZE as u32;
-    let s = st.session.as_mut().ok_or(Error::NoInstall)?;
-    let n = (s.received - s.flushed) as usize;
-    let padded = n.next_multiple_of(F::WRITE_SIZE);
-    s.buf[n..padded].fill(0xff);
-    let end = s.flushed + padded as u32;
-    let flash = st.catalog.flash();
-    while s.erased_to < end {
+) -> impl Future<Output = Result<(), Error<F::Error>>> + '_ {
+    outlined(async move {
+        let page = F::ERASE_SIZE as u32;
+        let s = st.session.as_mut().ok_or(Error::NoInstall)?;
+        let n = (s.received - s.flushed) as usize;
+        let padded = n.next_multiple_of(F::WRITE_SIZE);
+        s.buf[n..padded].fill(0xff);
+        let end = s.flushed + padded as u32;
+        let flash = st.catalog.flash();
+        while s.erased_to < end {
+            flash
+                .erase(base + s.erased_to, base + s.erased_to + page)
+                .await
+                .map_err(Error::Flash)?;
+            s.erased_to += page;
+        }
         flash
-            .erase(base + s.erased_to, base + s.erased_to + page)
+            .write(base + s.flushed, &s.buf[..padded])
             .await
             .map_err(Error::Flash)?;
-        s.erased_to += page;
-    }
-    flash
-        .write(base + s.flushed, &s.buf[..padded])
-        .await
-        .map_err(Error::Flash)?;
-    s.digest.update(&s.buf[..n]);
-    s.flushed += n as u32;
-    if s.flushed % page == 0 && s.flushed < s.rec.len {
-        let rec = InstallRecord {
-            written: s.flushed,
-            prefix_crc: s.digest.clone().finalize(),
-            ..s.rec
-        };
-        s.rec = rec;
-        st.catalog.put_install(Some(rec)).await?;
-    }
-    Ok(())
+        s.digest.update(&s.buf[..n]);
+        s.flushed += n as u32;
+        if s.flushed % page == 0 && s.flushed < s.rec.len {
+            let rec = InstallRecord {
+                written: s.flushed,
+                prefix_crc: s.digest.clone().finalize(),
+                ..s.rec
+            };
+            s.rec = rec;
+            st.catalog.put_install(Some(rec)).await?;
+        }
+        Ok(())
+    })
 }
 
 /// A free slot for an install of entry `for_entry`: a slot nothing uses, searched from after
 /// the entry's active slot (spreading wear), else the fallback (previous version of a confirmed
 /// extension) of this entry, else of another; a reclaimed fallback is dropped from its entry
 /// first.
-pub(crate) async fn allocate<F: NorFlash, const N: usize>(
+pub(crate) fn allocate<F: NorFlash, const N: usize>(
     st: &mut Storage<F, N>,
     for_entry: Option<usize>,
     avoid: Option<u16>,
-) -> Result<u16, Error<F::Error>> {
-    let count = st.layout.slot_count;
-    let after = for_entry.and_then(|i| st.catalog.entries[i]).map_or_else(
-        || {
-            st.catalog
-                .entries
-                .iter()
-                .flatten()
-                .map(|e| e.active.slot + 1)
-                .max()
-                .unwrap_or(0)
-        },
-        |e| e.active.slot + 1,
-    );
-    // The abandoned install's slot (if any) counts as free: its record is about to be replaced.
-    if let Some(s) = (0..count)
-        .map(|k| (after + k) % count)
-        .find(|&s| !st.catalog.slot_used_by_entries(s) && Some(s) != avoid && !st.is_pinned(s))
-    {
-        return Ok(s);
-    }
-    let reclaimable = |e: &Entry| e.active.state == State::Confirmed && e.previous.is_some();
-    let victim = for_entry
-        .filter(|&i| st.catalog.entries[i].as_ref().is_some_and(reclaimable))
-        .or_else(|| {
-            st.catalog
-                .entries
-                .iter()
-                .position(|e| e.as_ref().is_some_and(reclaimable))
-        })
-        .ok_or(Error::NoFreeSlot)?;
-    let mut e = st.catalog.entries[victim].expect("found");
-    let slot = e.previous.take().expect("reclaimable").slot;
-    if st.is_pinned(slot) {
-        // Code of a loaded execute-in-place extension runs from it.
-        return Err(Error::NoFreeSlot);
-    }
-    st.catalog.put(victim, Some(e)).await?;
-    Ok(slot)
+) -> impl Future<Output = Result<u16, Error<F::Error>>> + '_ {
+    outlined(async move {
+        let count = st.layout.slot_count;
+        let after = for_entry.and_then(|i| st.catalog.entries[i]).map_or_else(
+            || {
+                st.catalog
+                    .entries
+                    .iter()
+                    .flatten()
+                    .map(|e| e.active.slot + 1)
+                    .max()
+                    .unwrap_or(0)
+            },
+            |e| e.active.slot + 1,
+        );
+        // The abandoned install's slot (if any) counts as free: its record is about to be replaced.
+        if let Some(s) = (0..count)
+            .map(|k| (after + k) % count)
+            .find(|&s| !st.catalog.slot_used_by_entries(s) && Some(s) != avoid && !st.is_pinned(s))
+        {
+            return Ok(s);
+        }
+        let reclaimable = |e: &Entry| e.active.state == State::Confirmed && e.previous.is_some();
+        let victim = for_entry
+            .filter(|&i| st.catalog.entries[i].as_ref().is_some_and(reclaimable))
+            .or_else(|| {
+                st.catalog
+                    .entries
+                    .iter()
+                    .position(|e| e.as_ref().is_some_and(reclaimable))
+            })
+            .ok_or(Error::NoFreeSlot)?;
+        let mut e = st.catalog.entries[victim].expect("found");
+        let slot = e.previous.take().expect("reclaimable").slot;
+        if st.is_pinned(slot) {
+            // Code of a loaded execute-in-place extension runs from it.
+            return Err(Error::NoFreeSlot);
+        }
+        st.catalog.put(victim, Some(e)).await?;
+        Ok(slot)
+    })
 }

@@ -2,6 +2,7 @@
 
 use crc::{CRC_32_ISO_HDLC, Crc};
 use embedded_storage_async::nor_flash::ReadNorFlash;
+use llext_loader::outline::outlined;
 
 /// The CRC table: 1 KiB by default, 16 KiB with the `fast-crc` feature (about 4× faster).
 #[cfg(not(feature = "fast-crc"))]
@@ -62,12 +63,14 @@ pub(crate) async fn crc_range<F: ReadNorFlash>(
 }
 
 /// The CRC-32 of `len` bytes of flash from `addr`.
-pub(crate) async fn crc_of<F: ReadNorFlash>(
+pub(crate) fn crc_of<F: ReadNorFlash>(
     flash: &mut F,
     addr: u32,
     len: u32,
-) -> Result<u32, F::Error> {
-    let mut d = CRC32.digest();
-    crc_range(flash, addr, len, &mut d).await?;
-    Ok(d.finalize())
+) -> impl Future<Output = Result<u32, F::Error>> + '_ {
+    outlined(async move {
+        let mut d = CRC32.digest();
+        crc_range(flash, addr, len, &mut d).await?;
+        Ok(d.finalize())
+    })
 }
