@@ -6,7 +6,6 @@ use llext_loader::outline::outlined;
 
 use embedded_storage_async::nor_flash::NorFlash;
 use llext_loader::memory::MemoryProvider;
-use llext_loader::source::SeekSource;
 use llext_loader::symbols::Resolve;
 use llext_loader::{Extension, LoadParams, Registry, Report};
 
@@ -14,7 +13,7 @@ use crate::error::Error;
 use crate::name::ExtName;
 use crate::read;
 use crate::record::{Entry, Image, State};
-use crate::source::{SlotReader, load_streamed};
+use crate::source::{load_seeked, load_streamed};
 use crate::storage::Storage;
 
 /// Why a version did not come up.
@@ -465,10 +464,10 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
                 if found != img.crc {
                     return Ok(Err(corrupt(found)));
                 }
-                let mut src = SeekSource::new(SlotReader::new(self.catalog.flash(), base, img.len));
-                reg.load(name.as_str(), &mut src, params, on_report)
-                    .await
-                    .map_err(Failure::Load)
+                let flash = self.catalog.flash();
+                let loaded =
+                    load_seeked(flash, base, img.len, reg, name.as_str(), params, on_report);
+                loaded.await.map_err(Failure::Load)
             }
             Err(err) => {
                 let found = read::crc_of(self.catalog.flash(), base, img.len)

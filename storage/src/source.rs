@@ -4,7 +4,7 @@
 use embedded_io_async::{ErrorKind, ErrorType, Read, Seek, SeekFrom};
 use embedded_storage_async::nor_flash::{NorFlashError, ReadNorFlash};
 use llext_loader::extension::Extension;
-use llext_loader::load::{Need, Streamed};
+use llext_loader::load::{Need, Seeked, Streamed};
 use llext_loader::memory::MemoryProvider;
 use llext_loader::symbols::Resolve;
 use llext_loader::{LoadParams, Registry, Report};
@@ -200,6 +200,44 @@ async fn feed<F: ReadNorFlash, P: MemoryProvider, R: Resolve, const M: usize>(
         l.filled(report)?;
     }
     l.finish()
+}
+
+/// Loads the `len`-byte image at `base` as `name` in any section order: each need of the
+/// loader's state machine read from flash where it is, into its place. The same results and
+/// errors as [`Registry::load`] over a [`SlotReader`] in a `SeekSource`, without their async
+/// drivers.
+pub(crate) async fn load_seeked<F: ReadNorFlash, P: MemoryProvider, R: Resolve, const M: usize>(
+    flash: &mut F,
+    base: u32,
+    len: u32,
+    reg: &mut Registry<P, R, M>,
+    name: &str,
+    params: &LoadParams,
+    report: &mut dyn FnMut(Report<'_>),
+) -> Result<usize, llext_loader::Error> {
+    if let Some(i) = reg.reuse(name) {
+        return Ok(i);
+    }
+    let mut l = reg.loader::<Seeked>(name, params)?;
+    while let Need::Bytes { offset, .. } = l.need() {
+        let pos = u32::try_from(offset).map_err(|_| llext_loader::Error::Io {
+            kind: ErrorKind::InvalidInput,
+            offset,
+        })?;
+        let buf = l.buffer();
+        // Past the image's end reads nothing, as a slot reader's.
+        let n = (len.saturating_sub(pos) as usize).min(buf.len());
+        if n > 0 {
+            read_at(flash, base, pos, &mut buf[..n]).await?;
+        }
+        if n < buf.len() {
+            let offset = u64::from(pos) + n as u64;
+            return Err(llext_loader::Error::UnexpectedEof { offset });
+        }
+        l.filled(report)?;
+    }
+    let ext = l.finish()?;
+    reg.insert(ext)
 }
 
 /// Reads `buf` from `pos` of the image at `base`, a failure as the loader's I/O error.
