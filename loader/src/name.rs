@@ -22,6 +22,8 @@ impl Name {
     };
 
     /// Copies `bytes`, cutting at [`Name::CAPACITY`].
+    // Out of line: inlined, each caller carried the buffer's initialisation and copy.
+    #[inline(never)]
     pub fn new(bytes: &[u8]) -> Self {
         let len = bytes.len().min(Self::CAPACITY);
         let mut out = Self::EMPTY;

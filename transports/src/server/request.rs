@@ -78,6 +78,8 @@ pub(super) enum Cmd {
     Bad,
 }
 
+// One copy for every request that names an extension (inlined, one per request kind).
+#[inline(never)]
 fn ext_name(s: &str) -> Option<Name> {
     (!s.is_empty() && s.len() <= Name::CAPACITY).then(|| Name::new(s.as_bytes()))
 }
