@@ -258,3 +258,54 @@ fn sections_say_where_each_section_of_the_pushed_file_went() {
     c.unload("placed").unwrap();
     assert!(c.sections("placed").is_err());
 }
+
+/// The next answer on `s` (log lines skipped).
+fn answer(s: &mut TcpStream, dec: &mut FrameDecoder<4096>) -> (u16, String) {
+    let mut buf = [0u8; 512];
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    loop {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "the device closed the link");
+        let mut input = &buf[..n];
+        while !input.is_empty() {
+            let (k, done) = dec.feed(input);
+            input = &input[k..];
+            if done {
+                match protocol::decode::<Response<'_>>(dec.frame()) {
+                    Ok((_, Response::Log { .. })) => {}
+                    Ok((seq, r)) => return (seq, format!("{r:?}")),
+                    Err(e) => panic!("undecodable answer: {e:?}"),
+                }
+            }
+        }
+    }
+}
+
+/// A request under the sequence number of the last one runs: only the same bytes under the
+/// same number are a repeat, answered again without running twice.
+#[test]
+fn another_request_under_a_reused_seq_runs_and_a_repeat_does_not() {
+    let (port, used) = serve_on_pool(1000);
+    let mut c = Client::connect(&port).unwrap();
+    let image = common::build("reused_seq", "int data[100] = {1};\n");
+    c.push("data", &image, |_| {}).unwrap();
+    drop(c);
+    let mut s = TcpStream::connect(port.strip_prefix("tcp:").unwrap()).unwrap();
+    let mut dec = FrameDecoder::<4096>::new();
+    let call = Request::Call {
+        ext: "data",
+        sym: "nope",
+        time_limit_ms: 0,
+    };
+    send(&mut s, 7, &call);
+    let (seq, a) = answer(&mut s, &mut dec);
+    assert!(seq == 7 && a.contains("Error"), "{a}");
+    send(&mut s, 7, &Request::Unload { name: "data" });
+    let (seq, a) = answer(&mut s, &mut dec);
+    assert!(seq == 7 && a.starts_with("Unloaded"), "{a}");
+    assert_eq!(used.load(Ordering::SeqCst), 0, "the unload ran");
+    // The same Unload again (a lost answer): the same answer, not `not loaded`.
+    send(&mut s, 7, &Request::Unload { name: "data" });
+    let (seq, again) = answer(&mut s, &mut dec);
+    assert!(seq == 7 && again.starts_with("Unloaded"), "{again}");
+}

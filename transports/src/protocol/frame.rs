@@ -161,6 +161,16 @@ impl<const N: usize> FrameDecoder<N> {
         &self.buf[..self.frame_len]
     }
 
+    /// The CRC-32 that checked the frame of [`FrameDecoder::frame`]: it covers the sequence
+    /// number and the whole message, so two requests under one sequence number differ in it.
+    pub fn frame_crc(&self) -> u32 {
+        let at = self.frame_len;
+        match self.buf.get(at..at + 4) {
+            Some(b) if at > 0 => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            _ => 0,
+        }
+    }
+
     /// Frames dropped so far for a bad CRC, a bad encoding or overflow.
     pub fn bad_frames(&self) -> u32 {
         self.bad

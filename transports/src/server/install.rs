@@ -10,7 +10,7 @@ use super::link::{FrameLink, LinkError, Tx};
 use super::outbox::{List, ListStage, Out, Session};
 use super::reader::{PushReader, Stop, stopped};
 use super::store::{ExtStore, StoreError, no_storage};
-use super::{Answer, Device, Failure, LastRequest, LogSource, MemoryInfo, Transfer, fail};
+use super::{Answer, Device, Failure, LogSource, MemoryInfo, Transfer, fail};
 use crate::protocol::{
     BootEventInfo, Cause, InstallInfo, Interrupted, ListHead, Response, StoredEntry,
 };
@@ -276,10 +276,7 @@ where
                 }
             }
         };
-        s.last = Some(LastRequest {
-            seq,
-            answer: Some(a),
-        });
+        s.keep_answer(a);
         s.answer(seq, Out::Answer, false);
         Ok(false)
     }

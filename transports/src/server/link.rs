@@ -114,6 +114,12 @@ impl<L: Read + Write, const F: usize> FrameLink<L, F> {
         self.dec.frame()
     }
 
+    /// The CRC-32 of the last frame [`FrameLink::next_frame`] returned (sequence number and
+    /// message): what tells a repeated request from another one under the same number.
+    pub fn frame_crc(&self) -> u32 {
+        self.dec.frame_crc()
+    }
+
     /// Frames dropped for a bad CRC or encoding.
     pub fn bad_frames(&self) -> u32 {
         self.dec.bad_frames()

@@ -294,9 +294,9 @@ where
             if !matches!(cmd, Cmd::Bad) {
                 heard = Instant::now();
             }
-            let bad = link.bad_frames();
+            let (bad, crc) = (link.bad_frames(), link.frame_crc());
             // Only transfers and flash operations wait on more than the link.
-            let ran = match self.handle(&mut s, seq, cmd, bad, link.tx()) {
+            let ran = match self.handle(&mut s, (seq, crc), cmd, bad, link.tx()) {
                 None => Ok(false),
                 Some(Cmd::PushBegin {
                     push_id,
@@ -339,15 +339,19 @@ where
     fn handle(
         &mut self,
         s: &mut Session,
-        seq: u16,
+        (seq, crc): (u16, u32),
         cmd: Cmd,
         bad: u32,
         tx: &mut Tx,
     ) -> Option<Cmd> {
-        if self.answered(s, seq, &cmd, tx) {
+        if self.answered(s, (seq, crc), &cmd, tx) {
             return None;
         }
-        s.last = Some(LastRequest { seq, answer: None });
+        s.last = Some(LastRequest {
+            seq,
+            crc,
+            answer: None,
+        });
         let out = match cmd {
             Cmd::Hello => Out::Ready(tx.put(seq, &Response::Hello(self.hello()))),
             Cmd::Status => Out::Status {
@@ -365,10 +369,7 @@ where
                     Ok(Err(fault)) => Answer::Faulted(fault),
                     Err(f) => Answer::Failed(f),
                 };
-                s.last = Some(LastRequest {
-                    seq,
-                    answer: Some(a),
-                });
+                s.keep_answer(a);
                 // What the call printed goes first.
                 s.answer(seq, Out::Answer, true);
                 return None;
@@ -378,10 +379,7 @@ where
                     Ok(n) => Answer::Unloaded(n),
                     Err(f) => Answer::Failed(f),
                 };
-                s.last = Some(LastRequest {
-                    seq,
-                    answer: Some(a),
-                });
+                s.keep_answer(a);
                 s.answer(seq, Out::Answer, true);
                 return None;
             }
@@ -397,7 +395,13 @@ where
 
     /// Answers what needs no running: data of a push that already ended, an undecodable
     /// request, or the request last handled arriving again. `true` when `cmd` is done.
-    fn answered(&mut self, s: &mut Session, seq: u16, cmd: &Cmd, tx: &mut Tx) -> bool {
+    fn answered(
+        &mut self,
+        s: &mut Session,
+        (seq, crc): (u16, u32),
+        cmd: &Cmd,
+        tx: &mut Tx,
+    ) -> bool {
         match cmd {
             // Data of a push that already ended (the host had frames in flight): dropped.
             Cmd::Data => return true,
@@ -413,8 +417,13 @@ where
             // A push or install repeats under a new or the same seq: its push_id decides.
             Cmd::PushBegin { .. } | Cmd::InstallBegin(_) => {}
             // The same request again (the host lost the answer, or the link duplicated the
-            // frame): answer again, never run it twice.
-            _ if s.last.as_ref().is_some_and(|l| l.seq == seq) => {
+            // frame: the same bytes under the same seq): answer again, never run it twice.
+            // Another request under a reused seq runs.
+            _ if s
+                .last
+                .as_ref()
+                .is_some_and(|l| (l.seq, l.crc) == (seq, crc)) =>
+            {
                 s.answer(seq, Out::Answer, false);
                 return true;
             }

@@ -5,7 +5,7 @@
 use llext_loader::memory::MemoryProvider;
 
 use super::link::Tx;
-use super::request::LastRequest;
+use super::request::{Answer, LastRequest};
 use super::text::utf8_prefix;
 use super::{Device, ExtStore, LOG_LINE, LogSource, MemoryInfo};
 use crate::protocol::Response;
@@ -72,6 +72,13 @@ pub(super) struct Session {
 }
 
 impl Session {
+    /// Keeps `a` as the answer to the last request (replayed if it comes again).
+    pub fn keep_answer(&mut self, a: Answer) {
+        if let Some(l) = self.last.as_mut() {
+            l.answer = Some(a);
+        }
+    }
+
     pub fn new() -> Self {
         Self {
             last: None,

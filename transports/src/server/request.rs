@@ -23,6 +23,8 @@ pub(super) enum Answer {
 /// The last request handled on this link.
 pub(super) struct LastRequest {
     pub seq: u16,
+    /// Its frame's CRC: a repeat is the same bytes under the same seq, not only the same seq.
+    pub crc: u32,
     pub answer: Option<Answer>,
 }
 
