@@ -153,9 +153,15 @@ impl Failure {
                     None => f,
                 }
             }
-            e @ (ClientError::Timeout { .. }
-            | ClientError::Disconnected { .. }
-            | ClientError::Io { .. }) => Self::new(UNREACHABLE, format!("{doing}: {e}")),
+            e @ ClientError::Disconnected { .. } => {
+                Self::new(UNREACHABLE, format!("{doing}: {e}")).hint(
+                    "the device ended the link: it may have crashed or reset (sim-device exits \
+                     when an extension faults: its output says how); `host-push status` once it is back",
+                )
+            }
+            e @ (ClientError::Timeout { .. } | ClientError::Io { .. }) => {
+                Self::new(UNREACHABLE, format!("{doing}: {e}"))
+            }
             e @ ClientError::TooLarge { .. } => Self::new(OTHER, format!("{doing}: {e}")),
             e @ ClientError::Faulted(_) => Self::new(FAULTED, format!("{doing}: {e}")),
             e @ ClientError::Unreadable { .. } => Self::new(REFUSED, format!("{doing}: {e}")),

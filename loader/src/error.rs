@@ -255,7 +255,8 @@ impl fmt::Display for Error {
             }
             Error::OutOfMemory { kind, size } => write!(
                 f,
-                "out of memory: {size} bytes of {kind:?} memory not available; unload an extension or enlarge the pool"
+                "out of memory: {size} bytes of {} memory not available; unload an extension or enlarge the pool",
+                kind.name()
             ),
             Error::MissingSymbols { count, first } => {
                 write!(
@@ -312,7 +313,11 @@ impl fmt::Display for Error {
                 write!(f, "extension is in use by `{by}`: unload that one first")
             }
             Error::Protect { kind } => {
-                write!(f, "could not set the protection of the {kind:?} region")
+                write!(
+                    f,
+                    "could not set the protection of the {} region",
+                    kind.name()
+                )
             }
             Error::Relink { linked, firmware } => write!(
                 f,

@@ -274,7 +274,8 @@ pub fn run(args: &CheckArgs) -> Result<()> {
         }
     } else {
         println!("{file}: {}", signature.0);
-        eprintln!("{file}: {} problem(s) against {against}:", found.len());
+        let n = crate::output::count(found.len() as u64, "problem");
+        eprintln!("{file}: {n} against {against}:");
         for p in &found {
             eprintln!("  - {p}");
         }
@@ -288,8 +289,9 @@ pub fn run(args: &CheckArgs) -> Result<()> {
 
 /// Says which symbols are left for the device to find in its loaded extensions.
 pub fn deferred_note(deferred: &[String]) -> String {
+    let them = if deferred.len() == 1 { "it" } else { "them" };
     format!(
-        "the firmware does not export {}: the device will look for them in its loaded extensions",
+        "the firmware does not export {}: the device will look for {them} in its loaded extensions",
         deferred.join(", ")
     )
 }

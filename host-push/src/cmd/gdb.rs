@@ -59,13 +59,31 @@ pub fn run(args: &GdbArgs) -> Result<()> {
 /// Why there is no script: the extension runs in place from flash (the device keeps no
 /// placements for it), or this host has no copy of the file the device holds.
 fn not_kept(client: &mut Client, name: &str, placed: &Placed) -> anyhow::Error {
-    let in_place = placed.sections.is_empty()
-        && client.list().is_ok_and(|l| {
-            l.extensions.iter().any(|e| {
-                e.name == name && e.loaded && e.stored.as_ref().is_some_and(|s| s.active.in_place)
-            })
-        });
-    if in_place {
+    // Installed and loaded from flash (at boot or on demand): in place, or not.
+    let installed = if placed.sections.is_empty() {
+        client.list().ok().and_then(|l| {
+            l.extensions
+                .iter()
+                .find(|e| e.name == name && e.loaded)
+                .and_then(|e| e.stored.as_ref())
+                .map(|s| s.active.in_place)
+        })
+    } else {
+        None
+    };
+    if installed == Some(false) {
+        return Failure::new(
+            REFUSED,
+            format!(
+                "`{name}` was loaded from flash (installed): the device keeps section addresses only for extensions pushed to it"
+            ),
+        )
+        .hint(format!(
+            "to debug it, push the same file under another name (`host-push FILE --name {name}-dbg`), then `host-push gdb {name}-dbg`"
+        ))
+        .into();
+    }
+    if installed == Some(true) {
         return Failure::new(
             REFUSED,
             format!(

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::prepare::{Prepared, check_before_sending, prepare};
 use crate::device::{self, DeviceArgs};
-use crate::exit::{Failure, REFUSED, UNREACHABLE};
+use crate::exit::{Failure, PROBLEMS, REFUSED, UNREACHABLE};
 use crate::output;
 
 /// Install an extension into the device's flash (tried at its next boot; loaded at every boot
@@ -67,7 +67,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
     let (name, packed) = (prepared.name.clone(), &prepared.packed);
     if packed.len() as u64 > listing.slot_size as u64 {
         return Err(Failure::new(
-            REFUSED,
+            PROBLEMS,
             format!(
                 "{} packed is {}, larger than a flash slot of {device_name} ({}); nothing was sent",
                 ext.display(),
@@ -75,6 +75,7 @@ pub fn run(args: &InstallArgs) -> Result<()> {
                 output::bytes(listing.slot_size as u64)
             ),
         )
+        .hint("make the extension smaller (build with -Os, drop what it does not use), or give the firmware's storage layout larger slots")
         .into());
     }
     let deferred = check_symbols(args, &prepared, &mut conn, &listing, &device_name)?;
@@ -206,6 +207,10 @@ fn send(
             || matches!(f.device, Some(ErrorCode::Timeout | ErrorCode::Interrupted));
         if resumable {
             f.hint("install again: the device resumes from what its flash already holds")
+        } else if opts.xip && f.device == Some(ErrorCode::OutOfMemory) {
+            // In place, .data and .bss take the RAM reserved for installed extensions, which
+            // installed (not loaded) extensions hold: unloading frees none of it.
+            f.hint("`host-push remove` an in-place extension you no longer need (`host-push list`), or install this one without --xip")
         } else {
             f
         }

@@ -87,9 +87,9 @@ pub fn check_before_sending(
         return Err(Failure::new(
             PROBLEMS,
             format!(
-                "{} would not load on {device_name}: {} problem(s); nothing was sent",
+                "{} would not load on {device_name}: {}; nothing was sent",
                 ext.display(),
-                found.problems.len()
+                crate::output::count(found.problems.len() as u64, "problem")
             ),
         )
         .details(found.problems)

@@ -48,6 +48,19 @@ impl MemKind {
         self as usize
     }
 
+    /// Its name as `host-push status` prints it: `text`, `rodata`, `data`, `bss`,
+    /// `trampoline`, `metadata`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            MemKind::Text => "text",
+            MemKind::Rodata => "rodata",
+            MemKind::Data => "data",
+            MemKind::Bss => "bss",
+            MemKind::Trampoline => "trampoline",
+            MemKind::Metadata => "metadata",
+        }
+    }
+
     /// Whether code runs from this kind (it must be made executable after linking).
     pub const fn is_code(self) -> bool {
         matches!(self, MemKind::Text | MemKind::Trampoline)

@@ -215,22 +215,20 @@ impl<S: AsRef<str>> fmt::Display for Cause<S> {
             Cause::Unload { ext, error } => write!(f, "unloading `{}`: {error}", ext.as_ref()),
             Cause::ConstructorFaulted { ext, fault } if fault.kind == FaultKind::Panic => write!(
                 f,
-                "a constructor of `{}` panicked (line {}) at pc {:#x} ({}+{:#x}): not loaded",
+                "a constructor of `{}` panicked (line {}) at pc {:#x} ({}): not loaded",
                 ext.as_ref(),
                 fault.status,
                 fault.pc,
-                fault.region.map_or("", |r| r.name()),
-                fault.offset,
+                Place(fault),
             ),
             Cause::ConstructorFaulted { ext, fault } => write!(
                 f,
-                "a constructor of `{}` faulted ({}, status {:#x}) at pc {:#x} ({}+{:#x}), lr {:#x}: not loaded",
+                "a constructor of `{}` faulted ({}, status {:#x}) at pc {:#x} ({}), lr {:#x}: not loaded",
                 ext.as_ref(),
                 fault.kind.name(),
                 fault.status,
                 fault.pc,
-                fault.region.map_or("", |r| r.name()),
-                fault.offset,
+                Place(fault),
                 fault.lr
             ),
             Cause::BadName { max } => write!(f, "extension names are 1 to {max} bytes"),
@@ -314,6 +312,18 @@ fn not_code(addr: u64, region: Option<super::RegionKind>) -> llext_loader::exten
             R::Bss => MemKind::Bss,
             R::Trampoline => MemKind::Trampoline,
         }),
+    }
+}
+
+/// Where a fault's pc is: `text+0x10`, or outside the extension's code.
+struct Place<'a>(&'a super::FaultReport);
+
+impl fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.region {
+            Some(r) => write!(f, "{}+{:#x}", r.name(), self.0.offset),
+            None => f.write_str("outside the extension's code"),
+        }
     }
 }
 
