@@ -20,8 +20,9 @@ fn text_offset(reason: &str) -> Option<u64> {
     u64::from_str_radix(hex, 16).ok()
 }
 
-/// `function+offset (file:line)` of `offset` in the text region of `name` version `version`.
-fn describe(client: &mut Client, name: &str, version: u32, offset: u64) -> Option<String> {
+/// `function+offset (file:line)` of `offset` in the text region of `name` version `version`
+/// (installed from this host, which kept the image).
+pub fn describe(client: &mut Client, name: &str, version: u32, offset: u64) -> Option<String> {
     let kept = kept::find_version(name, version)?;
     let packed = std::fs::read(&kept.packed).ok()?;
     let elf = std::fs::read(&kept.elf).ok()?;

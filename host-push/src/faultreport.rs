@@ -2,7 +2,7 @@
 //! its message and location, from the device's `panicked at FILE:LINE:COLUMN: MESSAGE` line.
 
 use llext_transports::client::{Client, ClientError};
-use llext_transports::protocol::{FaultKind, FaultReport};
+use llext_transports::protocol::{FaultKind, FaultReport, RegionKind};
 
 use crate::exit::{FAULTED, Failure};
 use crate::output;
@@ -28,16 +28,41 @@ pub fn call_failure(client: &mut Client, name: &str, e: ClientError, doing: &str
         details.push(line.clone());
         details.extend(function.map(|f| format!("in {f}")));
     }
-    details.extend(lines(placed.as_ref(), &r));
+    // Loaded from flash (in place, or at boot): the device keeps no section addresses, but the
+    // image kept at install, linked as the device lays it out, places a text offset.
+    let installed = match &placed {
+        Some(p) if !p.sections.is_empty() => None,
+        _ => installed_version(client, name),
+    };
+    let mut report = lines(placed.as_ref(), &r);
+    if let (Some(v), Some(RegionKind::Text), Some(first)) =
+        (installed, r.region, report.first_mut())
+        && !first.contains(" in ")
+        && let Some(at) = crate::bootfault::describe(client, name, v, r.offset.into())
+    {
+        first.push_str(&format!(" in {at}"));
+    }
+    details.extend(report);
+    let hint = match installed {
+        Some(_) => format!(
+            "fix it, then `host-push install` the fixed build: the faulted copy takes no calls until `host-push unload {name}`, and the installed version loads again at the next boot"
+        ),
+        None => format!("fix it, then `host-push unload {name}` and push it again"),
+    };
     Failure::new(
         FAULTED,
         format!("{doing}: `{name}` {what}; the device contained it and marked it faulted"),
     )
     .details(details)
-    .hint(format!(
-        "fix it, then `host-push unload {name}` and push it again"
-    ))
+    .hint(hint)
     .into()
+}
+
+/// The installed version of `name` when the extension loaded now came from flash.
+fn installed_version(client: &mut Client, name: &str) -> Option<u32> {
+    let l = client.list().ok()?;
+    let e = l.extensions.iter().find(|e| e.name == name && e.loaded)?;
+    e.stored.as_ref().map(|s| s.active.version)
 }
 
 /// The device's last `panicked at FILE:LINE:COLUMN: MESSAGE` line for a panic at `line`.

@@ -92,3 +92,30 @@ fn a_constructor_that_panics_fails_the_push_and_loads_nothing() {
     assert_eq!(st["used_memory"], 0, "{st}");
     assert_eq!(st["extensions"], serde_json::json!([]), "{st}");
 }
+
+const CALL_PANICS: &str = "\
+__attribute__((noreturn)) void llext_panic(const char *m, unsigned long ml, const char *f,
+                                           unsigned long fl, unsigned line, unsigned col);
+int boom(void) { llext_panic(\"bad\", 3, \"call.c\", 6, 3, 1); }
+";
+
+/// A call that panics in an extension installed in place (no section addresses on the device):
+/// the report still names the function and line, from the image kept at install, and the hint
+/// says to install the fixed build (pushing would not replace what loads at boot).
+#[test]
+fn a_panic_in_an_extension_installed_in_place_is_symbolized_from_the_kept_image() {
+    let obj = compile_with("cc", "xpanic", CALL_PANICS, &["-g"]).expect("cc is needed");
+    let flash = flash_file("xip_call_panic");
+    let dev = FlashDevice::start(&flash);
+    let inst = host_push(&["install", &obj, "--xip", "--boot", "-p", &dev.address]);
+    assert_eq!(inst.code, 0, "{inst}");
+    dev.kill();
+    let dev = FlashDevice::start(&flash);
+    let r = host_push(&["call", "xpanic", "boom", "-p", &dev.address]);
+    assert_eq!(r.code, 5, "{r}");
+    assert!(r.stderr.contains(" in boom+0x"), "{r}");
+    assert!(
+        r.stderr.contains("`host-push install` the fixed build"),
+        "{r}"
+    );
+}
