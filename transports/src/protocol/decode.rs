@@ -12,6 +12,8 @@ struct Dec<'a> {
 
 type R<T> = Result<T, FrameError>;
 
+// `#[inline(never)]` where it cuts the firmware (measured, docs/PERFORMANCE.md): helpers called
+// from many places, each of which carried an inlined copy.
 impl<'a> Dec<'a> {
     fn take(&mut self, n: usize) -> R<&'a [u8]> {
         if n > self.rest.len() {
@@ -47,6 +49,7 @@ impl<'a> Dec<'a> {
         Ok(self.var(3, 0b11)? as u16)
     }
 
+    #[inline(never)]
     fn u32(&mut self) -> R<u32> {
         self.var(5, 0b1111)
     }

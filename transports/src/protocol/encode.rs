@@ -17,6 +17,8 @@ pub struct Enc<'a> {
     full: bool,
 }
 
+// `#[inline(never)]` where it cuts the firmware (measured, docs/PERFORMANCE.md): helpers called
+// from many places, each of which carried an inlined copy.
 impl<'a> Enc<'a> {
     /// An encoder writing from the start of `buf`.
     pub fn new(buf: &'a mut [u8]) -> Self {
@@ -32,6 +34,7 @@ impl<'a> Enc<'a> {
         (!self.full).then_some(self.len)
     }
 
+    #[inline(never)]
     fn bytes(&mut self, b: &[u8]) {
         match self.buf.get_mut(self.len..self.len + b.len()) {
             Some(out) if !self.full => {
@@ -43,11 +46,13 @@ impl<'a> Enc<'a> {
     }
 
     /// A `u8` (one byte as it is).
+    #[inline(never)]
     pub fn u8(&mut self, v: u8) {
         self.bytes(&[v]);
     }
 
     /// An unsigned number as a varint (`u16`, `u32`, `u64`, variant indices, lengths).
+    #[inline(never)]
     pub fn var(&mut self, mut v: u64) {
         let mut out = [0u8; 10];
         let mut n = 0;
@@ -71,11 +76,13 @@ impl<'a> Enc<'a> {
     }
 
     /// A `bool`.
+    #[inline(never)]
     pub fn bool(&mut self, v: bool) {
         self.u8(v as u8);
     }
 
     /// A string: its length, then its bytes.
+    #[inline(never)]
     pub fn str(&mut self, s: &str) {
         self.var(s.len() as u64);
         self.bytes(s.as_bytes());

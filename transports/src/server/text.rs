@@ -10,8 +10,11 @@ pub struct Text<const N: usize> {
     len: usize,
 }
 
+// `#[inline(never)]` where it cuts the firmware (measured, docs/PERFORMANCE.md): helpers called
+// from many places, each of which carried an inlined copy.
 impl<const N: usize> Text<N> {
     /// Empty text.
+    #[inline(never)]
     pub const fn new() -> Self {
         Self {
             buf: [0; N],
@@ -20,6 +23,7 @@ impl<const N: usize> Text<N> {
     }
 
     /// Text formatted from `args`, cut to `N` bytes.
+    #[inline(never)]
     pub fn format(args: fmt::Arguments<'_>) -> Self {
         let mut t = Self::new();
         let _ = fmt::write(&mut t, args);
@@ -58,6 +62,7 @@ impl<const N: usize> fmt::Write for Text<N> {
 }
 
 impl<const N: usize> From<&str> for Text<N> {
+    #[inline(never)]
     fn from(s: &str) -> Self {
         let mut t = Self::new();
         let _ = fmt::Write::write_str(&mut t, s);
