@@ -42,12 +42,12 @@ struct Args {
     /// Extension memory, in bytes.
     #[arg(long, default_value_t = 16 << 20)]
     memory: usize,
-    /// A push with no data for this many milliseconds is dropped.
-    #[arg(long, default_value_t = 5000)]
+    /// A push with no data for this many milliseconds is dropped (at least 1).
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
     push_timeout_ms: u64,
     /// A host that sends no request for this many milliseconds is disconnected, so the next
-    /// one can connect (clients are served one at a time).
-    #[arg(long, default_value_t = 30_000)]
+    /// one can connect (clients are served one at a time; at least 1).
+    #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout_ms: u64,
     /// Push bytes a host may have in flight.
     #[arg(long, default_value_t = 8192)]
