@@ -28,21 +28,8 @@ pub fn call_failure(client: &mut Client, name: &str, e: ClientError, doing: &str
         details.push(line.clone());
         details.extend(function.map(|f| format!("in {f}")));
     }
-    // Loaded from flash (in place, or at boot): the device keeps no section addresses, but the
-    // image kept at install, linked as the device lays it out, places a text offset.
-    let installed = match &placed {
-        Some(p) if !p.sections.is_empty() => None,
-        _ => installed_version(client, name),
-    };
-    let mut report = lines(placed.as_ref(), &r);
-    if let (Some(v), Some(RegionKind::Text), Some(first)) =
-        (installed, r.region, report.first_mut())
-        && !first.contains(" in ")
-        && let Some(at) = crate::bootfault::describe(client, name, v, r.offset.into())
-    {
-        first.push_str(&format!(" in {at}"));
-    }
-    details.extend(report);
+    let installed = installed_version(client, name, placed.as_ref());
+    details.extend(lines_of(client, name, placed.as_ref(), installed, &r));
     let hint = match installed {
         Some(_) => format!(
             "fix it, then `host-push install` the fixed build: the faulted copy takes no calls until `host-push unload {name}`, and the installed version loads again at the next boot"
@@ -58,8 +45,33 @@ pub fn call_failure(client: &mut Client, name: &str, e: ClientError, doing: &str
     .into()
 }
 
-/// The installed version of `name` when the extension loaded now came from flash.
-fn installed_version(client: &mut Client, name: &str) -> Option<u32> {
+/// [`lines`] of `name`'s fault; for an extension loaded from flash (`installed` version: in
+/// place, or at boot) the device keeps no section addresses, but the image kept at install,
+/// linked as the device lays it out, places the pc's text offset.
+pub fn lines_of(
+    client: &mut Client,
+    name: &str,
+    placed: Option<&Placed>,
+    installed: Option<u32>,
+    r: &FaultReport,
+) -> Vec<String> {
+    let mut report = lines(placed, r);
+    if let (Some(v), Some(RegionKind::Text), Some(first)) =
+        (installed, r.region, report.first_mut())
+        && !first.contains(" in ")
+        && let Some(at) = crate::bootfault::describe(client, name, v, r.offset.into())
+    {
+        first.push_str(&format!(" in {at}"));
+    }
+    report
+}
+
+/// The installed version of `name` when the extension loaded now came from flash (the device
+/// placed no sections for it).
+pub fn installed_version(client: &mut Client, name: &str, placed: Option<&Placed>) -> Option<u32> {
+    if placed.is_some_and(|p| !p.sections.is_empty()) {
+        return None;
+    }
     let l = client.list().ok()?;
     let e = l.extensions.iter().find(|e| e.name == name && e.loaded)?;
     e.stored.as_ref().map(|s| s.active.version)

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::device::{self, DeviceArgs};
 use crate::exit::Failure;
+use crate::faultreport;
 use crate::output::{self, bytes};
 use crate::placed::Placed;
 
@@ -77,7 +78,11 @@ pub fn run(args: &StatusArgs) -> Result<()> {
     }
     println!("extensions:");
     for (e, p) in st.extensions.iter().zip(&placed) {
-        print_extension(e, p.as_ref());
+        let fault = e.fault.as_ref().map(|f| {
+            let installed = faultreport::installed_version(&mut conn.client, &e.name, p.as_ref());
+            faultreport::lines_of(&mut conn.client, &e.name, p.as_ref(), installed, f)
+        });
+        print_extension(e, p.as_ref(), fault.as_deref());
     }
     Ok(())
 }
@@ -120,8 +125,8 @@ fn print_json(
     }));
 }
 
-/// One loaded extension: its line, its fault if it faulted, its regions and sections.
-fn print_extension(e: &ExtensionStatus, p: Option<&Placed>) {
+/// One loaded extension: its line, its fault's lines if it faulted, its regions and sections.
+fn print_extension(e: &ExtensionStatus, p: Option<&Placed>, fault: Option<&[String]>) {
     let deps = if e.dependencies.is_empty() {
         "no dependencies".to_string()
     } else {
@@ -135,8 +140,8 @@ fn print_extension(e: &ExtensionStatus, p: Option<&Placed>) {
         bytes(e.image_bytes as u64),
         e.use_count
     );
-    if let Some(f) = &e.fault {
-        for (i, l) in crate::faultreport::lines(p, f).iter().enumerate() {
+    if let Some(lines) = fault {
+        for (i, l) in lines.iter().enumerate() {
             println!("    {}{l}", if i == 0 { "fault: " } else { "       " });
         }
     }
