@@ -199,7 +199,10 @@ struct Writer<'a> {
     pos: usize,
 }
 
+// `#[inline(never)]` on the field helpers called from many places: each of which carried an
+// inlined copy (measured, docs/PERFORMANCE.md).
 impl Writer<'_> {
+    #[inline(never)]
     fn bytes(&mut self, b: &[u8]) -> Result<(), SerializationError> {
         let dst = self
             .buf
@@ -215,6 +218,7 @@ impl Writer<'_> {
     fn u16(&mut self, v: u16) -> Result<(), SerializationError> {
         self.bytes(&v.to_le_bytes())
     }
+    #[inline(never)]
     fn u32(&mut self, v: u32) -> Result<(), SerializationError> {
         self.bytes(&v.to_le_bytes())
     }
@@ -247,6 +251,8 @@ struct Reader<'a> {
     pos: usize,
 }
 
+// `#[inline(never)]` on the field helpers called from many places: each of which carried an
+// inlined copy (measured, docs/PERFORMANCE.md).
 impl<'a> Reader<'a> {
     fn bytes(&mut self, n: usize) -> Result<&'a [u8], SerializationError> {
         let b = self
@@ -264,6 +270,7 @@ impl<'a> Reader<'a> {
             self.bytes(2)?.try_into().unwrap_or([0; 2]),
         ))
     }
+    #[inline(never)]
     fn u32(&mut self) -> Result<u32, SerializationError> {
         Ok(u32::from_le_bytes(
             self.bytes(4)?.try_into().unwrap_or([0; 4]),

@@ -13,6 +13,8 @@ pub(super) type Str = Text<STORE_MSG>;
 pub(super) type Failure = ErrorReply<Str>;
 
 /// The failure with this cause, under the cause's code.
+// Out of line: called from many places, each of which carried an inlined copy (measured).
+#[inline(never)]
 pub(super) fn fail(cause: Cause<Str>) -> Failure {
     ErrorReply {
         code: cause.code(),
@@ -29,6 +31,8 @@ pub(super) fn load_failure(e: &llext_loader::Error) -> Failure {
 }
 
 /// An extension's name as a cause's string.
+// Out of line: called from many places, each of which carried an inlined copy (measured).
+#[inline(never)]
 pub(super) fn name(n: &Name) -> Str {
     Str::from(n.as_str())
 }
