@@ -4,6 +4,7 @@
 
 use embassy_time::{Instant, with_timeout};
 use embedded_io_async::{Read, Write};
+use llext_loader::outline::outlined;
 
 use super::Config;
 use super::failure::{Failure, fail};
@@ -63,18 +64,21 @@ impl<'l, L: Read + Write, const F: usize> PushReader<'l, L, F> {
         }
     }
 
-    /// Tells the host where the device is; `resend` asks it to send from there again.
-    pub async fn ack(&mut self, resend: bool) -> Result<(), Stop> {
-        let msg = Response::Ack {
-            push_id: self.push_id,
-            next_offset: self.pos,
-            window: self.cfg.window,
-            resend,
-        };
-        self.link
-            .send(self.seq, &msg)
-            .await
-            .map_err(|e| self.halt(Stop::Link(e)))
+    /// Tells the host where the device is; `resend` asks it to send from there again. Awaited
+    /// at several places: polled out of line, one copy for all of them.
+    pub fn ack(&mut self, resend: bool) -> impl Future<Output = Result<(), Stop>> + '_ {
+        outlined(async move {
+            let msg = Response::Ack {
+                push_id: self.push_id,
+                next_offset: self.pos,
+                window: self.cfg.window,
+                resend,
+            };
+            self.link
+                .send(self.seq, &msg)
+                .await
+                .map_err(|e| self.halt(Stop::Link(e)))
+        })
     }
 
     fn halt(&mut self, stop: Stop) -> Stop {
