@@ -24,6 +24,9 @@ pub struct InstallOptions<'a> {
     pub version: Option<u32>,
     /// Extensions it needs loaded first (boot also learns them from what it links against).
     pub deps: &'a [&'a str],
+    /// It is to be linked in place ([`Installer::finish_xip`]): the same file already active,
+    /// linked in place from it, is then "already installed".
+    pub xip: bool,
 }
 
 /// What [`Installer::finish`] did.
@@ -51,6 +54,8 @@ pub(crate) struct Session {
     buf: [u8; CHUNK],
     /// The same image is already the active one.
     pub unchanged: bool,
+    /// ... linked in place from this same file (`unchanged` too): nothing to link again.
+    pub in_place: bool,
 }
 
 /// Feeds an install into flash, chunk by chunk, as a protocol server receives it.
@@ -95,6 +100,7 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
             digest,
             buf: [0; CHUNK],
             unchanged,
+            in_place: false,
         };
 
         // This exact image is already the active one, and its slot still reads back right.
@@ -117,6 +123,35 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
                 prefix_crc: crc,
             };
             st.session = Some(session(rec, CRC32.digest(), true));
+            return Ok(len);
+        }
+        // This exact file is already the active image, linked in place from it, and that image
+        // still reads back right: nothing to send or link again (the flags may change).
+        if opts.xip
+            && let Some(e) = existing.and_then(|i| st.catalog.entries[i])
+            && let Some(x) = e.active.xip
+            && (x.file_len, x.file_crc) == (len, crc)
+            && e.active.state != State::Failed
+            && read::crc_of(
+                st.catalog.flash(),
+                st.layout.slot(e.active.slot).start,
+                e.active.len,
+            )
+            .await
+            .map_err(Error::Flash)?
+                == e.active.crc
+        {
+            let rec = InstallRecord {
+                name: ext,
+                slot: e.active.slot,
+                len,
+                crc,
+                written: len,
+                prefix_crc: crc,
+            };
+            let mut s = session(rec, CRC32.digest(), true);
+            s.in_place = true;
+            st.session = Some(s);
             return Ok(len);
         }
         // Still in RAM from this run (the link dropped, the device did not reset).
@@ -231,24 +266,8 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
     /// On a CRC mismatch the install is dropped and its slot freed.
     pub async fn finish(&mut self) -> Result<Installed, Error<F::Error>> {
         let st = &mut *self.st;
-        let s = st.complete_session()?;
-        let existing = st.catalog.find(s.rec.name.as_str());
-        if s.unchanged {
-            let i = existing.ok_or(Error::NotInstalled)?;
-            let mut e = st.catalog.entries[i].expect("found");
-            let (boot, deps) = (s.boot, s.deps);
-            st.session = None;
-            if e.boot != boot || (!deps.is_empty() && e.deps != deps) {
-                e.boot = boot;
-                if !deps.is_empty() {
-                    e.deps = deps;
-                }
-                st.catalog.put(i, Some(e)).await?;
-            }
-            return Ok(Installed {
-                entry: e,
-                unchanged: true,
-            });
+        if st.complete_session()?.unchanged {
+            return unchanged(st).await;
         }
         let rec = verified(st).await?;
         let image = Image {
@@ -284,6 +303,31 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
         }
         Ok(s)
     }
+}
+
+/// Ends an install of the image already active: only its boot flag and dependencies change.
+pub(crate) async fn unchanged<F: NorFlash, const N: usize>(
+    st: &mut Storage<F, N>,
+) -> Result<Installed, Error<F::Error>> {
+    let s = st.complete_session()?;
+    let i = st
+        .catalog
+        .find(s.rec.name.as_str())
+        .ok_or(Error::NotInstalled)?;
+    let mut e = st.catalog.entries[i].expect("found");
+    let (boot, deps) = (s.boot, s.deps);
+    st.session = None;
+    if e.boot != boot || (!deps.is_empty() && e.deps != deps) {
+        e.boot = boot;
+        if !deps.is_empty() {
+            e.deps = deps;
+        }
+        st.catalog.put(i, Some(e)).await?;
+    }
+    Ok(Installed {
+        entry: e,
+        unchanged: true,
+    })
 }
 
 /// Programs what is still buffered and checks the CRC of what arrived and of what reads back

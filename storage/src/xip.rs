@@ -37,6 +37,9 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
         let st = &mut *self.st;
         let cfg = st.xip.clone().ok_or(Error::NoXip)?;
         let s = st.complete_session()?;
+        if s.in_place {
+            return crate::install::unchanged(st).await;
+        }
         let rec = if s.unchanged {
             s.rec // the same file is the active, normal image: link from its slot
         } else {

@@ -74,7 +74,7 @@ where
     block_on(async {
         let mut ins = st.installer();
         let mut off = ins
-            .begin(name, bytes.len() as u32, crc(bytes), boot_opts())
+            .begin(name, bytes.len() as u32, crc(bytes), xip_opts())
             .await? as usize;
         while off < bytes.len() {
             let end = (off + chunk).min(bytes.len());
@@ -83,6 +83,45 @@ where
         ins.finish_xip(reg, &LoadParams::default(), &mut |_| {})
             .await
     })
+}
+
+/// Options of an install to be linked in place, loaded at boot.
+fn xip_opts() -> llext_storage::InstallOptions<'static> {
+    llext_storage::InstallOptions {
+        xip: true,
+        ..boot_opts()
+    }
+}
+
+/// The same file installed in place again (a host that did not hear the answer, or a power cut
+/// after the switch) is already installed: nothing to send, no new version, no slot taken, the
+/// previous version kept.
+#[test]
+fn the_same_file_installed_in_place_again_is_already_installed() {
+    let [v1, v2] = [1, 2].map(versioned);
+    let mut flash = Flash::new(PAGES);
+    let ram = reserved_ram(16 << 10);
+    let mut st = open_xip(&mut flash, &ram, TABLE);
+    install(&mut st, "e", &v1, boot_opts(), 512).unwrap();
+    let first = install_xip(&mut st, "e", &v2, 512).expect("in place");
+    assert!(!first.unchanged);
+    let free = st.free_slots();
+    let begin = block_on(
+        st.installer()
+            .begin("e", v2.len() as u32, crc(&v2), xip_opts()),
+    );
+    assert_eq!(begin.unwrap(), v2.len() as u32, "nothing to send");
+    let again = install_xip(&mut st, "e", &v2, 512).expect("again");
+    assert!(again.unchanged);
+    assert_eq!(again.entry.active, first.entry.active);
+    assert_eq!(
+        again.entry.previous, first.entry.previous,
+        "v1 still there to roll back to"
+    );
+    assert_eq!(st.free_slots(), free);
+    // Installed normally, the same file is another form: a new version.
+    let normal = install(&mut st, "e", &v2, boot_opts(), 512).unwrap();
+    assert!(!normal.unchanged && normal.entry.active.xip.is_none());
 }
 
 /// Data and string relocations, a constructor, a jump table, a large bss.

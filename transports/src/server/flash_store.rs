@@ -188,11 +188,13 @@ impl<F: NorFlash, const N: usize, const E: usize> ExtStore for FlashStore<F, N, 
         crc32: u32,
         boot: bool,
         version: Option<u32>,
+        xip: bool,
     ) -> Result<u32, StoreError> {
         let opts = InstallOptions {
             boot,
             version,
             deps: &[],
+            xip,
         };
         self.storage
             .installer()

@@ -115,7 +115,7 @@ where
         let total = b.total_len;
         let begun = self
             .store
-            .begin(name.as_str(), total, b.crc32, b.boot, b.version)
+            .begin(name.as_str(), total, b.crc32, b.boot, b.version, b.xip)
             .await;
         let next = match begun {
             Ok(n) => n,

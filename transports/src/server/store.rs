@@ -101,8 +101,9 @@ pub trait ExtStore {
     /// Whether there is storage at all (`List` says so; other requests are refused).
     fn present(&self) -> bool;
 
-    /// Starts or resumes installing `len` bytes with CRC-32 `crc32` as `name`; returns the
-    /// offset to send from (`len`: already installed, nothing to send).
+    /// Starts or resumes installing `len` bytes with CRC-32 `crc32` as `name`, to be linked in
+    /// place when `xip`; returns the offset to send from (`len`: already installed in that form,
+    /// nothing to send).
     async fn begin(
         &mut self,
         name: &str,
@@ -110,6 +111,7 @@ pub trait ExtStore {
         crc32: u32,
         boot: bool,
         version: Option<u32>,
+        xip: bool,
     ) -> Result<u32, StoreError>;
 
     /// Takes `bytes` at `offset` (in order); returns the next offset wanted.
@@ -216,6 +218,7 @@ impl ExtStore for NoStore {
         _: u32,
         _: bool,
         _: Option<u32>,
+        _: bool,
     ) -> Result<u32, StoreError> {
         Err(no_storage())
     }
