@@ -103,54 +103,28 @@ impl<F: NorFlash, const N: usize> Installer<'_, F, N> {
             in_place: false,
         };
 
-        // This exact image is already the active one, and its slot still reads back right.
-        if let Some(e) = existing.and_then(|i| st.catalog.entries[i])
-            && e.active.len == len
-            && e.active.crc == crc
-            && e.active.state != State::Failed
-            && e.active.xip.is_none()
-            && read::crc_of(st.catalog.flash(), st.layout.slot(e.active.slot).start, len)
+        // This exact file is the active image (or, for an install in place, the file the active
+        // image was linked in place from), and its slot still reads back right: nothing to send.
+        if let Some(a) = existing
+            .and_then(|i| st.catalog.entries[i])
+            .map(|e| e.active)
+            && a.state != State::Failed
+            && let Some(in_place) = holds_file(&a, len, crc, opts.xip)
+            && read::crc_of(st.catalog.flash(), st.layout.slot(a.slot).start, a.len)
                 .await
                 .map_err(Error::Flash)?
-                == crc
+                == a.crc
         {
             let rec = InstallRecord {
                 name: ext,
-                slot: e.active.slot,
-                len,
-                crc,
-                written: len,
-                prefix_crc: crc,
-            };
-            st.session = Some(session(rec, CRC32.digest(), true));
-            return Ok(len);
-        }
-        // This exact file is already the active image, linked in place from it, and that image
-        // still reads back right: nothing to send or link again (the flags may change).
-        if opts.xip
-            && let Some(e) = existing.and_then(|i| st.catalog.entries[i])
-            && let Some(x) = e.active.xip
-            && (x.file_len, x.file_crc) == (len, crc)
-            && e.active.state != State::Failed
-            && read::crc_of(
-                st.catalog.flash(),
-                st.layout.slot(e.active.slot).start,
-                e.active.len,
-            )
-            .await
-            .map_err(Error::Flash)?
-                == e.active.crc
-        {
-            let rec = InstallRecord {
-                name: ext,
-                slot: e.active.slot,
+                slot: a.slot,
                 len,
                 crc,
                 written: len,
                 prefix_crc: crc,
             };
             let mut s = session(rec, CRC32.digest(), true);
-            s.in_place = true;
+            s.in_place = in_place;
             st.session = Some(s);
             return Ok(len);
         }
@@ -302,6 +276,15 @@ impl<F: NorFlash, const N: usize> Storage<F, N> {
             });
         }
         Ok(s)
+    }
+}
+
+/// Whether active image `a` is the `len`-byte file of CRC `crc` (`Some(false)`) or, for an
+/// install in place (`xip`), was linked in place from it (`Some(true)`).
+fn holds_file(a: &Image, len: u32, crc: u32, xip: bool) -> Option<bool> {
+    match a.xip {
+        None => ((a.len, a.crc) == (len, crc)).then_some(false),
+        Some(x) => (xip && (x.file_len, x.file_crc) == (len, crc)).then_some(true),
     }
 }
 
