@@ -8,7 +8,7 @@
     allow(dead_code)
 )]
 
-use super::machine::Loader;
+use super::machine::{Facts, Loader};
 use super::names::NameReader;
 use super::sections::SecRec;
 use super::symbols::{Linked, Slot};
@@ -29,22 +29,18 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
             Some(section),
             0,
         ))?;
-        let mut cx = Chunk {
-            site: Site {
-                bytes,
-                addr,
-                section,
-            },
-            syms: self.w.syms.as_slice(),
-            first_global: self.f.first_global,
-            tramp: &mut self.f.tramp,
-            state: &mut self.f.rstate,
+        let site = Site {
+            bytes,
+            addr,
+            section,
         };
-        let entries = &self.buf[..self.req.len];
-        with_backend!(self.f.arch, B => cx.run::<B>(entries, rela), _ => {
-            let _ = (&mut cx, entries, rela); // no back-end compiled in: nothing loads
-            Ok(())
-        })
+        run(
+            &mut self.f,
+            self.w.syms.as_slice(),
+            site,
+            &self.buf[..self.req.len],
+            rela,
+        )
     }
 }
 
@@ -60,22 +56,36 @@ impl<P: MemoryProvider, R: Resolve + ?Sized, N: NameReader> Loader<'_, P, R, N> 
         entries: &[u8],
         rela: bool,
     ) -> Result<(), Error> {
-        let mut cx = Chunk {
-            site: Site {
-                bytes,
-                addr,
-                section,
-            },
-            syms: self.w.syms.as_slice(),
-            first_global: self.f.first_global,
-            tramp: &mut self.f.tramp,
-            state: &mut self.f.rstate,
+        let site = Site {
+            bytes,
+            addr,
+            section,
         };
-        with_backend!(self.f.arch, B => cx.run::<B>(entries, rela), _ => {
-            let _ = (&mut cx, entries, rela);
-            Ok(())
-        })
+        run(&mut self.f, self.w.syms.as_slice(), site, entries, rela)
     }
+}
+
+/// Applies `entries` (whole entries, `REL` or `RELA`) at `site` with the load's back-end,
+/// symbols (`syms`), trampolines and relocation state (in `f`).
+#[inline(always)]
+fn run(
+    f: &mut Facts,
+    syms: &[Slot],
+    site: Site<'_>,
+    entries: &[u8],
+    rela: bool,
+) -> Result<(), Error> {
+    let mut cx = Chunk {
+        site,
+        syms,
+        first_global: f.first_global,
+        tramp: &mut f.tramp,
+        state: &mut f.rstate,
+    };
+    with_backend!(f.arch, B => cx.run::<B>(entries, rela), _ => {
+        let _ = (&mut cx, entries, rela); // no back-end compiled in: nothing loads
+        Ok(())
+    })
 }
 
 /// What applying one chunk works with.
