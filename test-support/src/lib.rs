@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod elf;
+pub mod monitor;
 pub mod rng;
 pub mod rust;
 mod sim;
