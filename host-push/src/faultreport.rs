@@ -1,7 +1,7 @@
 //! A contained fault in words: kind, where (symbolized from the kept ELF), and for a Rust panic
 //! its message and location, from the device's `panicked at FILE:LINE:COLUMN: MESSAGE` line.
 
-use llext_transports::client::{Client, ClientError};
+use llext_transports::client::{Client, ClientError, Listing};
 use llext_transports::protocol::{FaultKind, FaultReport, RegionKind};
 
 use crate::exit::{FAULTED, Failure};
@@ -72,7 +72,14 @@ pub fn installed_version(client: &mut Client, name: &str, placed: Option<&Placed
     if placed.is_some_and(|p| !p.sections.is_empty()) {
         return None;
     }
-    let l = client.list().ok()?;
+    installed_in(&client.list().ok()?, name, placed)
+}
+
+/// [`installed_version`] from a listing already asked for.
+pub fn installed_in(l: &Listing, name: &str, placed: Option<&Placed>) -> Option<u32> {
+    if placed.is_some_and(|p| !p.sections.is_empty()) {
+        return None;
+    }
     let e = l.extensions.iter().find(|e| e.name == name && e.loaded)?;
     e.stored.as_ref().map(|s| s.active.version)
 }

@@ -30,12 +30,8 @@ pub fn run(args: &StatusArgs) -> Result<()> {
         .status()
         .map_err(|e| Failure::client(e, "status"))?;
     // The boot report of a device with flash storage (an older or flash-less device has none).
-    let mut boot_report = conn
-        .client
-        .list()
-        .ok()
-        .filter(|l| l.storage)
-        .map(|l| l.boot_report);
+    let listing = conn.client.list().ok().filter(|l| l.storage);
+    let mut boot_report = listing.as_ref().map(|l| l.boot_report.clone());
     if let Some(events) = &mut boot_report {
         crate::bootfault::symbolize(&mut conn.client, events);
     }
@@ -79,7 +75,9 @@ pub fn run(args: &StatusArgs) -> Result<()> {
     println!("extensions:");
     for (e, p) in st.extensions.iter().zip(&placed) {
         let fault = e.fault.as_ref().map(|f| {
-            let installed = faultreport::installed_version(&mut conn.client, &e.name, p.as_ref());
+            let installed = listing
+                .as_ref()
+                .and_then(|l| faultreport::installed_in(l, &e.name, p.as_ref()));
             faultreport::lines_of(&mut conn.client, &e.name, p.as_ref(), installed, f)
         });
         print_extension(e, p.as_ref(), fault.as_deref());
