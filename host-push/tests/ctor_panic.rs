@@ -6,9 +6,13 @@
 mod common;
 mod flash_device;
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
 use common::{compile_with, host_push, start_sim};
 use flash_device::{FlashDevice, flash_file};
-use test_support::monitor;
 
 const CTOR: &str = "\
 __attribute__((noreturn)) void llext_panic(const char *m, unsigned long ml, const char *f,
@@ -30,8 +34,33 @@ fn monitor_names_a_constructor_that_panicked_at_boot() {
     assert!(dev.booted(failed), "{:?}", dev.boot);
 
     // The device sends its boot report to the first host: the monitor.
-    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_host-push"));
-    let seen = monitor::lines_until(exe, None, &dev.address, "  - ctor v1: in ", 20);
+    let mut mon = Command::new(env!("CARGO_BIN_EXE_host-push"))
+        .args(["monitor", "-p", &dev.address])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start host-push monitor");
+    let (tx, rx) = mpsc::channel();
+    let out = mon.stdout.take().expect("piped");
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let until = Instant::now() + Duration::from_secs(20);
+    while !seen
+        .iter()
+        .any(|l: &String| l.starts_with("  - ctor v1: in "))
+    {
+        let left = until.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => seen.push(l),
+            Err(_) => break,
+        }
+    }
+    let _ = mon.kill();
+    let _ = mon.wait();
     let at = seen.iter().position(|l| l.contains(failed));
     let at = at.unwrap_or_else(|| panic!("no boot failure: {seen:#?}"));
     // The function and the line of the `llext_panic` call (the test's compiler names the file

@@ -3,7 +3,6 @@
 
 pub mod bench;
 pub mod elf;
-pub mod monitor;
 pub mod rng;
 pub mod rust;
 mod sim;

@@ -359,7 +359,7 @@ pub fn boot_fault_rolls_back(board: Board) {
     let port = q.port.as_str();
     // The first host gets the boot report's log lines: `monitor` names the constructor.
     let named = "  - ext v2: in boom+0x0 (ctor.c:1)";
-    let seen = test_support::monitor::lines_until(&exe, Some(&cache), port, named, 30);
+    let seen = crate::monitor::lines_until(&exe, &cache, port, named, 30);
     assert!(seen.iter().any(|l| l == named), "{seen:#?}");
     let r = run(&exe, &cache, &["list", "--port", port]);
     let trap = cases(board)[0].1;

@@ -401,6 +401,7 @@ pub mod bench;
 pub mod fault;
 pub mod flash;
 pub mod gdb;
+pub mod monitor;
 pub mod rust;
 pub mod signed;
 pub mod suite;

@@ -6,21 +6,12 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// Runs `EXE monitor --port PORT` (images kept in `cache`, else host-push's default) until it
-/// prints a line that starts with `until` or `secs` pass; the lines printed.
-pub fn lines_until(
-    exe: &Path,
-    cache: Option<&Path>,
-    port: &str,
-    until: &str,
-    secs: u64,
-) -> Vec<String> {
-    let mut cmd = Command::new(exe);
-    cmd.args(["monitor", "--port", port]);
-    if let Some(c) = cache {
-        cmd.env("HOST_PUSH_CACHE", c);
-    }
-    let mut mon = cmd
+/// Runs `host-push monitor --port PORT` (images kept in `cache`) until it prints a line that
+/// starts with `until` or `secs` pass; the lines printed.
+pub fn lines_until(exe: &Path, cache: &Path, port: &str, until: &str, secs: u64) -> Vec<String> {
+    let mut mon = Command::new(exe)
+        .args(["monitor", "--port", port])
+        .env("HOST_PUSH_CACHE", cache)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
